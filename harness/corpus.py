@@ -1,0 +1,158 @@
+"""The corpus: Parquet files of cases, read in record batches and validated as they stream.
+
+>>> from harness.corpus import iter_cases
+>>> for case in iter_cases(["corpus/demo"]):  # doctest: +SKIP
+...     print(case.case_id)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.cases import (
+    CASE_SCHEMA,
+    REQUIRED_COLUMNS,
+    SCHEMA_METADATA_KEY,
+    SCHEMA_VERSION,
+    Case,
+    CaseRowError,
+)
+from harness.errors import CorpusError
+
+BATCH_SIZE = 1024
+
+
+def corpus_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The Parquet files named by ``paths`` (files, or folders searched recursively), sorted.
+
+    Raises :class:`CorpusError` when a path does not exist or a folder holds no Parquet file.
+    """
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.rglob("*.parquet"))
+            if not found:
+                raise CorpusError(f"{path}: no .parquet files in this folder")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CorpusError(f"{path}: no such corpus file or folder")
+    return sorted(set(files))
+
+
+def _check_schema(path: Path, schema: pa.Schema) -> None:
+    meta = schema.metadata or {}
+    version = meta.get(SCHEMA_METADATA_KEY)
+    if version is not None:
+        try:
+            found = int(version)
+        except ValueError:
+            raise CorpusError(f"{path}: unreadable schema version {version!r}") from None
+        if found > SCHEMA_VERSION:
+            raise CorpusError(
+                f"{path}: corpus schema version {found} is newer than this harness knows "
+                f"({SCHEMA_VERSION}); upgrade the harness"
+            )
+    for name in REQUIRED_COLUMNS:
+        if name not in schema.names:
+            raise CorpusError(
+                f"{path}: column '{name}' is missing; a case file needs the columns "
+                f"{', '.join(REQUIRED_COLUMNS)}"
+            )
+    for field in CASE_SCHEMA:
+        if field.name not in schema.names:
+            continue
+        actual = schema.field(field.name).type
+        if not _compatible(actual, field.type):
+            raise CorpusError(
+                f"{path}: column '{field.name}' has type {actual}, expected {field.type}"
+            )
+    unknown = [n for n in schema.names if n not in CASE_SCHEMA.names]
+    if unknown:
+        raise CorpusError(
+            f"{path}: unknown column(s) {', '.join(repr(n) for n in unknown)}; "
+            f"a case file has the columns {', '.join(CASE_SCHEMA.names)}"
+        )
+
+
+def _compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
+    if actual.equals(expected):
+        return True
+    if pa.types.is_timestamp(actual) and pa.types.is_timestamp(expected):
+        return True
+    if pa.types.is_large_string(actual) and pa.types.is_string(expected):
+        return True
+    if pa.types.is_null(actual):  # a column that is entirely null
+        return True
+    # Nested types: accept when the struct fields and nullability differ only in metadata.
+    return str(actual).replace(" not null", "") == str(expected).replace(" not null", "")
+
+
+def open_corpus_file(path: Path) -> pq.ParquetFile:
+    """Open one corpus file, turning unreadable files into a :class:`CorpusError`."""
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise CorpusError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def iter_cases(paths: Sequence[str | Path], *, batch_size: int = BATCH_SIZE) -> Iterator[Case]:
+    """Yield every case of the corpus at ``paths``, validated, in file then row order.
+
+    Files are read one record batch at a time, so memory does not grow with the corpus.
+    Raises :class:`CorpusError` naming the file, row and column of the first bad value, and
+    on a case id seen twice.
+    """
+    seen: dict[str, str] = {}
+    for path in corpus_files(paths):
+        parquet = open_corpus_file(path)
+        _check_schema(path, parquet.schema_arrow)
+        row_base = 0
+        try:
+            batches = parquet.iter_batches(batch_size=batch_size)
+            for batch in batches:
+                for offset, row in enumerate(batch.to_pylist()):
+                    row_number = row_base + offset
+                    try:
+                        case = Case.from_row(row)
+                    except CaseRowError as exc:
+                        raise CorpusError(f"{path} row {row_number}: {exc}") from None
+                    where = f"{path} row {row_number}"
+                    if case.case_id in seen:
+                        raise CorpusError(
+                            f"{where}: duplicate case_id '{case.case_id}' "
+                            f"(first seen at {seen[case.case_id]}); case ids must be unique"
+                        )
+                    seen[case.case_id] = where
+                    yield case
+                row_base += batch.num_rows
+        except (OSError, pa.ArrowException) as exc:
+            raise CorpusError(
+                f"{path}: corrupt Parquet data after row {row_base} ({exc})"
+            ) from None
+
+
+def corpus_hash(paths: Sequence[str | Path]) -> str:
+    """A content hash of the corpus: sha256 over each file's name and bytes, in order."""
+    digest = hashlib.sha256()
+    for path in corpus_files(paths):
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_cases(path: Path, cases: list[Case]) -> None:
+    """Write ``cases`` to one Parquet file in the current schema."""
+    from harness.cases import cases_to_table
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(cases_to_table(cases), path, compression="zstd")

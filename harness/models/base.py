@@ -1,0 +1,96 @@
+"""The model seam: an adapter turns one :class:`CompletionRequest` into a :class:`Completion`.
+
+Retries, timing, concurrency and call logging belong to the replay runner around the adapter,
+so every adapter gets them without writing them. An adapter declares its options as a closed
+pydantic model (``Options``), so a typo in a scenario fails at load.
+
+>>> class Echo(ModelAdapter):
+...     provider = "echo"
+...     async def complete(self, request):
+...         return Completion(text=request.messages[-1].content, model=self.model_id)
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.config_files import validate_model
+
+if TYPE_CHECKING:
+    from harness.cases import Case
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of the conversation as the model sees it."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRequest:
+    """Everything an adapter needs to produce the next agent turn.
+
+    ``case`` and ``turn_index`` (the index in ``case.turns`` of the agent turn being
+    regenerated) let replay-aware adapters such as ``recorded`` find the historical answer;
+    API adapters ignore them.
+    """
+
+    system: str
+    messages: tuple[Message, ...]
+    seed: int
+    case: Case
+    turn_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A model's answer with its accounting."""
+
+    text: str
+    model: str
+    stop_reason: str | None = "end_turn"
+    usage: Usage = field(default_factory=Usage)
+    request_id: str | None = None
+
+
+class NoOptions(BaseModel):
+    """For adapters that take no options: any key is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelAdapter(ABC):
+    """Base class of every provider adapter. Subclasses implement :meth:`complete`."""
+
+    provider: ClassVar[str]
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, model_id: str, options: BaseModel | None = None) -> None:
+        self.model_id = model_id
+        self.options = options if options is not None else self.Options()
+
+    @classmethod
+    def from_config(cls, model_id: str, options: dict[str, Any], source: str) -> ModelAdapter:
+        """Build the adapter from scenario values, validating ``options`` against ``Options``."""
+        return cls(model_id, validate_model(cls.Options, options, f"{source}: model.options"))
+
+    @abstractmethod
+    async def complete(self, request: CompletionRequest) -> Completion:
+        """Produce the agent's next turn for ``request``. Raise :class:`ModelError` on failure."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
+        """Release connections; called once when a run ends."""

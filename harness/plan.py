@@ -1,0 +1,139 @@
+"""The replay plan: a scenario with everything it names loaded and checked, before any case runs.
+
+Loading a plan is where configuration errors surface: an unknown provider, scorer,
+disclosure or prompt version, bad model options, or an unreadable corpus. Nothing has been
+replayed yet when they do.
+
+>>> plan = load_plan(Path("scenarios/demo-baseline.yaml"))  # doctest: +SKIP
+>>> plan.criteria  # doctest: +SKIP
+('broker_status', 'commission', ...)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.cases import Case
+from harness.corpus import corpus_files, corpus_hash, iter_cases
+from harness.disclosures import PinnedDisclosure, load_registry
+from harness.errors import ConfigError, HarnessError
+from harness.models.base import ModelAdapter
+from harness.plugins import Registries, build_registries
+from harness.prompts import PromptVersion
+from harness.scenario import Scenario
+from harness.scoring.base import Scorer, ScorerContext
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """A loaded scenario: prompt, pinned disclosures, scorers and the adapter to build."""
+
+    scenario: Scenario
+    prompt: PromptVersion
+    disclosures: tuple[PinnedDisclosure, ...]
+    scorers: tuple[Scorer, ...]
+    adapter_class: type[ModelAdapter]
+    corpus_hash: str
+
+    @property
+    def criteria(self) -> tuple[str, ...]:
+        """Every criterion the scorers produce, in scenario order, without repeats."""
+        seen: dict[str, None] = {}
+        for scorer in self.scorers:
+            for criterion in scorer.criteria:
+                seen.setdefault(criterion, None)
+        return tuple(seen)
+
+    @property
+    def model_label(self) -> str:
+        return f"{self.scenario.model.provider}:{self.scenario.model.id}"
+
+    @property
+    def prompt_label(self) -> str:
+        return f"{self.prompt.name} v{self.prompt.version}"
+
+    def thresholds(self) -> dict[str, float]:
+        return {c: self.scenario.thresholds.for_criterion(c) for c in self.criteria}
+
+    def make_adapter(self) -> ModelAdapter:
+        model = self.scenario.model
+        return self.adapter_class.from_config(model.id, model.options, self._source)
+
+    def cases(self) -> Iterator[Case]:
+        """The selected cases, in corpus order, filtered by tags and limited."""
+        selection = self.scenario.corpus
+        count = 0
+        for case in iter_cases(self.scenario.corpus_paths):
+            if any(case.tags.get(k) != v for k, v in selection.tags.items()):
+                continue
+            yield case
+            count += 1
+            if selection.limit is not None and count >= selection.limit:
+                return
+
+    def case_seed(self, case_id: str, repeat: int) -> int:
+        """A seed per case and repeat, independent of order and process (not ``hash()``)."""
+        key = f"{self.scenario.seed}:{case_id}:{repeat}".encode()
+        return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") >> 1
+
+    def preflight(self) -> None:
+        """Render the prompt for the first selected case, so a template error stops the run
+        before any call is made (and names the variable)."""
+        first = next(iter(self.cases()), None)
+        if first is not None:
+            self.prompt.render(first, self.disclosures)
+
+    @property
+    def _source(self) -> str:
+        return str(self.scenario.source_path or self.scenario.name)
+
+
+def load_plan(scenario_path: Path | str, *, registries: Registries | None = None) -> ReplayPlan:
+    """Load ``scenario_path`` and all it names; raise :class:`HarnessError` on any problem."""
+    scenario = Scenario.load(scenario_path)
+    registries = registries or build_registries()
+    source = str(scenario.source_path)
+    adapter_class = registries.models.get(scenario.model.provider, source=source)
+    # Build one adapter now so bad options fail before any case runs.
+    adapter_class.from_config(scenario.model.id, scenario.model.options, source)
+    prompt = PromptVersion.load(scenario.prompt_path, scenario.prompt.name, scenario.prompt.version)
+    registry = load_registry(scenario.disclosure_folder)
+    pinned = []
+    for disclosure_id, version in scenario.disclosures.versions.items():
+        try:
+            pinned.append(registry.pin(disclosure_id, version))
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: field 'disclosures.versions': {exc}") from None
+    context = ScorerContext(disclosures=tuple(pinned))
+    scorers = tuple(
+        registries.scorers.get(scorer_id, source=source)(context) for scorer_id in scenario.scorers
+    )
+    unknown_thresholds = set(scenario.thresholds.criteria) - {
+        c for s in scorers for c in s.criteria
+    }
+    if unknown_thresholds:
+        name = sorted(unknown_thresholds)[0]
+        from harness.errors import did_you_mean
+
+        known = [c for s in scorers for c in s.criteria]
+        raise ConfigError(
+            f"{source}: field 'thresholds.criteria': unknown criterion '{name}'"
+            f"{did_you_mean(name, known)}; criteria in this scenario: {', '.join(known)}"
+        )
+    try:
+        files = corpus_files(scenario.corpus_paths)
+    except HarnessError as exc:
+        raise type(exc)(f"{source}: field 'corpus.paths': {exc}") from None
+    plan = ReplayPlan(
+        scenario=scenario,
+        prompt=prompt,
+        disclosures=tuple(pinned),
+        scorers=scorers,
+        adapter_class=adapter_class,
+        corpus_hash=corpus_hash(files),
+    )
+    plan.preflight()
+    return plan

@@ -1,0 +1,139 @@
+"""The Scenario: what to replay, through which model, prompt and disclosures, and how to gate.
+
+A scenario file is YAML under ``scenarios/``. Paths inside it are relative to the file.
+
+>>> scenario = Scenario.load(Path("scenarios/demo-baseline.yaml"))  # doctest: +SKIP
+>>> scenario.thresholds.for_criterion("commission")  # doctest: +SKIP
+0.95
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.config_files import load_yaml_mapping, validate_model
+from harness.errors import ConfigError
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelRef(BaseModel):
+    """Which model answers: a provider adapter, a model id and the adapter's own options."""
+
+    model_config = _FROZEN
+    provider: str
+    id: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class PromptRef(BaseModel):
+    """A prompt version: ``<prompts folder>/<name>/v<version>.j2``."""
+
+    model_config = _FROZEN
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    version: int = Field(ge=1)
+    folder: str = "prompts"
+
+
+class DisclosureSelection(BaseModel):
+    """The disclosure versions in force: id → version number (or ``latest`` approved)."""
+
+    model_config = _FROZEN
+    folder: str = "disclosures"
+    versions: dict[str, int | Literal["latest"]] = Field(min_length=1)
+
+
+class CorpusSelection(BaseModel):
+    """Which cases to replay: corpus paths, an optional tag filter and limit."""
+
+    model_config = _FROZEN
+    paths: tuple[str, ...] = Field(min_length=1)
+    tags: dict[str, str] = Field(default_factory=dict)
+    limit: int | None = Field(default=None, ge=1)
+
+
+class Thresholds(BaseModel):
+    """Pass-rate thresholds: a default and per-criterion overrides, each in [0, 1]."""
+
+    model_config = _FROZEN
+    default: float = Field(default=0.95, ge=0.0, le=1.0)
+    criteria: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("criteria")
+    @classmethod
+    def _in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, threshold in value.items():
+            if not 0.0 <= threshold <= 1.0:
+                raise ValueError(f"threshold for '{name}' must be between 0 and 1, got {threshold}")
+        return value
+
+    def for_criterion(self, criterion: str) -> float:
+        return self.criteria.get(criterion, self.default)
+
+
+class BaselineRef(BaseModel):
+    """The run to compare against: the latest run of a scenario name in the store."""
+
+    model_config = _FROZEN
+    scenario: str
+
+
+class Scenario(BaseModel):
+    """A replay scenario, as loaded from its YAML file."""
+
+    model_config = _FROZEN
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    model: ModelRef
+    prompt: PromptRef
+    disclosures: DisclosureSelection
+    corpus: CorpusSelection
+    scorers: tuple[str, ...] = ("disclosure_rules",)
+    thresholds: Thresholds = Thresholds()
+    errors_are_failures: bool = True
+    repeats: int = Field(default=1, ge=1, le=100)
+    seed: int = 0
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    baseline: BaselineRef | None = None
+
+    # Set by :meth:`load`: where the file is, and the hash of its bytes.
+    source_path: Path | None = Field(default=None, exclude=True)
+    source_hash: str = Field(default="", exclude=True)
+
+    @classmethod
+    def load(cls, path: Path | str) -> Scenario:
+        """Read and validate a scenario file; unknown keys fail with a "did you mean"."""
+        path = Path(path)
+        data = load_yaml_mapping(path)
+        for key in ("source_path", "source_hash"):
+            if key in data:
+                raise ConfigError(f"{path}: unknown key '{key}'")
+        scenario = validate_model(cls, data, str(path))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return scenario.model_copy(update={"source_path": path, "source_hash": digest})
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source_path.parent if self.source_path else Path.cwd()
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the scenario, resolved against the scenario file's folder."""
+        path = Path(relative)
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def corpus_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.corpus.paths]
+
+    @property
+    def disclosure_folder(self) -> Path:
+        return self.resolve(self.disclosures.folder)
+
+    @property
+    def prompt_path(self) -> Path:
+        ref = self.prompt
+        return self.resolve(ref.folder) / ref.name / f"v{ref.version}.j2"

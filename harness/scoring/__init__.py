@@ -1,0 +1,1 @@
+"""Scorers: stateless callables that turn a replayed transcript into per-criterion scores."""

@@ -1,0 +1,237 @@
+"""The run store: a DuckDB database of runs, results, transcripts and model calls.
+
+Only the controlling process opens it (DuckDB allows one writing process per file); workers
+write Parquet parts, which :meth:`RunStore.ingest_parts` loads in one statement each.
+
+>>> with RunStore(":memory:") as store:
+...     store.latest_run("demo-baseline") is None
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from harness.errors import StoreError
+from harness.results import PART_KINDS
+
+_TABLE_FOR_KIND = {"results": "results", "transcripts": "transcripts", "calls": "model_calls"}
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    scenario VARCHAR NOT NULL,
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    verdict VARCHAR,
+    manifest JSON
+);
+CREATE TABLE IF NOT EXISTS results (
+    run_id VARCHAR, scenario VARCHAR, case_id VARCHAR, "repeat" INTEGER, criterion VARCHAR,
+    criterion_version INTEGER, status VARCHAR, passed BOOLEAN, score DOUBLE, evidence JSON,
+    error VARCHAR, seed BIGINT, model VARCHAR, prompt VARCHAR, duration_ms DOUBLE
+);
+CREATE TABLE IF NOT EXISTS transcripts (
+    run_id VARCHAR, case_id VARCHAR, "repeat" INTEGER, tags JSON, facts JSON,
+    turns STRUCT(role VARCHAR, text VARCHAR, event VARCHAR)[], error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS model_calls (
+    run_id VARCHAR, case_id VARCHAR, "repeat" INTEGER, turn_index INTEGER, attempt INTEGER,
+    status VARCHAR, latency_ms DOUBLE, input_tokens BIGINT, output_tokens BIGINT,
+    cache_read_tokens BIGINT, cache_write_tokens BIGINT, cost_usd DOUBLE, cache_hit BOOLEAN,
+    error_class VARCHAR, request_id VARCHAR
+);
+"""
+
+_GATE_SQL = """
+WITH counts AS (
+    SELECT criterion,
+           count(*) FILTER (WHERE status <> 'not_applicable') AS applicable,
+           count(*) FILTER (WHERE status = 'passed') AS passed,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           count(*) FILTER (WHERE status = 'error') AS errors
+    FROM results WHERE run_id = $run_id GROUP BY criterion
+), rated AS (
+    SELECT c.criterion, c.position, c.threshold,
+           coalesce(n.applicable, 0) AS applicable, coalesce(n.passed, 0) AS passed,
+           coalesce(n.failed, 0) AS failed, coalesce(n.errors, 0) AS errors,
+           coalesce(n.applicable, 0)
+               - CASE WHEN $errors_are_failures THEN 0 ELSE coalesce(n.errors, 0) END AS counted
+    FROM gate_criteria c LEFT JOIN counts n USING (criterion)
+)
+SELECT criterion, threshold, applicable, passed, failed, errors, counted,
+       CASE WHEN counted > 0 THEN passed / counted END AS pass_rate,
+       CASE WHEN counted = 0 THEN 'no_cases'
+            WHEN passed / counted >= threshold - 1e-12 THEN 'pass'
+            ELSE 'fail' END AS verdict
+FROM rated ORDER BY position
+"""
+
+
+class RunStore:
+    """A connection to the run database; use as a context manager."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        if isinstance(path, Path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            raise StoreError(
+                f"{path}: cannot open the run database ({exc}); another harness process may be "
+                "writing to it: wait for it to finish or pass a different --db"
+            ) from None
+        self._con.execute(_DDL)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def ingest_parts(self, run_id: str, part_files: Mapping[str, Sequence[Path]]) -> None:
+        """Load every part file of ``run_id`` (by kind) into its table, replacing earlier rows."""
+        con = self._con
+        con.execute("BEGIN")
+        try:
+            for kind, files in part_files.items():
+                table = _TABLE_FOR_KIND[kind]
+                con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+                if not files:
+                    continue
+                columns = ", ".join(f'"{n}"' for n in PART_KINDS[kind].names)
+                con.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM read_parquet(?) "
+                    "WHERE run_id = ?",
+                    [[str(f) for f in files], run_id],
+                )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(f"cannot load result parts into {self.path}: {exc}") from None
+
+    def record_run(self, manifest: Mapping[str, Any], verdict: str) -> None:
+        self._con.execute(
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                manifest["run_id"],
+                manifest["scenario"]["name"],
+                manifest["started_at"],
+                manifest["finished_at"],
+                verdict,
+                json.dumps(manifest, sort_keys=True),
+            ],
+        )
+
+    def gate_rows(
+        self, run_id: str, thresholds: Mapping[str, float], *, errors_are_failures: bool
+    ) -> list[dict[str, Any]]:
+        """Per criterion (in ``thresholds`` order): counts, pass rate, threshold and verdict."""
+        con = self._con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE gate_criteria "
+            "(criterion VARCHAR, position INTEGER, threshold DOUBLE)"
+        )
+        con.executemany(
+            "INSERT INTO gate_criteria VALUES (?, ?, ?)",
+            [[name, i, value] for i, (name, value) in enumerate(thresholds.items())],
+        )
+        return self._rows(_GATE_SQL, {"run_id": run_id, "errors_are_failures": errors_are_failures})
+
+    def pass_rates(self, run_id: str) -> dict[str, float]:
+        """Pass rate per criterion over applicable results (errors counted as failures)."""
+        rows = self._rows(
+            "SELECT criterion, avg(CASE WHEN status = 'passed' THEN 1.0 ELSE 0.0 END) AS rate "
+            "FROM results WHERE run_id = $run_id AND status <> 'not_applicable' "
+            "GROUP BY criterion",
+            {"run_id": run_id},
+        )
+        return {r["criterion"]: r["rate"] for r in rows}
+
+    def latest_run(self, scenario: str, *, exclude: str | None = None) -> str | None:
+        """The most recent finished run of ``scenario`` (other than ``exclude``)."""
+        row = self._con.execute(
+            "SELECT run_id FROM runs WHERE scenario = ? AND run_id IS DISTINCT FROM ? "
+            "ORDER BY finished_at DESC LIMIT 1",
+            [scenario, exclude],
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def failing_cases(self, run_id: str, *, limit: int) -> list[dict[str, Any]]:
+        """Cases with a failed or errored criterion: transcript, facts and each failure."""
+        return self._rows(
+            """
+            WITH bad AS (
+                SELECT case_id, "repeat",
+                       list({'criterion': criterion, 'status': status, 'evidence': evidence,
+                             'error': error} ORDER BY criterion) AS failures
+                FROM results WHERE run_id = $run_id AND status IN ('failed', 'error')
+                GROUP BY case_id, "repeat"
+            )
+            SELECT b.case_id, b."repeat", b.failures, t.tags, t.facts, t.turns, t.error
+            FROM bad b JOIN transcripts t
+              ON t.run_id = $run_id AND t.case_id = b.case_id AND t."repeat" = b."repeat"
+            ORDER BY b.case_id, b."repeat" LIMIT $limit
+            """,
+            {"run_id": run_id, "limit": limit},
+        )
+
+    def case_count(self, run_id: str) -> int:
+        row = self._con.execute(
+            "SELECT count(DISTINCT case_id) FROM results WHERE run_id = ?", [run_id]
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def failing_case_count(self, run_id: str) -> int:
+        row = self._con.execute(
+            'SELECT count(DISTINCT (case_id, "repeat")) FROM results '
+            "WHERE run_id = ? AND status IN ('failed', 'error')",
+            [run_id],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def call_totals(self, run_id: str) -> dict[str, Any]:
+        rows = self._rows(
+            "SELECT count(*) AS calls, count(*) FILTER (WHERE status <> 'ok') AS failed_calls, "
+            "coalesce(sum(input_tokens), 0) AS input_tokens, "
+            "coalesce(sum(output_tokens), 0) AS output_tokens, "
+            "coalesce(sum(cost_usd), 0) AS cost_usd, "
+            "count(*) FILTER (WHERE cache_hit) AS cache_hits, "
+            "coalesce(median(latency_ms), 0) AS median_latency_ms "
+            "FROM model_calls WHERE run_id = $run_id",
+            {"run_id": run_id},
+        )
+        return rows[0]
+
+    def export_results(self, run_id: str, path: Path) -> None:
+        """Write ``run_id``'s results to ``path`` as Parquet, in a stable order."""
+        self._con.execute(
+            f"COPY (SELECT * FROM results WHERE run_id = $run_id "
+            f"ORDER BY case_id, criterion, \"repeat\") TO '{_sql_path(path)}' "
+            "(FORMAT parquet, COMPRESSION zstd)",
+            {"run_id": run_id},
+        )
+
+    def _rows(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        cursor = self._con.execute(sql, dict(params))
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

