@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.cache import CACHE_MODES
 from harness.errors import ConfigError, HarnessError
 from harness.plan import load_plan
 from harness.run import DEFAULT_DB, run_scenario
@@ -40,6 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, default=DEFAULT_DB, help=f"run database (default: {DEFAULT_DB})"
     )
     run.add_argument("--concurrency", type=int, help="calls in flight (default: the scenario's)")
+    run.add_argument(
+        "--model",
+        metavar="PROVIDER:MODEL_ID",
+        help="replay through this model instead of the scenario's, "
+        "e.g. anthropic:claude-sonnet-4-6 or openai-compatible:llama-3.1-8b",
+    )
+    run.add_argument(
+        "--cache",
+        choices=CACHE_MODES,
+        help="response cache mode (default: the scenario's, normally read-write)",
+    )
+    run.add_argument(
+        "--cache-dir", type=Path, help="response cache folder (default: .harness-cache)"
+    )
     demo = commands.add_parser(
         "demo",
         help="replay the shipped demo: the baseline passes, the candidate's regression is caught",
@@ -72,8 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
-    plan = load_plan(args.scenario)
-    outcome = run_scenario(plan, out_dir=args.out, db_path=args.db, concurrency=args.concurrency)
+    plan = load_plan(args.scenario, model=args.model)
+    runner = plan.make_runner(
+        process="main",
+        concurrency=args.concurrency,
+        cache_mode=args.cache,
+        cache_dir=args.cache_dir,
+    )
+    outcome = run_scenario(plan, out_dir=args.out, db_path=args.db, runner=runner)
     print(
         f"scenario {plan.scenario.name}: {outcome.cases} cases, model {plan.model_label}, "
         f"prompt {plan.prompt_label}"

@@ -32,6 +32,7 @@ class CriterionResult(BaseModel):
     failed: int
     errors: int
     pass_rate: float | None
+    not_run: int = 0
     verdict: CriterionVerdict
     baseline_pass_rate: float | None = None
 
@@ -60,10 +61,11 @@ class GateResult(BaseModel):
     run_id: str
     criteria: tuple[CriterionResult, ...]
     baseline_run_id: str | None = None
+    stopped: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
-        return all(c.verdict == "pass" for c in self.criteria)
+        return not self.stopped and all(c.verdict == "pass" for c in self.criteria)
 
     @property
     def failing(self) -> list[CriterionResult]:
@@ -75,6 +77,11 @@ class GateResult(BaseModel):
 
     def headline(self) -> str:
         """The verdict in plain words, for a terminal, a summary or a report."""
+        if self.stopped:
+            return (
+                f"FAILED: the run stopped early ({'; '.join(self.stopped)}); "
+                "cases not replayed count as failures."
+            )
         if self.passed:
             return f"PASSED: all {len(self.criteria)} criteria met their thresholds."
         names = ", ".join(c.criterion for c in self.failing)
@@ -89,6 +96,7 @@ def evaluate_gate(
     *,
     errors_are_failures: bool,
     baseline_run_id: str | None = None,
+    stopped: tuple[str, ...] = (),
 ) -> GateResult:
     """Compute the gate of ``run_id`` in the store, with deltas against ``baseline_run_id``."""
     rows = store.gate_rows(run_id, thresholds, errors_are_failures=errors_are_failures)
@@ -96,6 +104,7 @@ def evaluate_gate(
     return GateResult(
         run_id=run_id,
         baseline_run_id=baseline_run_id,
+        stopped=stopped,
         criteria=tuple(
             CriterionResult(
                 criterion=r["criterion"],
@@ -104,6 +113,7 @@ def evaluate_gate(
                 passed=r["passed"],
                 failed=r["failed"],
                 errors=r["errors"],
+                not_run=r["not_run"],
                 pass_rate=r["pass_rate"],
                 verdict=r["verdict"],
                 baseline_pass_rate=baseline.get(r["criterion"]),

@@ -58,6 +58,7 @@ def build_manifest(
     cases: int,
     processes: list[str],
     baseline_run_id: str | None,
+    stopped: list[str] | None = None,
 ) -> dict[str, Any]:
     scenario = plan.scenario
     return {
@@ -110,4 +111,9 @@ def build_manifest(
             "run_id": baseline_run_id,
         },
         "processes": processes,
+        "stopped": stopped or [],
+        "cache": {"mode": scenario.cache.mode, "dir": scenario.cache.dir},
+        "calls": scenario.calls.model_dump(mode="json"),
+        "max_cost_usd": scenario.max_cost_usd,
+        "priced": plan.price is not None,
     }

@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.cache import CacheMode, ResponseCache
+from harness.calls import CallRunner
 from harness.cases import Case
 from harness.corpus import corpus_files, corpus_hash, iter_cases
 from harness.disclosures import PinnedDisclosure, load_registry
 from harness.errors import ConfigError, HarnessError
-from harness.models.base import ModelAdapter
+from harness.models.base import Completion, ModelAdapter
 from harness.plugins import Registries, build_registries
+from harness.prices import ModelPrice, PriceTable
 from harness.prompts import PromptVersion
 from harness.scenario import Scenario
 from harness.scoring.base import Scorer, ScorerContext
@@ -37,6 +40,7 @@ class ReplayPlan:
     scorers: tuple[Scorer, ...]
     adapter_class: type[ModelAdapter]
     corpus_hash: str
+    price: ModelPrice | None
 
     @property
     def criteria(self) -> tuple[str, ...]:
@@ -61,6 +65,40 @@ class ReplayPlan:
     def make_adapter(self) -> ModelAdapter:
         model = self.scenario.model
         return self.adapter_class.from_config(model.id, model.options, self._source)
+
+    def make_runner(
+        self,
+        *,
+        process: str,
+        concurrency: int | None = None,
+        cache_mode: CacheMode | None = None,
+        cache_dir: Path | None = None,
+        budget_share: float = 1.0,
+    ) -> CallRunner:
+        """A call runner for one process: adapter, retry policy, cache, cost and budget.
+
+        Under xdist each worker gets ``budget_share`` of the scenario's ``max_cost_usd``.
+        """
+        scenario = self.scenario
+        adapter = self.make_adapter()
+        mode = cache_mode or scenario.cache.mode
+        cache = None
+        if adapter.cacheable and mode != "off":
+            cache = ResponseCache(cache_dir or Path(scenario.cache.dir), mode, process=process)
+        price = self.price
+
+        def cost(completion: Completion) -> float:
+            return price.cost(completion.usage) if price is not None else 0.0
+
+        budget = scenario.max_cost_usd * budget_share if scenario.max_cost_usd else None
+        return CallRunner(
+            adapter,
+            scenario.calls,
+            concurrency=concurrency or scenario.concurrency,
+            cost=cost,
+            cache=cache,
+            max_cost_usd=budget,
+        )
 
     def cases(self) -> Iterator[Case]:
         """The selected cases, in corpus order, filtered by tags and limited."""
@@ -91,9 +129,16 @@ class ReplayPlan:
         return str(self.scenario.source_path or self.scenario.name)
 
 
-def load_plan(scenario_path: Path | str, *, registries: Registries | None = None) -> ReplayPlan:
+def load_plan(
+    scenario_path: Path | str,
+    *,
+    registries: Registries | None = None,
+    model: str | None = None,
+) -> ReplayPlan:
     """Load ``scenario_path`` and all it names; raise :class:`HarnessError` on any problem."""
     scenario = Scenario.load(scenario_path)
+    if model is not None:
+        scenario = scenario.with_model(model)
     registries = registries or build_registries()
     source = str(scenario.source_path)
     adapter_class = registries.models.get(scenario.model.provider, source=source)
@@ -127,7 +172,9 @@ def load_plan(scenario_path: Path | str, *, registries: Registries | None = None
         files = corpus_files(scenario.corpus_paths)
     except HarnessError as exc:
         raise type(exc)(f"{source}: field 'corpus.paths': {exc}") from None
+    prices = PriceTable.load(*([scenario.resolve(scenario.prices)] if scenario.prices else []))
     plan = ReplayPlan(
+        price=prices.for_model(scenario.model.id),
         scenario=scenario,
         prompt=prompt,
         disclosures=tuple(pinned),

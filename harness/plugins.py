@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,11 +23,40 @@ from harness.models.base import ModelAdapter
 from harness.scoring.base import ScorerFactory
 
 
+@dataclass(frozen=True)
+class LazyAdapter:
+    """A provider whose module is imported only when a scenario uses it.
+
+    ``target`` is ``"module:Class"``; ``extra`` names the optional dependency group whose
+    install line the user is given when the import fails.
+    """
+
+    provider: str
+    target: str
+    extra: str
+
+    def load(self, source: str) -> type[ModelAdapter]:
+        module_name, _, class_name = self.target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ConfigError(
+                f"{source}: provider '{self.provider}' needs a package that is not installed "
+                f"({exc.name}); install it with: pip install 'replay-harness[{self.extra}]'"
+            ) from None
+        adapter: type[ModelAdapter] = getattr(module, class_name)
+        return adapter
+
+
 @dataclass
 class ModelRegistry:
-    """Adapter classes by provider name."""
+    """Adapter classes by provider name (some registered lazily)."""
 
-    adapters: dict[str, type[ModelAdapter]] = field(default_factory=dict)
+    adapters: dict[str, type[ModelAdapter] | LazyAdapter] = field(default_factory=dict)
+
+    def register_lazy(self, provider: str, target: str, *, extra: str) -> None:
+        """Register a provider by import path, so its SDK is imported only when used."""
+        self.adapters[provider] = LazyAdapter(provider, target, extra)
 
     def register(self, adapter: type[ModelAdapter]) -> None:
         if not (inspect.isclass(adapter) and issubclass(adapter, ModelAdapter)):
@@ -44,13 +74,17 @@ class ModelRegistry:
 
     def get(self, provider: str, *, source: str) -> type[ModelAdapter]:
         try:
-            return self.adapters[provider]
+            found = self.adapters[provider]
         except KeyError:
             raise ConfigError(
                 f"{source}: field 'model.provider': unknown provider '{provider}'"
                 f"{did_you_mean(provider, self.adapters)}; known providers: "
                 f"{', '.join(self.names)}"
             ) from None
+        if isinstance(found, LazyAdapter):
+            found = found.load(source)
+            self.adapters[provider] = found
+        return found
 
 
 @dataclass

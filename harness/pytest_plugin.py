@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
+from harness.calls import CallRunner
 from harness.cases import Case
 from harness.errors import HarnessError
 from harness.gate import GateResult
-from harness.models.base import ModelAdapter
 from harness.plan import ReplayPlan, load_plan
 from harness.replay import CaseReplay, replay_case
 from harness.results import PartWriter
@@ -46,8 +46,9 @@ class _SessionState:
     process: str
     is_controller: bool
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    workers: int = 1
     loop: asyncio.AbstractEventLoop | None = None
-    adapter: ModelAdapter | None = None
+    runner: CallRunner | None = None
     writer: PartWriter | None = None
     replayed: int = 0
     outcome: RunOutcome | None = None
@@ -57,13 +58,15 @@ class _SessionState:
     def replay(self, case: Case, repeat: int) -> CaseReplay:
         if self.loop is None:
             self.loop = asyncio.new_event_loop()
-            self.adapter = self.plan.make_adapter()
+            self.runner = self.plan.make_runner(
+                process=self.process, budget_share=1.0 / max(1, self.workers)
+            )
             self.writer = PartWriter(
                 self.out_dir / "parts", self.process, run_id=self.run_id, plan=self.plan
             )
-        assert self.adapter is not None and self.writer is not None
+        assert self.runner is not None and self.writer is not None
         replayed = self.loop.run_until_complete(
-            replay_case(self.plan, self.adapter, case, repeat=repeat)
+            replay_case(self.plan, self.runner, case, repeat=repeat)
         )
         self.writer.add(replayed)
         self.replayed += 1
@@ -72,9 +75,11 @@ class _SessionState:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        if self.runner is not None and self.runner.cache is not None:
+            self.runner.cache.close()
         if self.loop is not None:
-            if self.adapter is not None:
-                self.loop.run_until_complete(self.adapter.aclose())
+            if self.runner is not None:
+                self.loop.run_until_complete(self.runner.adapter.aclose())
             self.loop.close()
 
 
@@ -118,11 +123,13 @@ def pytest_configure(config: pytest.Config) -> None:
         run_id = workerinput["harness_run_id"]
         out_dir = Path(workerinput["harness_out"])
         process = str(workerinput["workerid"])
+        workers = int(workerinput.get("workercount", 1))
     else:
         run_id = new_run_id(plan.scenario.name)
         out_option = config.getoption("harness_out")
         out_dir = Path(out_option) if out_option else Path("reports") / run_id
         process = "main"
+        workers = 1
     config.stash[STATE] = _SessionState(
         plan=plan,
         run_id=run_id,
@@ -130,6 +137,7 @@ def pytest_configure(config: pytest.Config) -> None:
         db_path=Path(config.getoption("harness_db")),
         process=process,
         is_controller=workerinput is None,
+        workers=workers,
     )
     # Collect the scenario instead of the test suite, unless paths were given explicitly.
     scenario_arg = str(Path(scenario_path))

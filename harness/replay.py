@@ -2,46 +2,28 @@
 
 Events are shown to the model inside the next user message as ``[event: name]`` lines, the
 way a chat platform would surface them. An agent turn that opens the conversation is
-prompted by ``[conversation starts]``. Every call is recorded, failed or not.
+prompted by ``[conversation starts]``. Calls go through a :class:`harness.calls.CallRunner`
+(retries, cache, limits), which logs every attempt.
 
->>> replayed = asyncio.run(replay_case(plan, adapter, case, repeat=0))  # doctest: +SKIP
+>>> replayed = await replay_case(plan, runner, case, repeat=0)  # doctest: +SKIP
 >>> [s.status for s in replayed.scores]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from harness.calls import CallRunner, ModelCall, RunStopped
 from harness.cases import Case, Turn
-from harness.models.base import CompletionRequest, Message, ModelAdapter
+from harness.models.base import CompletionRequest, Message, ProviderError
 from harness.scoring.base import Score, Transcript
 
 if TYPE_CHECKING:
     from harness.plan import ReplayPlan
 
 CONVERSATION_START = "[conversation starts]"
-
-
-@dataclass(frozen=True, slots=True)
-class ModelCall:
-    """One call to the model: what it cost and how it ended."""
-
-    case_id: str
-    repeat: int
-    turn_index: int
-    attempt: int
-    status: str  # "ok" or "error"
-    latency_ms: float
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float = 0.0
-    cache_hit: bool = False
-    error_class: str | None = None
-    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +40,64 @@ class CaseReplay:
 
     @property
     def failed_scores(self) -> list[Score]:
-        return [s for s in self.scores if s.status in ("failed", "error")]
+        return [s for s in self.scores if s.status in ("failed", "error", "not_run")]
 
 
 async def replay_case(
-    plan: ReplayPlan, adapter: ModelAdapter, case: Case, *, repeat: int = 0
+    plan: ReplayPlan, runner: CallRunner, case: Case, *, repeat: int = 0
 ) -> CaseReplay:
-    """Replay ``case`` through ``adapter`` and score it with every scorer of ``plan``."""
+    """Replay ``case`` through ``runner`` and score it with every scorer of ``plan``.
+
+    When the run is stopped (circuit breaker, budget, time bound) before or during this
+    case, the case is returned as ``not_run``; a fatal stop propagates.
+    """
     started = time.perf_counter()
     seed = plan.case_seed(case.case_id, repeat)
-    transcript, calls = await _converse(plan, adapter, case, seed, repeat)
+    calls: list[ModelCall] = []
+    try:
+        runner.check()
+        transcript = await _converse(plan, runner, case, seed, repeat, calls)
+    except RunStopped as stop:
+        if stop.fatal:
+            raise
+        return not_run_case(plan, case, repeat=repeat, reason=str(stop), calls=calls)
+    return _scored(plan, case, repeat, seed, transcript, calls, started)
+
+
+def not_run_case(
+    plan: ReplayPlan,
+    case: Case,
+    *,
+    repeat: int,
+    reason: str,
+    calls: list[ModelCall] | None = None,
+) -> CaseReplay:
+    """The case as not replayed: every applicable criterion ``not_run``, with the reason."""
+    seed = plan.case_seed(case.case_id, repeat)
+    replayed = _scored(
+        plan,
+        case,
+        repeat,
+        seed,
+        Transcript(case.turns, error=f"not run: {reason}"),
+        calls or [],
+        time.perf_counter(),
+    )
+    scores = tuple(
+        replace(s, status="not_run") if s.status == "error" else s for s in replayed.scores
+    )
+    return replace(replayed, scores=scores)
+
+
+def _scored(
+    plan: ReplayPlan,
+    case: Case,
+    repeat: int,
+    seed: int,
+    transcript: Transcript,
+    calls: list[ModelCall],
+    started: float,
+) -> CaseReplay:
     scores: list[Score] = []
     for scorer in plan.scorers:
         scores.extend(scorer(case, transcript))
@@ -83,9 +113,13 @@ async def replay_case(
 
 
 async def _converse(
-    plan: ReplayPlan, adapter: ModelAdapter, case: Case, seed: int, repeat: int
-) -> tuple[Transcript, list[ModelCall]]:
-    calls: list[ModelCall] = []
+    plan: ReplayPlan,
+    runner: CallRunner,
+    case: Case,
+    seed: int,
+    repeat: int,
+    calls: list[ModelCall],
+) -> Transcript:
     # A prompt that cannot render is a configuration error for the whole run, not a
     # property of this case's answer: it propagates (and the run stops with status 2).
     system = plan.prompt.render(case, plan.disclosures)
@@ -100,39 +134,13 @@ async def _converse(
         messages.append(Message("user", "\n".join(pending) if pending else CONVERSATION_START))
         pending = []
         request = CompletionRequest(system, tuple(messages), seed, case, index)
-        began = time.perf_counter()
         try:
-            completion = await adapter.complete(request)
-        except Exception as exc:  # any adapter failure becomes an error result, never lost
-            calls.append(
-                ModelCall(
-                    case.case_id,
-                    repeat,
-                    index,
-                    1,
-                    "error",
-                    (time.perf_counter() - began) * 1000,
-                    error_class=type(exc).__name__,
-                )
+            completion = await runner.complete(
+                request, log=calls, case_id=case.case_id, repeat=repeat
             )
-            message = f"model call for turn {index} failed: {type(exc).__name__}: {exc}"
-            return Transcript(tuple(turns), error=message), calls
-        usage = completion.usage
-        calls.append(
-            ModelCall(
-                case.case_id,
-                repeat,
-                index,
-                1,
-                "ok",
-                (time.perf_counter() - began) * 1000,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cache_read_tokens=usage.cache_read_tokens,
-                cache_write_tokens=usage.cache_write_tokens,
-                request_id=completion.request_id,
-            )
-        )
+        except ProviderError as exc:
+            message = f"model call for turn {index} failed ({exc.kind}): {exc}"
+            return Transcript(tuple(turns), error=message)
         messages.append(Message("assistant", completion.text))
         turns.append(Turn(role="agent", text=completion.text))
-    return Transcript(tuple(turns)), calls
+    return Transcript(tuple(turns))

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.calls import CallRunner
 from harness.cases import Case
 from harness.errors import ConfigError, StoreError
 from harness.gate import GateResult, evaluate_gate
 from harness.manifest import build_manifest
-from harness.models.base import ModelAdapter
 from harness.plan import ReplayPlan
-from harness.replay import CaseReplay, replay_case
+from harness.replay import CaseReplay, not_run_case, replay_case
 from harness.report import FailingCase, ReportData, render_report
 from harness.results import PART_KINDS, PartWriter
 from harness.store import RunStore
@@ -58,6 +58,17 @@ def new_run_id(scenario_name: str, now: datetime | None = None) -> str:
     return f"{scenario_name}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+@dataclass(frozen=True)
+class ReplayStats:
+    """What one process's replay did: cases, calls made, cache hits, and why it stopped early."""
+
+    cases: int
+    calls_made: int
+    cache_hits: int
+    spent_usd: float
+    stopped: str | None
+
+
 def replay_into_parts(
     plan: ReplayPlan,
     cases: Iterable[Case],
@@ -65,36 +76,66 @@ def replay_into_parts(
     parts_dir: Path,
     process: str,
     run_id: str,
-    concurrency: int | None = None,
-) -> int:
-    """Replay ``cases`` (every repeat) into this process's part files; return cases done."""
-    limit = concurrency or plan.scenario.concurrency
+    runner: CallRunner | None = None,
+) -> ReplayStats:
+    """Replay ``cases`` (every repeat) into this process's part files.
+
+    Up to the runner's concurrency cases are in flight at once; each case's turns run in
+    order. If the run is stopped cleanly (circuit breaker, budget, time bound), the cases
+    left are written as ``not_run``; a fatal stop or a configuration error propagates after
+    the rows already finished are flushed.
+    """
+    runner = runner or plan.make_runner(process=process)
     with PartWriter(parts_dir, process, run_id=run_id, plan=plan) as writer:
-        return asyncio.run(_replay_all(plan, cases, writer, limit))
+        try:
+            done = asyncio.run(_replay_all(plan, cases, writer, runner))
+        finally:
+            if runner.cache is not None:
+                runner.cache.close()
+    return ReplayStats(
+        cases=done,
+        calls_made=runner.calls_made,
+        cache_hits=runner.cache.hits if runner.cache is not None else 0,
+        spent_usd=runner.spent_usd,
+        stopped=str(runner.stopped) if runner.stopped is not None else None,
+    )
 
 
 async def _replay_all(
-    plan: ReplayPlan, cases: Iterable[Case], writer: PartWriter, limit: int
+    plan: ReplayPlan, cases: Iterable[Case], writer: PartWriter, runner: CallRunner
 ) -> int:
-    adapter: ModelAdapter = plan.make_adapter()
+    limit = runner.limiter.ceiling
     pending: set[asyncio.Future[CaseReplay]] = set()
     done_count = 0
+
+    def collect(finished: Iterable[asyncio.Future[CaseReplay]]) -> None:
+        nonlocal done_count
+        for task in finished:
+            writer.add(task.result())
+            done_count += 1
+
     try:
         for case in cases:
             for repeat in range(plan.scenario.repeats):
+                if runner.stopped is not None and not runner.stopped.fatal:
+                    writer.add(not_run_case(plan, case, repeat=repeat, reason=str(runner.stopped)))
+                    done_count += 1
+                    continue
                 if len(pending) >= limit:
                     finished, pending = await asyncio.wait(
                         pending, return_when=asyncio.FIRST_COMPLETED
                     )
-                    for task in finished:
-                        writer.add(task.result())
-                        done_count += 1
-                pending.add(asyncio.create_task(replay_case(plan, adapter, case, repeat=repeat)))
-        for task in asyncio.as_completed(pending):
-            writer.add(await task)
-            done_count += 1
+                    collect(finished)
+                pending.add(asyncio.ensure_future(replay_case(plan, runner, case, repeat=repeat)))
+        while pending:
+            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            collect(finished)
     finally:
-        await adapter.aclose()
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        await runner.adapter.aclose()
     return done_count // plan.scenario.repeats
 
 
@@ -119,6 +160,7 @@ def finish_run(
     out_dir: Path,
     db_path: Path | str,
     started_at: datetime,
+    stopped: list[str] | None = None,
 ) -> RunOutcome:
     """Merge parts into the store, gate, and write results, manifest and report into ``out_dir``."""
     parts_dir = out_dir / "parts"
@@ -137,6 +179,7 @@ def finish_run(
             plan.thresholds(),
             errors_are_failures=plan.scenario.errors_are_failures,
             baseline_run_id=baseline_run,
+            stopped=tuple(stopped or ()),
         )
         manifest = build_manifest(
             plan,
@@ -146,6 +189,7 @@ def finish_run(
             cases=cases,
             processes=processes,
             baseline_run_id=baseline_run,
+            stopped=list(stopped or ()),
         )
         results_path = out_dir / "results.parquet"
         store.export_results(run_id, results_path)
@@ -173,20 +217,20 @@ def run_scenario(
     out_dir: Path | None = None,
     db_path: Path | str = DEFAULT_DB,
     run_id: str | None = None,
-    concurrency: int | None = None,
+    runner: CallRunner | None = None,
 ) -> RunOutcome:
     """Replay ``plan`` in this process and finish the run."""
     started_at = datetime.now(UTC)
     run_id = run_id or new_run_id(plan.scenario.name, started_at)
     out_dir = out_dir or Path("reports") / run_id
-    replayed = replay_into_parts(
+    stats = replay_into_parts(
         plan,
         plan.cases(),
         parts_dir=out_dir / "parts",
         process="main",
         run_id=run_id,
-        concurrency=concurrency,
+        runner=runner,
     )
-    if replayed == 0:
+    if stats.cases == 0:
         raise ConfigError(no_case_message(plan))
     return finish_run(plan, run_id=run_id, out_dir=out_dir, db_path=db_path, started_at=started_at)

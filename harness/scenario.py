@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from harness.cache import CacheMode
+from harness.calls import CallPolicy
 from harness.config_files import load_yaml_mapping, validate_model
 from harness.errors import ConfigError
 
@@ -75,6 +77,14 @@ class Thresholds(BaseModel):
         return self.criteria.get(criterion, self.default)
 
 
+class CacheSettings(BaseModel):
+    """The response cache: mode and folder (relative to the working directory)."""
+
+    model_config = _FROZEN
+    mode: CacheMode = "read-write"
+    dir: str = ".harness-cache"
+
+
 class BaselineRef(BaseModel):
     """The run to compare against: the latest run of a scenario name in the store."""
 
@@ -98,6 +108,10 @@ class Scenario(BaseModel):
     repeats: int = Field(default=1, ge=1, le=100)
     seed: int = 0
     concurrency: int = Field(default=8, ge=1, le=1024)
+    calls: CallPolicy = CallPolicy()
+    cache: CacheSettings = CacheSettings()
+    max_cost_usd: float | None = Field(default=None, gt=0)
+    prices: str | None = None
     baseline: BaselineRef | None = None
 
     # Set by :meth:`load`: where the file is, and the hash of its bytes.
@@ -115,6 +129,21 @@ class Scenario(BaseModel):
         scenario = validate_model(cls, data, str(path))
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         return scenario.model_copy(update={"source_path": path, "source_hash": digest})
+
+    def with_model(self, spec: str) -> Scenario:
+        """This scenario with its model replaced by ``provider:model-id`` (from ``--model``).
+
+        The scenario's model options are kept when the provider is the same, else dropped.
+        """
+        provider, sep, model_id = spec.partition(":")
+        if not sep or not provider or not model_id:
+            raise ConfigError(
+                f"--model {spec!r}: expected PROVIDER:MODEL_ID, e.g. anthropic:claude-sonnet-4-6"
+            )
+        options = self.model.options if provider == self.model.provider else {}
+        return self.model_copy(
+            update={"model": ModelRef(provider=provider, id=model_id, options=options)}
+        )
 
     @property
     def base_dir(self) -> Path:

@@ -55,17 +55,19 @@ WITH counts AS (
            count(*) FILTER (WHERE status <> 'not_applicable') AS applicable,
            count(*) FILTER (WHERE status = 'passed') AS passed,
            count(*) FILTER (WHERE status = 'failed') AS failed,
-           count(*) FILTER (WHERE status = 'error') AS errors
+           count(*) FILTER (WHERE status = 'error') AS errors,
+           count(*) FILTER (WHERE status = 'not_run') AS not_run
     FROM results WHERE run_id = $run_id GROUP BY criterion
 ), rated AS (
     SELECT c.criterion, c.position, c.threshold,
            coalesce(n.applicable, 0) AS applicable, coalesce(n.passed, 0) AS passed,
            coalesce(n.failed, 0) AS failed, coalesce(n.errors, 0) AS errors,
+           coalesce(n.not_run, 0) AS not_run,
            coalesce(n.applicable, 0)
                - CASE WHEN $errors_are_failures THEN 0 ELSE coalesce(n.errors, 0) END AS counted
     FROM gate_criteria c LEFT JOIN counts n USING (criterion)
 )
-SELECT criterion, threshold, applicable, passed, failed, errors, counted,
+SELECT criterion, threshold, applicable, passed, failed, errors, not_run, counted,
        CASE WHEN counted > 0 THEN passed / counted END AS pass_rate,
        CASE WHEN counted = 0 THEN 'no_cases'
             WHEN passed / counted >= threshold - 1e-12 THEN 'pass'
@@ -180,7 +182,7 @@ class RunStore:
                 SELECT case_id, "repeat",
                        list({'criterion': criterion, 'status': status, 'evidence': evidence,
                              'error': error} ORDER BY criterion) AS failures
-                FROM results WHERE run_id = $run_id AND status IN ('failed', 'error')
+                FROM results WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')
                 GROUP BY case_id, "repeat"
             )
             SELECT b.case_id, b."repeat", b.failures, t.tags, t.facts, t.turns, t.error
@@ -200,7 +202,7 @@ class RunStore:
     def failing_case_count(self, run_id: str) -> int:
         row = self._con.execute(
             'SELECT count(DISTINCT (case_id, "repeat")) FROM results '
-            "WHERE run_id = ? AND status IN ('failed', 'error')",
+            "WHERE run_id = ? AND status IN ('failed', 'error', 'not_run')",
             [run_id],
         ).fetchone()
         return int(row[0]) if row else 0

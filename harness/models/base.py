@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.config_files import validate_model
+from harness.errors import ModelError
 
 if TYPE_CHECKING:
     from harness.cases import Case
@@ -67,6 +68,36 @@ class Completion:
     request_id: str | None = None
 
 
+class ProviderError(ModelError):
+    """A provider call failed; adapters raise it so the runner can decide what to do.
+
+    ``retryable``: the same request may succeed later (429, 5xx, 529 overloaded, a dropped
+    connection, a timeout). ``fatal``: no request will succeed (401 bad key, 403): the run
+    stops at once. ``retry_after``: seconds the provider asked us to wait, if it said.
+    ``kind`` is a short class for the call log: ``rate_limited``, ``overloaded``,
+    ``server_error``, ``connection``, ``timeout``, ``bad_response``, ``auth``, ``bad_request``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        retryable: bool,
+        fatal: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retryable = retryable
+        self.fatal = fatal
+        self.status = status
+        self.retry_after = retry_after
+        self.request_id = request_id
+
+
 class NoOptions(BaseModel):
     """For adapters that take no options: any key is an error."""
 
@@ -78,6 +109,10 @@ class ModelAdapter(ABC):
 
     provider: ClassVar[str]
     Options: ClassVar[type[BaseModel]] = NoOptions
+    #: Whether answers are worth caching (paid or slow providers); free local ones are not.
+    cacheable: ClassVar[bool] = False
+    #: Option names that do not change the answer, left out of the cache key.
+    cache_ignores: ClassVar[frozenset[str]] = frozenset({"timeout_s", "api_key_env"})
 
     def __init__(self, model_id: str, options: BaseModel | None = None) -> None:
         self.model_id = model_id
@@ -87,6 +122,15 @@ class ModelAdapter(ABC):
     def from_config(cls, model_id: str, options: dict[str, Any], source: str) -> ModelAdapter:
         """Build the adapter from scenario values, validating ``options`` against ``Options``."""
         return cls(model_id, validate_model(cls.Options, options, f"{source}: model.options"))
+
+    def cache_identity(self) -> dict[str, Any]:
+        """What, besides the request, determines an answer: provider, model and options.
+
+        Adapters that talk to a configurable endpoint add it (the same model id behind two
+        servers may answer differently).
+        """
+        options = self.options.model_dump(mode="json", exclude=set(self.cache_ignores))
+        return {"provider": self.provider, "model": self.model_id, "options": options}
 
     @abstractmethod
     async def complete(self, request: CompletionRequest) -> Completion:

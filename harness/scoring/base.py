@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 from harness.cases import Case, Turn
 from harness.disclosures import PinnedDisclosure
 
-ScoreStatus = Literal["passed", "failed", "not_applicable", "error"]
+ScoreStatus = Literal["passed", "failed", "not_applicable", "error", "not_run"]
 
 
 @dataclass(frozen=True, slots=True)

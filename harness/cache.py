@@ -1,0 +1,182 @@
+"""The response cache: content-addressed model answers kept on local disk.
+
+The key is a SHA-256 over everything that determines an answer: the provider, its endpoint,
+the model id and options, the system prompt, the messages and the seed (which differs per
+case and repeat). A hit costs no call. Answers are stored as small Parquet segment files
+under the cache folder (default ``.harness-cache/``), each written atomically, so several
+processes (xdist workers, shards) can add to one cache and a killed run loses nothing it
+had flushed. A CI workflow saves and restores the folder with ``actions/cache``.
+
+Modes: ``read-write`` (default), ``read-only``, ``off``, and ``require`` (a miss is an
+error naming the case: for keyless pull-request runs that must replay recorded answers).
+
+>>> cache = ResponseCache(Path(".harness-cache"), "read-write", process="main")  # doctest: +SKIP
+>>> cache.get(key) is None  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.errors import ConfigError, StoreError
+from harness.models.base import Completion, CompletionRequest, ModelAdapter, Usage
+
+CacheMode = Literal["read-write", "read-only", "off", "require"]
+CACHE_MODES: tuple[CacheMode, ...] = ("read-write", "read-only", "off", "require")
+
+_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("text", pa.string()),
+        ("model", pa.string()),
+        ("stop_reason", pa.string()),
+        ("input_tokens", pa.int64()),
+        ("output_tokens", pa.int64()),
+        ("cache_read_tokens", pa.int64()),
+        ("cache_write_tokens", pa.int64()),
+        ("request_id", pa.string()),
+    ]
+)
+_FLUSH_EVERY = 512
+_COMPACT_ABOVE = 64
+
+
+class CacheMiss(ConfigError):
+    """``--cache require`` and an answer is not in the cache."""
+
+
+def cache_key(adapter: ModelAdapter, request: CompletionRequest) -> str:
+    """The content address of ``request`` sent through ``adapter``."""
+    payload = {
+        "identity": adapter.cache_identity(),
+        "system": request.system,
+        "messages": [[m.role, m.content] for m in request.messages],
+        "seed": request.seed,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ResponseCache:
+    """A process's view of the cache folder: everything stored so far, plus its own writes."""
+
+    def __init__(self, folder: Path, mode: CacheMode, *, process: str) -> None:
+        if mode not in CACHE_MODES:
+            raise ConfigError(
+                f"unknown cache mode '{mode}'; choose one of {', '.join(CACHE_MODES)}"
+            )
+        self.folder = folder
+        self.mode = mode
+        self._process = f"{process}-{uuid.uuid4().hex[:8]}"
+        self._entries: dict[str, Completion] = {}
+        self._pending: list[dict[str, Any]] = []
+        self._flushes = 0
+        self.hits = 0
+        self.misses = 0
+        if mode != "off" and folder.is_dir():
+            self._load()
+
+    @property
+    def reads(self) -> bool:
+        return self.mode != "off"
+
+    @property
+    def writes(self) -> bool:
+        return self.mode == "read-write"
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> Completion | None:
+        if not self.reads:
+            return None
+        found = self._entries.get(key)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def put(self, key: str, completion: Completion) -> None:
+        if not self.writes or key in self._entries:
+            return
+        self._entries[key] = completion
+        usage = completion.usage
+        self._pending.append(
+            {
+                "key": key,
+                "text": completion.text,
+                "model": completion.model,
+                "stop_reason": completion.stop_reason,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "cache_read_tokens": usage.cache_read_tokens,
+                "cache_write_tokens": usage.cache_write_tokens,
+                "request_id": completion.request_id,
+            }
+        )
+        if len(self._pending) >= _FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write pending answers as one new segment (atomically: temp file, then rename)."""
+        if not self._pending:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._flushes += 1
+        final = self.folder / f"{self._process}-{self._flushes:05d}.parquet"
+        temp = final.with_suffix(".tmp")
+        try:
+            pq.write_table(pa.Table.from_pylist(self._pending, schema=_SCHEMA), temp)
+            os.replace(temp, final)
+        except OSError as exc:
+            raise StoreError(f"{self.folder}: cannot write to the response cache ({exc})") from None
+        self._pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+
+    def _load(self) -> None:
+        segments = sorted(self.folder.glob("*.parquet"))
+        for segment in segments:
+            try:
+                table = pq.read_table(segment, schema=_SCHEMA)
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(
+                    f"{segment}: unreadable response-cache segment ({exc}); delete the file "
+                    "(its answers will be fetched again)"
+                ) from None
+            for row in table.to_pylist():
+                self._entries[row["key"]] = Completion(
+                    text=row["text"],
+                    model=row["model"],
+                    stop_reason=row["stop_reason"],
+                    usage=Usage(
+                        row["input_tokens"],
+                        row["output_tokens"],
+                        row["cache_read_tokens"],
+                        row["cache_write_tokens"],
+                    ),
+                    request_id=row["request_id"],
+                )
+        if self.writes and len(segments) > _COMPACT_ABOVE:
+            self._compact(segments)
+
+    def _compact(self, segments: list[Path]) -> None:
+        """Many small segments → one, so opening the cache stays fast."""
+        table = pa.concat_tables(pq.read_table(s, schema=_SCHEMA) for s in segments)
+        final = self.folder / f"compacted-{uuid.uuid4().hex[:12]}.parquet"
+        temp = final.with_suffix(".tmp")
+        pq.write_table(table, temp)
+        os.replace(temp, final)
+        for segment in segments:
+            segment.unlink(missing_ok=True)
