@@ -217,7 +217,7 @@ class CallRunner:
                     )
                 )
                 if error.fatal:
-                    self.stop(f"{self.adapter.provider}: {error}", fatal=True)
+                    self.stop(str(error), fatal=True)
                     raise self.stopped from None  # type: ignore[misc]
                 if self._breaker.record(ok=False):
                     self.stop(

@@ -55,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--cache-dir", type=Path, help="response cache folder (default: .harness-cache)"
     )
+    estimate = commands.add_parser(
+        "estimate",
+        help="estimate the calls, tokens and cost of a scenario before running it",
+        description="Count the calls SCENARIO would make and estimate tokens and cost from "
+        "the price table, discounting answers already in the response cache. Makes no call.",
+    )
+    estimate.add_argument("scenario", type=Path, help="scenario file")
+    estimate.add_argument("--model", metavar="PROVIDER:MODEL_ID", help="estimate for this model")
+    estimate.add_argument("--cache-dir", type=Path, help="response cache folder to discount")
+
     demo = commands.add_parser(
         "demo",
         help="replay the shipped demo: the baseline passes, the candidate's regression is caught",
@@ -77,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "estimate":
+            return _estimate(args)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -104,6 +116,28 @@ def _run(args: argparse.Namespace) -> int:
     print(f"report:  {outcome.report_path}")
     print(f"results: {outcome.results_path}")
     return EXIT_PASS if outcome.gate.passed else EXIT_GATE_FAILED
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from harness.cache import ResponseCache
+    from harness.estimate import estimate_plan
+
+    plan = load_plan(args.scenario, model=args.model)
+    folder = args.cache_dir or Path(plan.scenario.cache.dir)
+    cache = ResponseCache(folder, "read-only", process="estimate") if folder.is_dir() else None
+    est = estimate_plan(plan, cache)
+    cost = f"${est.cost_usd:,.2f}" if est.cost_usd is not None else "unknown (no price for model)"
+    print(f"scenario {plan.scenario.name}: model {plan.model_label}")
+    print(f"cases x repeats   {est.cases:>12,}")
+    print(f"calls             {est.calls:>12,}  ({est.cached_calls:,} already cached)")
+    print(f"input tokens      {est.input_tokens:>12,}  (estimated: 4 characters a token)")
+    print(f"cache write/read  {est.cache_write_tokens:>12,} / {est.cache_read_tokens:,}")
+    print(f"output tokens     {est.output_tokens:>12,}")
+    print(f"estimated cost    {cost:>12}")
+    budget = plan.scenario.max_cost_usd
+    if budget is not None and est.cost_usd is not None and est.cost_usd > budget:
+        print(f"warning: above the scenario's budget of ${budget:,.2f}; the run would stop there")
+    return EXIT_PASS
 
 
 def _demo(args: argparse.Namespace) -> int:

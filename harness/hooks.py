@@ -36,6 +36,15 @@ def harness_register_models(register: Callable[[type[ModelAdapter]], None]) -> N
 
 
 @hookspec
+def harness_register_lazy_models(register_lazy: Callable[..., None]) -> None:
+    """Register providers by import path, imported only when a scenario names them.
+
+    Call ``register_lazy(provider, "package.module:AdapterClass", extra="name")``; when the
+    import fails the user is told to ``pip install 'replay-harness[name]'``.
+    """
+
+
+@hookspec
 def harness_register_scorers(register: Callable[[str, ScorerFactory], None]) -> None:
     """Register scorer factories by calling ``register(scorer_id, factory)``.
 

@@ -137,6 +137,15 @@ class _Builtins:
         register(OfflineModel)
 
     @hooks.hookimpl
+    def harness_register_lazy_models(self, register_lazy: Any) -> None:
+        register_lazy("anthropic", "harness.models.anthropic:AnthropicModel", extra="anthropic")
+        register_lazy(
+            "openai-compatible",
+            "harness.models.openai_compatible:OpenAICompatibleModel",
+            extra="openai",
+        )
+
+    @hooks.hookimpl
     def harness_register_scorers(self, register: Any) -> None:
         from harness.scoring.disclosure_rules import disclosure_rules
 
@@ -154,5 +163,6 @@ def build_registries(*plugins: object, entry_points: bool = True) -> Registries:
         manager.load_setuptools_entrypoints(hooks.PROJECT)
     models, scorers = ModelRegistry(), ScorerRegistry()
     manager.hook.harness_register_models(register=models.register)
+    manager.hook.harness_register_lazy_models(register_lazy=models.register_lazy)
     manager.hook.harness_register_scorers(register=scorers.register)
     return Registries(models=models, scorers=scorers)

@@ -17,13 +17,17 @@ from typing import TYPE_CHECKING
 
 from harness.calls import CallRunner, ModelCall, RunStopped
 from harness.cases import Case, Turn
-from harness.models.base import CompletionRequest, Message, ProviderError
+from harness.models.base import (
+    CONVERSATION_START,
+    EVENT_LINE,
+    CompletionRequest,
+    Message,
+    ProviderError,
+)
 from harness.scoring.base import Score, Transcript
 
 if TYPE_CHECKING:
     from harness.plan import ReplayPlan
-
-CONVERSATION_START = "[conversation starts]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +132,9 @@ async def _converse(
     pending: list[str] = []
     for index, turn in enumerate(case.turns):
         if turn.role != "agent":
-            pending.append(turn.text or "" if turn.role == "customer" else f"[event: {turn.event}]")
+            pending.append(
+                turn.text or "" if turn.role == "customer" else EVENT_LINE.format(event=turn.event)
+            )
             turns.append(turn)
             continue
         messages.append(Message("user", "\n".join(pending) if pending else CONVERSATION_START))

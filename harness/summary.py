@@ -31,8 +31,10 @@ def gate_table(gate: GateResult) -> str:
             f"{_VERDICT[c.verdict]:<15}"
         )
         if has_baseline:
-            line += f"  {c.delta:+.1%}" if c.delta is not None else "  n/a"
+            line += f"  {c.delta * 100:+.1f} pts" if c.delta is not None else "  n/a"
         if c.errors:
             line += f"  ({c.errors} errors)"
+        if c.not_run:
+            line += f"  ({c.not_run} not run)"
         lines.append(line.rstrip())
     return "\n".join(lines)

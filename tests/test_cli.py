@@ -14,7 +14,10 @@ from tests.world import World
 def _harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
     )
 
 
@@ -37,20 +40,37 @@ def test_run_below_threshold_exits_1(world: World) -> None:
     ("change", "message"),
     [
         ({"modle": {}}, "unknown key 'modle' (did you mean 'model'?)"),
-        ({"model": {"provider": "ofline", "id": "x"}},
-         "field 'model.provider': unknown provider 'ofline' (did you mean 'offline'?)"),
-        ({"model": {"provider": "recorded", "id": "x", "options": {"temperature": 1}}},
-         "model.options: unknown key 'temperature'"),
-        ({"disclosures": {"versions": {"comission": 1}}},
-         "field 'disclosures.versions': unknown disclosure 'comission'"),
-        ({"disclosures": {"versions": {"apr": 7}}},
-         "disclosure 'apr' has no version 7; known versions: 1, 2"),
-        ({"thresholds": {"default": 1.5}},
-         "field 'thresholds.default': Input should be less than or equal to 1"),
+        (
+            {"model": {"provider": "ofline", "id": "x"}},
+            "field 'model.provider': unknown provider 'ofline' (did you mean 'offline'?)",
+        ),
+        (
+            {"model": {"provider": "recorded", "id": "x", "options": {"temperature": 1}}},
+            "model.options: unknown key 'temperature'",
+        ),
+        (
+            {"disclosures": {"versions": {"comission": 1}}},
+            "field 'disclosures.versions': unknown disclosure 'comission'",
+        ),
+        (
+            {"disclosures": {"versions": {"apr": 7}}},
+            "disclosure 'apr' has no version 7; known versions: 1, 2",
+        ),
+        (
+            {"thresholds": {"default": 1.5}},
+            "field 'thresholds.default': Input should be less than or equal to 1",
+        ),
         ({"corpus": {"paths": ["../missing"]}}, "field 'corpus.paths': "),
     ],
-    ids=["unknown-key", "unknown-provider", "bad-options", "unknown-disclosure",
-         "unknown-version", "threshold-range", "missing-corpus"],
+    ids=[
+        "unknown-key",
+        "unknown-provider",
+        "bad-options",
+        "unknown-disclosure",
+        "unknown-version",
+        "threshold-range",
+        "missing-corpus",
+    ],
 )
 def test_bad_configuration_exits_2_with_a_precise_message(
     world: World, change: dict[str, object], message: str

@@ -5,7 +5,19 @@ from harness.models.base import (
     CompletionRequest,
     Message,
     ModelAdapter,
+    ProviderError,
     Usage,
 )
+from harness.models.offline import OfflineModel
+from harness.models.recorded import RecordedModel
 
-__all__ = ["Completion", "CompletionRequest", "Message", "ModelAdapter", "Usage"]
+__all__ = [
+    "Completion",
+    "CompletionRequest",
+    "Message",
+    "ModelAdapter",
+    "OfflineModel",
+    "ProviderError",
+    "RecordedModel",
+    "Usage",
+]

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from harness.cases import Case
 
 
+#: The user message that prompts an agent turn opening the conversation (a greeting).
+CONVERSATION_START = "[conversation starts]"
+#: How a system event appears to the model inside the next user message.
+EVENT_LINE = "[event: {event}]"
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One message of the conversation as the model sees it."""

@@ -1,0 +1,250 @@
+"""Resilient calls: retries, backoff, adaptive limits, circuit breaker, budget and cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from harness.cache import CacheMiss, ResponseCache
+from harness.calls import CallPolicy, CallRunner, ModelCall, RunStopped
+from harness.cases import Case, Turn
+from harness.models.base import (
+    Completion,
+    CompletionRequest,
+    Message,
+    ModelAdapter,
+    ProviderError,
+    Usage,
+)
+
+CASE = Case(case_id="c1", source="t", turns=(Turn(role="customer", text="hi"),))
+
+
+def _request(seed: int = 1, text: str = "hi") -> CompletionRequest:
+    return CompletionRequest("system", (Message("user", text),), seed, CASE, 1)
+
+
+class ScriptedModel(ModelAdapter):
+    """Fails with the scripted errors first, then answers; counts its calls."""
+
+    provider = "scripted"
+    cacheable: ClassVar[bool] = True
+
+    def __init__(self, errors: list[ProviderError | type[Exception]] | None = None) -> None:
+        super().__init__("scripted-1")
+        self.errors = list(errors or [])
+        self.calls = 0
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        self.calls += 1
+        if self.errors:
+            error = self.errors.pop(0)
+            if isinstance(error, type):
+                raise error("boom")
+            raise error
+        return Completion(
+            text=f"answer to {request.messages[-1].content}",
+            model=self.model_id,
+            usage=Usage(input_tokens=1000, output_tokens=100),
+        )
+
+
+def _err(kind: str, *, retryable: bool = True, fatal: bool = False, after: float | None = None):
+    return ProviderError(
+        f"{kind} happened", kind=kind, retryable=retryable, fatal=fatal, retry_after=after
+    )
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def _runner(model: ModelAdapter, sleeps: Sleeps, **policy: object) -> CallRunner:
+    return CallRunner(model, CallPolicy(**policy), concurrency=8, sleep=sleeps)  # type: ignore[arg-type]
+
+
+def _complete(
+    runner: CallRunner, request: CompletionRequest | None = None
+) -> tuple[Completion, list[ModelCall]]:
+    log: list[ModelCall] = []
+    completion = asyncio.run(
+        runner.complete(request or _request(), log=log, case_id="c1", repeat=0)
+    )
+    return completion, log
+
+
+def test_retries_transient_errors_then_succeeds() -> None:
+    model = ScriptedModel([_err("overloaded"), _err("server_error"), _err("connection")])
+    sleeps = Sleeps()
+    completion, log = _complete(_runner(model, sleeps), None)
+    assert completion.text == "answer to hi"
+    assert [(c.attempt, c.status, c.error_class) for c in log] == [
+        (1, "error", "overloaded"),
+        (2, "error", "server_error"),
+        (3, "error", "connection"),
+        (4, "ok", None),
+    ]
+    # exponential backoff with jitter in [half, full] of 0.5, 1, 2 seconds
+    assert [
+        0.25 <= sleeps.delays[0] <= 0.5,
+        0.5 <= sleeps.delays[1] <= 1.0,
+        1.0 <= sleeps.delays[2] <= 2.0,
+    ] == [True, True, True]
+
+
+def test_retry_after_is_honoured() -> None:
+    sleeps = Sleeps()
+    _complete(_runner(ScriptedModel([_err("rate_limited", after=7.0)]), sleeps))
+    assert sleeps.delays == [7.0]
+
+
+def test_client_errors_are_not_retried() -> None:
+    model = ScriptedModel([_err("bad_request", retryable=False)])
+    log: list[ModelCall] = []
+    runner = _runner(model, Sleeps())
+    with pytest.raises(ProviderError, match="bad_request happened"):
+        asyncio.run(runner.complete(_request(), log=log, case_id="c1", repeat=0))
+    assert model.calls == 1 and [c.error_class for c in log] == ["bad_request"]
+
+
+def test_gives_up_after_max_attempts() -> None:
+    model = ScriptedModel([_err("overloaded")] * 3)
+    with pytest.raises(ProviderError):
+        asyncio.run(
+            _runner(model, Sleeps(), max_attempts=3).complete(
+                _request(), log=[], case_id="c1", repeat=0
+            )
+        )
+    assert model.calls == 3
+
+
+def test_fatal_error_stops_the_run_at_once() -> None:
+    model = ScriptedModel([_err("auth", retryable=False, fatal=True)])
+    runner = _runner(model, Sleeps())
+    with pytest.raises(RunStopped) as excinfo:
+        asyncio.run(runner.complete(_request(), log=[], case_id="c1", repeat=0))
+    assert excinfo.value.fatal and "auth happened" in str(excinfo.value)
+    with pytest.raises(RunStopped):
+        runner.check()
+
+
+def test_circuit_breaker_opens_on_consecutive_failures() -> None:
+    model = ScriptedModel([_err("server_error")] * 10)
+    runner = _runner(model, Sleeps(), circuit_breaker_failures=4, max_attempts=10)
+    with pytest.raises(RunStopped) as excinfo:
+        asyncio.run(runner.complete(_request(), log=[], case_id="c1", repeat=0))
+    assert not excinfo.value.fatal
+    assert "circuit breaker opened after 4 consecutive failed calls" in str(excinfo.value)
+    assert model.calls == 4
+
+
+def test_unexpected_adapter_exception_is_an_error_not_a_crash() -> None:
+    model = ScriptedModel([KeyError])
+    with pytest.raises(ProviderError) as excinfo:
+        asyncio.run(_runner(model, Sleeps()).complete(_request(), log=[], case_id="c1", repeat=0))
+    assert excinfo.value.kind == "adapter_error" and not excinfo.value.retryable
+
+
+def test_timeout_is_retried_as_timeout() -> None:
+    class Slow(ScriptedModel):
+        async def complete(self, request: CompletionRequest) -> Completion:
+            self.calls += 1
+            if self.calls == 1:
+                await asyncio.sleep(5)
+            return await super().complete(request)
+
+    model = Slow()
+    _, log = _complete(_runner(model, Sleeps(), timeout_s=0.05))
+    assert [(c.status, c.error_class) for c in log] == [("error", "timeout"), ("ok", None)]
+
+
+def test_rate_limiting_halves_capacity_and_success_restores_it() -> None:
+    runner = _runner(ScriptedModel(), Sleeps())
+    runner.limiter.rate_limited()
+    runner.limiter.rate_limited()
+    assert runner.limiter.capacity == 2
+    for _ in range(2 + 3):
+        runner.limiter.succeeded()
+    assert runner.limiter.capacity == 4
+
+
+def test_budget_stops_the_run_cleanly() -> None:
+    model = ScriptedModel()
+    runner = CallRunner(model, CallPolicy(), concurrency=4, cost=lambda c: 0.6, max_cost_usd=1.0)
+    asyncio.run(runner.complete(_request(1), log=[], case_id="c1", repeat=0))
+    asyncio.run(runner.complete(_request(2), log=[], case_id="c1", repeat=0))
+    with pytest.raises(RunStopped, match=r"cost budget of \$1.00 was reached \(\$1.20 spent\)"):
+        runner.check()
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "cache"
+
+
+def test_cache_hit_makes_no_call_and_is_logged(cache_dir: Path) -> None:
+    first = ScriptedModel()
+    cache = ResponseCache(cache_dir, "read-write", process="p1")
+    runner = CallRunner(first, CallPolicy(), concurrency=2, cache=cache)
+    _complete(runner)
+    cache.close()
+    second = ScriptedModel()
+    runner2 = CallRunner(
+        second,
+        CallPolicy(),
+        concurrency=2,
+        cache=ResponseCache(cache_dir, "read-only", process="p2"),
+    )
+    completion, log = _complete(runner2)
+    assert second.calls == 0 and completion.text == "answer to hi"
+    assert [(c.attempt, c.cache_hit, c.input_tokens) for c in log] == [(0, True, 1000)]
+
+
+def test_cache_key_covers_the_request(cache_dir: Path) -> None:
+    model = ScriptedModel()
+    runner = CallRunner(
+        model,
+        CallPolicy(),
+        concurrency=2,
+        cache=ResponseCache(cache_dir, "read-write", process="p"),
+    )
+    _complete(runner, _request(seed=1))
+    _complete(runner, _request(seed=1))
+    _complete(runner, _request(seed=2))
+    _complete(runner, _request(seed=1, text="other"))
+    assert model.calls == 3
+
+
+def test_require_mode_miss_names_the_case(cache_dir: Path) -> None:
+    runner = CallRunner(
+        ScriptedModel(),
+        CallPolicy(),
+        concurrency=2,
+        cache=ResponseCache(cache_dir, "require", process="p"),
+    )
+    with pytest.raises(CacheMiss, match="case c1 turn 1: no cached answer"):
+        _complete(runner)
+
+
+def test_read_only_cache_writes_nothing(cache_dir: Path) -> None:
+    cache = ResponseCache(cache_dir, "read-only", process="p")
+    _complete(CallRunner(ScriptedModel(), CallPolicy(), concurrency=2, cache=cache))
+    cache.close()
+    assert not cache_dir.exists() or not list(cache_dir.iterdir())
+
+
+def test_corrupt_cache_segment_is_named(cache_dir: Path) -> None:
+    cache_dir.mkdir()
+    (cache_dir / "bad.parquet").write_bytes(b"not parquet")
+    from harness.errors import StoreError
+
+    with pytest.raises(StoreError, match=r"bad\.parquet: unreadable response-cache segment"):
+        ResponseCache(cache_dir, "read-write", process="p")

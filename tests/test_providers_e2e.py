@@ -1,0 +1,186 @@
+"""Replays through the anthropic adapter against our local Messages-API server, end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from harness.errors import ConfigError
+from harness.plan import load_plan
+from harness.run import run_scenario
+from harness.testing import FaultPlan, MessagesApiServer
+from tests.world import World, build_world, make_case
+
+KEY = "sk-ant-test-0123456789abcdef-SECRET"
+MODEL = "claude-sonnet-4-6"
+
+
+def _anthropic_scenario(world: World, **changes: object) -> Path:
+    return world.write_scenario(
+        model={"provider": "anthropic", "id": MODEL, "options": {"max_tokens": 256}},
+        cache={"mode": "read-write", "dir": str(world.root / "cache")},
+        **changes,
+    )
+
+
+@pytest.fixture
+def server() -> MessagesApiServer:
+    with MessagesApiServer(api_key=KEY) as running:
+        yield running  # type: ignore[misc]
+
+
+def test_second_run_makes_zero_calls(
+    world: World, server: MessagesApiServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+    path = _anthropic_scenario(world)
+    first = run_scenario(load_plan(path), out_dir=tmp_path / "a", db_path=tmp_path / "h.db")
+    calls_first = server.stats().requests
+    assert calls_first == 10  # five cases, two agent turns each
+    second = run_scenario(load_plan(path), out_dir=tmp_path / "b", db_path=tmp_path / "h.db")
+    assert server.stats().requests == calls_first
+    rows_a = pq.read_table(first.results_path).drop_columns(["run_id", "duration_ms"])
+    rows_b = pq.read_table(second.results_path).drop_columns(["run_id", "duration_ms"])
+    assert rows_a.equals(rows_b)
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "h.db"), read_only=True) as con:
+        hits = con.execute(
+            "SELECT count(*) FILTER (WHERE cache_hit), count(*) FROM model_calls WHERE run_id = ?",
+            [second.run_id],
+        ).fetchone()
+    assert hits == (10, 10)
+
+
+def test_require_mode_with_an_empty_cache_exits_2_naming_the_case(
+    world: World, server: MessagesApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _anthropic_scenario(world)
+    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
+    done = _cli(world, env, "--cache", "require", "--concurrency", "1")
+    assert done.returncode == 2
+    assert "harness: error: case case-001 turn 1: no cached answer" in done.stderr
+    assert server.stats().requests == 0
+
+
+def test_invalid_key_stops_the_run_at_once(world: World, server: MessagesApiServer) -> None:
+    _anthropic_scenario(world)
+    env = {"ANTHROPIC_API_KEY": "sk-wrong", "ANTHROPIC_BASE_URL": server.base_url}
+    done = _cli(world, env, "--concurrency", "1")
+    assert done.returncode == 2
+    assert done.stderr.count("harness: error:") == 1
+    assert "auth" in done.stderr.lower() and "401" in done.stderr
+    assert server.stats().requests == 1
+
+
+def test_missing_key_fails_before_any_case(world: World, server: MessagesApiServer) -> None:
+    _anthropic_scenario(world)
+    done = _cli(world, {"ANTHROPIC_BASE_URL": server.base_url})
+    assert done.returncode == 2
+    assert "ANTHROPIC_API_KEY is not set" in done.stderr
+    assert server.stats().requests == 0
+
+
+def test_model_override_from_the_command_line(world: World, server: MessagesApiServer) -> None:
+    world.write_scenario(cache={"mode": "off"})  # the recorded model in the file
+    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
+    done = _cli(world, env, "--model", f"anthropic:{MODEL}")
+    assert done.returncode in (0, 1), done.stderr
+    assert f"model anthropic:{MODEL}" in done.stdout
+    assert server.stats().requests == 10
+
+
+def test_unknown_model_stops_the_run_with_one_clear_error(
+    world: World, server: MessagesApiServer
+) -> None:
+    world.write_scenario(cache={"mode": "off"})
+    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
+    done = _cli(world, env, "--model", "anthropic:claude-nonexistent-9", "--concurrency", "1")
+    assert done.returncode == 2
+    assert done.stderr.startswith("harness: error: anthropic: unknown model 'claude-nonexistent-9'")
+    assert server.stats().requests == 1
+
+
+def test_twenty_percent_faults_lose_no_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = [make_case(f"case-{i:04d}", ["We are a credit broker", "ok"]) for i in range(500)]
+    world = build_world(tmp_path / "w", cases=cases)
+    kinds = ("rate_limit", "server_error", "overloaded", "drop", "malformed", "slow")
+    faults = FaultPlan(
+        rates={k: 0.2 / len(kinds) for k in kinds}, seed=11, retry_after_s=0.01, slow_s=1.5
+    )
+    path = _anthropic_scenario(
+        world,
+        concurrency=32,
+        calls={"timeout_s": 0.5, "backoff_base_s": 0.01, "backoff_max_s": 0.05, "max_attempts": 6},
+    )
+    with MessagesApiServer(api_key=KEY, faults=faults) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        outcome = run_scenario(load_plan(path), out_dir=tmp_path / "o", db_path=tmp_path / "h.db")
+        requests = server.stats().requests
+    rows = pq.read_table(outcome.results_path).to_pylist()
+    keys = [(r["case_id"], r["criterion"], r["repeat"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 500 * 2
+    assert {r["status"] for r in rows} <= {"passed", "failed", "error", "not_applicable"}
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "h.db"), read_only=True) as con:
+        attempts, retried, kinds_seen = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE attempt > 1), "
+            "list(DISTINCT error_class) FILTER (WHERE error_class IS NOT NULL) "
+            "FROM model_calls WHERE run_id = ?",
+            [outcome.run_id],
+        ).fetchone()  # type: ignore[misc]
+    assert attempts == requests  # every attempt the server saw is in the call log
+    assert retried > 100
+    assert {"rate_limited", "server_error", "overloaded", "timeout"} <= set(kinds_seen)
+
+
+def test_api_key_never_reaches_any_file_or_log(world: World, server: MessagesApiServer) -> None:
+    _anthropic_scenario(world)
+    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
+    done = _cli(world, env)
+    assert done.returncode in (0, 1), done.stderr
+    assert KEY not in done.stdout + done.stderr
+    written = [p for p in world.root.rglob("*") if p.is_file()]
+    assert any(p.name == "report.html" for p in written)
+    for path in written:
+        assert KEY.encode() not in path.read_bytes(), path
+
+
+def _cli(world: World, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC")}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "run",
+            str(world.scenario),
+            "--db",
+            "h.duckdb",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=world.root,
+        timeout=300,
+        env={**clean, **env},
+    )
+
+
+def test_provider_options_typo_is_a_config_error(world: World) -> None:
+    path = world.write_scenario(
+        model={"provider": "anthropic", "id": MODEL, "options": {"max_token": 10}}
+    )
+    with pytest.raises(ConfigError, match="unknown key 'max_token' \\(did you mean 'max_tokens'"):
+        load_plan(path)
