@@ -145,6 +145,10 @@ class CallRunner:
         self.spent_usd = 0.0
         self.calls_made = 0
 
+    async def aclose(self) -> None:
+        """Release the adapter's connections; called once when the process's replay ends."""
+        await self.adapter.aclose()
+
     def stop(self, reason: str, *, fatal: bool = False) -> None:
         if self.stopped is None or (fatal and not self.stopped.fatal):
             self.stopped = RunStopped(reason, fatal=fatal)

@@ -105,6 +105,8 @@ def _run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         cache_mode=args.cache,
         cache_dir=args.cache_dir,
+        batch=True if args.batch else None,
+        batch_state=(args.out / "batches.json") if args.out else None,
     )
     outcome = run_scenario(plan, out_dir=args.out, db_path=args.db, runner=runner)
     print(

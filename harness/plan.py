@@ -41,6 +41,7 @@ class ReplayPlan:
     adapter_class: type[ModelAdapter]
     corpus_hash: str
     price: ModelPrice | None
+    batch_discount: float = 0.5
 
     @property
     def criteria(self) -> tuple[str, ...]:
@@ -74,10 +75,14 @@ class ReplayPlan:
         cache_mode: CacheMode | None = None,
         cache_dir: Path | None = None,
         budget_share: float = 1.0,
+        batch: bool | None = None,
+        batch_state: Path | None = None,
     ) -> CallRunner:
         """A call runner for one process: adapter, retry policy, cache, cost and budget.
 
         Under xdist each worker gets ``budget_share`` of the scenario's ``max_cost_usd``.
+        ``batch`` (default: the scenario's ``batch.enabled``) answers through message
+        batches at the batch discount, recording submitted batches in ``batch_state``.
         """
         scenario = self.scenario
         adapter = self.make_adapter()
@@ -86,11 +91,27 @@ class ReplayPlan:
         if adapter.cacheable and mode != "off":
             cache = ResponseCache(cache_dir or Path(scenario.cache.dir), mode, process=process)
         price = self.price
+        batched = scenario.batch.enabled if batch is None else batch
+        discount = self.batch_discount if batched else 1.0
 
         def cost(completion: Completion) -> float:
-            return price.cost(completion.usage) if price is not None else 0.0
+            if price is None:
+                return 0.0
+            return price.cost(completion.usage, batch_discount=discount)
 
         budget = scenario.max_cost_usd * budget_share if scenario.max_cost_usd else None
+        if batched:
+            from harness.batch import BatchCallRunner
+
+            return BatchCallRunner(
+                adapter,
+                scenario.calls,
+                scenario.batch,
+                state_path=batch_state or Path("reports") / f"{scenario.name}-batches.json",
+                cost=cost,
+                cache=cache,
+                max_cost_usd=budget,
+            )
         return CallRunner(
             adapter,
             scenario.calls,
@@ -175,6 +196,7 @@ def load_plan(
     prices = PriceTable.load(*([scenario.resolve(scenario.prices)] if scenario.prices else []))
     plan = ReplayPlan(
         price=prices.for_model(scenario.model.id),
+        batch_discount=prices.batch_discount,
         scenario=scenario,
         prompt=prompt,
         disclosures=tuple(pinned),

@@ -79,7 +79,7 @@ class _SessionState:
             self.runner.cache.close()
         if self.loop is not None:
             if self.runner is not None:
-                self.loop.run_until_complete(self.runner.adapter.aclose())
+                self.loop.run_until_complete(self.runner.aclose())
             self.loop.close()
 
 

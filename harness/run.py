@@ -135,7 +135,7 @@ async def _replay_all(
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        await runner.adapter.aclose()
+        await runner.aclose()
     return done_count // plan.scenario.repeats
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from harness.batch import BatchSettings
 from harness.cache import CacheMode
 from harness.calls import CallPolicy
 from harness.config_files import load_yaml_mapping, validate_model
@@ -110,6 +111,7 @@ class Scenario(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=1024)
     calls: CallPolicy = CallPolicy()
     cache: CacheSettings = CacheSettings()
+    batch: BatchSettings = BatchSettings()
     max_cost_usd: float | None = Field(default=None, gt=0)
     prices: str | None = None
     baseline: BaselineRef | None = None

@@ -164,6 +164,12 @@ class MessagesApiServer:
         with self._lock:
             return [dict(h) for h in self._state.headers]
 
+    def finish_batches(self) -> None:
+        """End every batch submitted so far at its next poll (the provider caught up)."""
+        with self._lock:
+            for batch in self._state.batches.values():
+                batch.polls_to_end = 0
+
     def reset(self) -> None:
         """Forget counters, headers, cached prompts, attempts and batches."""
         with self._lock:
