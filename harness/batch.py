@@ -280,6 +280,7 @@ def _call(
         cost_usd=cost,
         cache_hit=hit,
         request_id=completion.request_id,
+        stop_reason=completion.stop_reason,
     )
 
 

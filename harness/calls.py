@@ -48,6 +48,7 @@ class ModelCall:
     cache_hit: bool = False
     error_class: str | None = None
     request_id: str | None = None
+    stop_reason: str | None = None
 
 
 class CallPolicy(BaseModel):
@@ -189,6 +190,7 @@ class CallRunner:
                         cache_write_tokens=usage.cache_write_tokens,
                         cache_hit=True,
                         request_id=cached.request_id,
+                        stop_reason=cached.stop_reason,
                     )
                 )
                 return cached
@@ -259,6 +261,7 @@ class CallRunner:
                     cache_write_tokens=usage.cache_write_tokens,
                     cost_usd=cost,
                     request_id=completion.request_id,
+                    stop_reason=completion.stop_reason,
                 )
             )
             self._breaker.record(ok=True)

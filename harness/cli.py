@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--cache-dir", type=Path, help="response cache folder (default: .harness-cache)"
     )
+    run.add_argument(
+        "--batch",
+        action="store_true",
+        help="answer through the provider's message batches (half price, slower); re-running "
+        "with the same --out resumes the batches already submitted",
+    )
     estimate = commands.add_parser(
         "estimate",
         help="estimate the calls, tokens and cost of a scenario before running it",

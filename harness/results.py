@@ -75,6 +75,7 @@ CALL_SCHEMA = pa.schema(
         ("cache_hit", pa.bool_()),
         ("error_class", pa.string()),
         ("request_id", pa.string()),
+        ("stop_reason", pa.string()),
     ]
 )
 

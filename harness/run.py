@@ -23,8 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from harness.calls import CallRunner
+from harness.models.base import Usage
 from harness.cases import Case
 from harness.errors import ConfigError, StoreError
 from harness.gate import GateResult, evaluate_gate
@@ -200,7 +202,7 @@ def finish_run(
             manifest=manifest,
             failing_cases=[FailingCase.from_store_row(r) for r in failing],
             failing_cases_total=total_failing,
-            call_totals=store.call_totals(run_id),
+            call_totals=_call_totals(store, plan, run_id),
         )
         store.record_run(manifest, gate.verdict)
     manifest_path = out_dir / "manifest.json"
@@ -209,6 +211,21 @@ def finish_run(
     )
     report_path = render_report(data, out_dir / "report.html")
     return RunOutcome(run_id, out_dir, gate, cases, report_path, results_path, manifest_path)
+
+
+def _call_totals(store: RunStore, plan: ReplayPlan, run_id: str) -> dict[str, Any]:
+    """The run's call figures, with what prompt caching saved and cost per criterion."""
+    totals = store.call_totals(run_id)
+    saved = None
+    if plan.price is not None:
+        saved = plan.price.saved_by_cache_reads(
+            Usage(cache_read_tokens=totals["cache_read_tokens"])
+        )
+    return {
+        **totals,
+        "prompt_cache_saved_usd": saved,
+        "cost_by_criterion": store.cost_by_criterion(run_id),
+    }
 
 
 def run_scenario(

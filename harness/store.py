@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS model_calls (
     run_id VARCHAR, case_id VARCHAR, "repeat" INTEGER, turn_index INTEGER, attempt INTEGER,
     status VARCHAR, latency_ms DOUBLE, input_tokens BIGINT, output_tokens BIGINT,
     cache_read_tokens BIGINT, cache_write_tokens BIGINT, cost_usd DOUBLE, cache_hit BOOLEAN,
-    error_class VARCHAR, request_id VARCHAR
+    error_class VARCHAR, request_id VARCHAR, stop_reason VARCHAR
 );
 """
 
@@ -214,11 +214,32 @@ class RunStore:
             "coalesce(sum(output_tokens), 0) AS output_tokens, "
             "coalesce(sum(cost_usd), 0) AS cost_usd, "
             "count(*) FILTER (WHERE cache_hit) AS cache_hits, "
+            "coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens, "
+            "coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens, "
+            "count(*) FILTER (WHERE attempt > 1) AS retries, "
             "coalesce(median(latency_ms), 0) AS median_latency_ms "
             "FROM model_calls WHERE run_id = $run_id",
             {"run_id": run_id},
         )
         return rows[0]
+
+    def cost_by_criterion(self, run_id: str) -> dict[str, float]:
+        """Per criterion, the model cost of the cases it applied to (a case's calls serve
+        every disclosure checked on it, so the figures overlap and do not add up to the run)."""
+        rows = self._rows(
+            """
+            WITH case_cost AS (
+                SELECT case_id, "repeat", sum(cost_usd) AS cost
+                FROM model_calls WHERE run_id = $run_id GROUP BY case_id, "repeat"
+            )
+            SELECT r.criterion, coalesce(sum(c.cost), 0) AS cost
+            FROM results r LEFT JOIN case_cost c USING (case_id, "repeat")
+            WHERE r.run_id = $run_id AND r.status <> 'not_applicable'
+            GROUP BY r.criterion
+            """,
+            {"run_id": run_id},
+        )
+        return {r["criterion"]: float(r["cost"]) for r in rows}
 
     def export_results(self, run_id: str, path: Path) -> None:
         """Write ``run_id``'s results to ``path`` as Parquet, in a stable order."""

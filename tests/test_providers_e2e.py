@@ -55,6 +55,8 @@ def test_second_run_makes_zero_calls(
             [second.run_id],
         ).fetchone()
     assert hits == (10, 10)
+    report = first.report_path.read_text()
+    assert "Prompt caching of the system prompt saved $" in report
 
 
 def test_require_mode_with_an_empty_cache_exits_2_naming_the_case(

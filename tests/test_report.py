@@ -218,8 +218,9 @@ def test_criteria_table_has_exact_figures(passing_doc: Element) -> None:
 
 def test_model_call_totals(passing_doc: Element) -> None:
     [row] = table_rows(passing_doc.by_id("calls"))
-    assert row[:6] == ["10", "0", "0", "0", "0", "0.0000"]
-    assert row[6].endswith(" ms")
+    # calls, failed, input, output, cache hits, retries, prompt-cache read / written, cost
+    assert row[:8] == ["10", "0", "0", "0", "0", "0", "0 / 0", "0.0000"]
+    assert row[8].endswith(" ms")
 
 
 def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path) -> None:
