@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from harness.calls import CallRunner
-from harness.models.base import Usage
 from harness.cases import Case
 from harness.errors import ConfigError, StoreError
 from harness.gate import GateResult, evaluate_gate
 from harness.manifest import build_manifest
+from harness.models.base import Usage
 from harness.plan import ReplayPlan
 from harness.replay import CaseReplay, not_run_case, replay_case
 from harness.report import FailingCase, ReportData, render_report

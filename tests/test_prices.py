@@ -14,7 +14,8 @@ from harness.prices import PriceTable
 def test_longest_prefix_wins_and_extra_files_override(tmp_path: Path) -> None:
     extra = tmp_path / "prices.yaml"
     extra.write_text(
-        "models:\n  claude-sonnet-4-6:\n    {input: 2, output: 10, cache_read: 0.2, cache_write: 2.5}\n"
+        "models:\n  claude-sonnet-4-6:\n"
+        "    {input: 2, output: 10, cache_read: 0.2, cache_write: 2.5}\n"
     )
     table = PriceTable.load(extra)
     assert table.for_model("claude-sonnet-4-6").input == 2  # type: ignore[union-attr]
