@@ -22,7 +22,7 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -82,6 +82,7 @@ class ResponseCache:
         self._flushes = 0
         self.hits = 0
         self.misses = 0
+        self._tail: TextIO | None = None
         if mode != "off" and folder.is_dir():
             self._load()
 
@@ -111,21 +112,30 @@ class ResponseCache:
             return
         self._entries[key] = completion
         usage = completion.usage
-        self._pending.append(
-            {
-                "key": key,
-                "text": completion.text,
-                "model": completion.model,
-                "stop_reason": completion.stop_reason,
-                "input_tokens": usage.input_tokens,
-                "output_tokens": usage.output_tokens,
-                "cache_read_tokens": usage.cache_read_tokens,
-                "cache_write_tokens": usage.cache_write_tokens,
-                "request_id": completion.request_id,
-            }
-        )
+        row = {
+            "key": key,
+            "text": completion.text,
+            "model": completion.model,
+            "stop_reason": completion.stop_reason,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "request_id": completion.request_id,
+        }
+        self._pending.append(row)
+        self._append_tail(row)
         if len(self._pending) >= _FLUSH_EVERY:
             self.flush()
+
+    def _append_tail(self, row: dict[str, Any]) -> None:
+        """Append the answer to this process's journal at once, so a killed run keeps it:
+        the operating system holds the written line even if the process dies next."""
+        if self._tail is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._tail = (self.folder / f"{self._process}.tail.jsonl").open("a", encoding="utf-8")
+        self._tail.write(json.dumps(row, separators=(",", ":")) + "\n")
+        self._tail.flush()
 
     def flush(self) -> None:
         """Write pending answers as one new segment (atomically: temp file, then rename)."""
@@ -141,6 +151,10 @@ class ResponseCache:
         except OSError as exc:
             raise StoreError(f"{self.folder}: cannot write to the response cache ({exc})") from None
         self._pending.clear()
+        if self._tail is not None:  # its lines are in the segment now
+            self._tail.close()
+            self._tail = None
+            (self.folder / f"{self._process}.tail.jsonl").unlink(missing_ok=True)
 
     def close(self) -> None:
         self.flush()
@@ -155,21 +169,26 @@ class ResponseCache:
                     f"{segment}: unreadable response-cache segment ({exc}); delete the file "
                     "(its answers will be fetched again)"
                 ) from None
-            for row in table.to_pylist():
-                self._entries[row["key"]] = Completion(
-                    text=row["text"],
-                    model=row["model"],
-                    stop_reason=row["stop_reason"],
-                    usage=Usage(
-                        row["input_tokens"],
-                        row["output_tokens"],
-                        row["cache_read_tokens"],
-                        row["cache_write_tokens"],
-                    ),
-                    request_id=row["request_id"],
-                )
+            self._add_rows(table.to_pylist())
+        for tail in sorted(self.folder.glob("*.tail.jsonl")):
+            self._add_rows(_read_tail(tail))
         if self.writes and len(segments) > _COMPACT_ABOVE:
             self._compact(segments)
+
+    def _add_rows(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._entries[row["key"]] = Completion(
+                text=row["text"],
+                model=row["model"],
+                stop_reason=row["stop_reason"],
+                usage=Usage(
+                    row["input_tokens"],
+                    row["output_tokens"],
+                    row["cache_read_tokens"],
+                    row["cache_write_tokens"],
+                ),
+                request_id=row["request_id"],
+            )
 
     def _compact(self, segments: list[Path]) -> None:
         """Many small segments → one, so opening the cache stays fast."""
@@ -180,3 +199,20 @@ class ResponseCache:
         os.replace(temp, final)
         for segment in segments:
             segment.unlink(missing_ok=True)
+
+
+def _read_tail(path: Path) -> list[dict[str, Any]]:
+    """The answers journaled by a process that did not flush (it was killed, say).
+
+    A last line cut off mid-write is skipped: that answer will simply be fetched again.
+    """
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and "key" in row:
+                rows.append(row)
+    return rows

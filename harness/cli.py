@@ -6,14 +6,19 @@ Exit status: 0 the gate passed, 1 the gate failed, 2 bad input or configuration.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.cache import CACHE_MODES
+from harness.corpus import count_cases
 from harness.errors import ConfigError, HarnessError
 from harness.plan import load_plan
-from harness.run import DEFAULT_DB, run_scenario
+from harness.progress import Progress
+from harness.run import DEFAULT_DB, RunOutcome, merge_runs, run_scenario
+from harness.rundir import Shard, find_unfinished
+from harness.store import RunStore
 from harness.summary import gate_table
 
 EXIT_PASS, EXIT_GATE_FAILED, EXIT_USAGE = 0, 1, 2
@@ -56,11 +61,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--cache-dir", type=Path, help="response cache folder (default: .harness-cache)"
     )
     run.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="RUN_ID",
+        help="finish an interrupted run: the latest unfinished run of this scenario, or "
+        "RUN_ID (its folder under reports/, or --out); cases already committed are not "
+        "replayed and paid answers come from the response cache",
+    )
+    run.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="replay only shard K of N (a stable split by case id); gate the shards "
+        "together with `harness merge`",
+    )
+    run.add_argument(
         "--batch",
         action="store_true",
         help="answer through the provider's message batches (half price, slower); re-running "
         "with the same --out resumes the batches already submitted",
     )
+    merge = commands.add_parser(
+        "merge",
+        help="combine shard run folders into one run, gate it and write one report",
+        description="Merge the folders written by `harness run --shard K/N` (all N shards "
+        "of one scenario, model, prompt, disclosures and corpus) into one run in the "
+        "database, gate it and write report.html, results.parquet and manifest.json.",
+    )
+    merge.add_argument("folders", type=Path, nargs="+", metavar="DIR", help="shard run folders")
+    merge.add_argument("--out", type=Path, help="output folder (default: reports/<run-id>/)")
+    merge.add_argument(
+        "--db", type=Path, default=DEFAULT_DB, help=f"run database (default: {DEFAULT_DB})"
+    )
+
     estimate = commands.add_parser(
         "estimate",
         help="estimate the calls, tokens and cost of a scenario before running it",
@@ -95,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(args)
         if args.command == "estimate":
             return _estimate(args)
+        if args.command == "merge":
+            return _merge(args)
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -106,24 +141,63 @@ def _run(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
     plan = load_plan(args.scenario, model=args.model)
+    out_dir = args.out
+    if args.resume is not None:
+        reports = Path("reports")
+        if args.resume == "latest" and out_dir is None:
+            with RunStore(args.db) as store:
+                out_dir = find_unfinished(reports, plan.scenario.name, store).path
+        else:
+            out_dir = out_dir or reports / args.resume
+    shard = Shard.parse(args.shard) if args.shard else None
     runner = plan.make_runner(
         process="main",
         concurrency=args.concurrency,
         cache_mode=args.cache,
         cache_dir=args.cache_dir,
         batch=True if args.batch else None,
-        batch_state=(args.out / "batches.json") if args.out else None,
+        batch_state=(out_dir / "batches.json") if out_dir else None,
     )
-    outcome = run_scenario(plan, out_dir=args.out, db_path=args.db, runner=runner)
-    print(
-        f"scenario {plan.scenario.name}: {outcome.cases} cases, model {plan.model_label}, "
-        f"prompt {plan.prompt_label}"
+    progress = Progress(
+        count_cases(plan.scenario.corpus_paths) * plan.scenario.repeats,
+        sys.stderr,
+        live=sys.stderr.isatty(),
+        total_is_bound=bool(plan.scenario.corpus.tags or plan.scenario.corpus.limit or shard),
     )
+    outcome = run_scenario(
+        plan,
+        out_dir=out_dir,
+        db_path=args.db,
+        runner=runner,
+        shard=shard,
+        resume=args.resume is not None,
+        progress=progress,
+    )
+    if outcome is None:
+        print(
+            f"scenario {plan.scenario.name}: shard {shard} replayed; gate all shards with "
+            "`harness merge DIR...`"
+        )
+        return EXIT_PASS
+    return _print_outcome(plan.scenario.name, plan.model_label, plan.prompt_label, outcome)
+
+
+def _print_outcome(name: str, model: str, prompt: str, outcome: RunOutcome) -> int:
+    print(f"scenario {name}: {outcome.cases} cases, model {model}, prompt {prompt}")
     print(gate_table(outcome.gate))
     print(outcome.gate.headline())
     print(f"report:  {outcome.report_path}")
     print(f"results: {outcome.results_path}")
     return EXIT_PASS if outcome.gate.passed else EXIT_GATE_FAILED
+
+
+def _merge(args: argparse.Namespace) -> int:
+    outcome = merge_runs(list(args.folders), out_dir=args.out, db_path=args.db)
+    manifest = json.loads(outcome.manifest_path.read_text(encoding="utf-8"))
+    prompt = f"{manifest['prompt']['name']} v{manifest['prompt']['version']}"
+    model = f"{manifest['model']['provider']}:{manifest['model']['id']}"
+    print(f"merged {len(args.folders)} shard(s) into run {outcome.run_id}")
+    return _print_outcome(manifest["scenario"]["name"], model, prompt, outcome)
 
 
 def _estimate(args: argparse.Namespace) -> int:
@@ -155,6 +229,7 @@ def _demo(args: argparse.Namespace) -> int:
         plan = load_plan(args.scenarios / f"{name}.yaml")
         print(f"\n== {name}: {plan.scenario.description.strip()}")
         outcome = run_scenario(plan, db_path=args.db)
+        assert outcome is not None  # not a shard
         outcomes[name] = outcome
         print(
             f"{outcome.cases} cases replayed through {plan.model_label}, prompt {plan.prompt_label}"

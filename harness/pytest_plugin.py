@@ -29,7 +29,16 @@ from harness.gate import GateResult
 from harness.plan import ReplayPlan, load_plan
 from harness.replay import CaseReplay, replay_case
 from harness.results import PartWriter
-from harness.run import DEFAULT_DB, RunOutcome, finish_run, new_run_id, no_case_message
+from harness.run import (
+    DEFAULT_DB,
+    RunOutcome,
+    finish_run,
+    in_shard,
+    new_run_id,
+    no_case_message,
+)
+from harness.rundir import RunFolder, Shard
+from harness.store import RunStore
 from harness.summary import gate_table
 
 EXIT_USAGE = 2
@@ -51,6 +60,7 @@ class _SessionState:
     runner: CallRunner | None = None
     writer: PartWriter | None = None
     replayed: int = 0
+    shard: Shard | None = None
     outcome: RunOutcome | None = None
     finish_error: str | None = None
     fatal_errors: list[str] = field(default_factory=list)
@@ -102,6 +112,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(default: reports/<run-id>/)",
     )
     group.addoption(
+        "--shard",
+        dest="harness_shard",
+        metavar="K/N",
+        help="replay only shard K of N (stable by case id); gate the shards with `harness merge`",
+    )
+    group.addoption(
         "--harness-db",
         dest="harness_db",
         metavar="PATH",
@@ -116,6 +132,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         plan = load_plan(Path(scenario_path))
+        shard_option = config.getoption("harness_shard")
+        shard = Shard.parse(shard_option) if shard_option else None
     except HarnessError as exc:
         pytest.exit(f"harness: error: {exc}", returncode=EXIT_USAGE)
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
@@ -138,7 +156,18 @@ def pytest_configure(config: pytest.Config) -> None:
         process=process,
         is_controller=workerinput is None,
         workers=workers,
+        shard=shard,
     )
+    if workerinput is None:
+        state = config.stash[STATE]
+        try:
+            RunFolder(state.out_dir).start(plan, run_id, shard)
+            with RunStore(state.db_path) as store:
+                store.record_start(
+                    run_id, plan.scenario.name, state.started_at.isoformat(), str(state.out_dir)
+                )
+        except HarnessError as exc:
+            pytest.exit(f"harness: error: {exc}", returncode=EXIT_USAGE)
     # Collect the scenario instead of the test suite, unless paths were given explicitly.
     scenario_arg = str(Path(scenario_path))
     if config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -180,6 +209,8 @@ class ScenarioFile(pytest.File):
         state = self.config.stash[STATE]
         repeats = state.plan.scenario.repeats
         for case in state.plan.cases():
+            if state.shard is not None and not in_shard(case.case_id, state.shard):
+                continue
             for repeat in range(repeats):
                 name = case.case_id if repeats == 1 else f"{case.case_id}[repeat-{repeat}]"
                 yield CaseItem.from_parent(self, name=name, case=case, repeat=repeat)
@@ -249,6 +280,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return  # interrupted, usage or collection error: pytest's status stands
+    if state.shard is not None:
+        RunFolder(state.out_dir).finish()
+        session.exitstatus = pytest.ExitCode.OK  # the shards are gated together at merge
+        return
     try:
         state.outcome = finish_run(
             state.plan,
@@ -261,6 +296,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.finish_error = str(exc)
         session.exitstatus = EXIT_USAGE
         return
+    RunFolder(state.out_dir).finish()
     session.exitstatus = (
         pytest.ExitCode.OK if state.outcome.gate.passed else pytest.ExitCode.TESTS_FAILED
     )
@@ -273,6 +309,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state.finish_error:
         terminalreporter.write_sep("=", "harness: error", red=True)
         terminalreporter.write_line(f"harness: error: {state.finish_error}")
+        return
+    if state.shard is not None and state.outcome is None:
+        terminalreporter.write_line(
+            f"harness: shard {state.shard} of {state.plan.scenario.name} replayed into "
+            f"{state.out_dir}; gate the shards together with `harness merge DIR...`"
+        )
         return
     if state.outcome is None:
         return

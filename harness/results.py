@@ -12,6 +12,8 @@ writes its own *part*: three Parquet files under ``<out>/parts/`` named after th
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -83,12 +85,23 @@ PART_KINDS = {"results": RESULT_SCHEMA, "transcripts": TRANSCRIPT_SCHEMA, "calls
 TIMING_COLUMNS = frozenset({"duration_ms", "latency_ms"})
 
 
-def part_path(parts_dir: Path, process: str, kind: str) -> Path:
-    return parts_dir / f"{process}-{kind}.parquet"
+CHUNK_ROWS = 4096
+CHUNK_SECONDS = 2.0
+
+
+def chunk_path(parts_dir: Path, process: str, kind: str, seq: int) -> Path:
+    return parts_dir / f"{process}-{kind}-{seq:06d}.parquet"
 
 
 class PartWriter:
-    """Streams one process's rows to its three part files, a batch at a time."""
+    """Streams one process's rows to its part files as small, atomically written chunks.
+
+    Every ``flush_rows`` result rows or ``flush_seconds`` (whichever comes first) the
+    buffered rows become one chunk per kind, each written to a temporary file and renamed,
+    results last: a case is committed once its results chunk exists, so a killed run
+    loses at most the last couple of seconds, and never leaves a half-written file that
+    looks whole. Memory stays bounded by the chunk size, whatever the corpus size.
+    """
 
     def __init__(
         self,
@@ -97,17 +110,20 @@ class PartWriter:
         *,
         run_id: str,
         plan: ReplayPlan,
-        batch_rows: int = 2048,
+        flush_rows: int = CHUNK_ROWS,
+        flush_seconds: float = CHUNK_SECONDS,
     ) -> None:
         self.run_id = run_id
         self._plan = plan
-        self._batch_rows = batch_rows
+        self._parts_dir = parts_dir
+        self._process = process
+        self._flush_rows = flush_rows
+        self._flush_seconds = flush_seconds
+        self._last_flush = time.monotonic()
+        self._seq = 0
         parts_dir.mkdir(parents=True, exist_ok=True)
-        self._writers = {
-            kind: pq.ParquetWriter(part_path(parts_dir, process, kind), schema, compression="zstd")
-            for kind, schema in PART_KINDS.items()
-        }
         self._buffers: dict[str, list[dict[str, Any]]] = {kind: [] for kind in PART_KINDS}
+        self.committed = 0
 
     def add(self, replayed: CaseReplay) -> None:
         """Buffer the rows of one replayed case; flushes when a buffer is full."""
@@ -149,25 +165,38 @@ class PartWriter:
         for call in replayed.calls:
             row = {name: getattr(call, name) for name in CALL_SCHEMA.names if name != "run_id"}
             self._buffers["calls"].append({"run_id": self.run_id, **row})
-        for kind, rows in self._buffers.items():
-            if len(rows) >= self._batch_rows:
-                self._flush(kind)
+        self._pending_cases += 1
+        if (
+            len(self._buffers["results"]) >= self._flush_rows
+            or time.monotonic() - self._last_flush >= self._flush_seconds
+        ):
+            self.flush()
 
-    def _flush(self, kind: str) -> None:
-        rows = self._buffers[kind]
-        if not rows:
+    _pending_cases = 0
+
+    def flush(self) -> None:
+        """Commit the buffered cases as one chunk per kind (results written last)."""
+        self._last_flush = time.monotonic()
+        if not self._pending_cases:
             return
-        try:
-            self._writers[kind].write_table(pa.Table.from_pylist(rows, schema=PART_KINDS[kind]))
-        except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"cannot write {kind} part: {exc}") from None
-        rows.clear()
+        self._seq += 1
+        for kind in ("transcripts", "calls", "results"):
+            rows = self._buffers[kind]
+            final = chunk_path(self._parts_dir, self._process, kind, self._seq)
+            temp = final.with_name(final.name + ".tmp")
+            try:
+                pq.write_table(
+                    pa.Table.from_pylist(rows, schema=PART_KINDS[kind]), temp, compression="zstd"
+                )
+                os.replace(temp, final)
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(f"cannot write {kind} part {final}: {exc}") from None
+            rows.clear()
+        self.committed += self._pending_cases
+        self._pending_cases = 0
 
     def close(self) -> None:
-        for kind in PART_KINDS:
-            self._flush(kind)
-        for writer in self._writers.values():
-            writer.close()
+        self.flush()
 
     def __enter__(self) -> PartWriter:
         return self

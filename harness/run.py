@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import secrets
 from collections.abc import Iterable
@@ -31,10 +32,12 @@ from harness.errors import ConfigError, StoreError
 from harness.gate import GateResult, evaluate_gate
 from harness.manifest import build_manifest
 from harness.models.base import Usage
-from harness.plan import ReplayPlan
+from harness.plan import ReplayPlan, load_plan
+from harness.progress import Progress
 from harness.replay import CaseReplay, not_run_case, replay_case
 from harness.report import FailingCase, ReportData, render_report
 from harness.results import PART_KINDS, PartWriter
+from harness.rundir import RunFolder, Shard, check_chunk
 from harness.store import RunStore
 
 DEFAULT_DB = Path("reports/harness.duckdb")
@@ -79,6 +82,8 @@ def replay_into_parts(
     process: str,
     run_id: str,
     runner: CallRunner | None = None,
+    skip: set[tuple[str, int]] | None = None,
+    progress: Progress | None = None,
 ) -> ReplayStats:
     """Replay ``cases`` (every repeat) into this process's part files.
 
@@ -90,7 +95,7 @@ def replay_into_parts(
     runner = runner or plan.make_runner(process=process)
     with PartWriter(parts_dir, process, run_id=run_id, plan=plan) as writer:
         try:
-            done = asyncio.run(_replay_all(plan, cases, writer, runner))
+            done = asyncio.run(_replay_all(plan, cases, writer, runner, skip or set(), progress))
         finally:
             if runner.cache is not None:
                 runner.cache.close()
@@ -104,7 +109,12 @@ def replay_into_parts(
 
 
 async def _replay_all(
-    plan: ReplayPlan, cases: Iterable[Case], writer: PartWriter, runner: CallRunner
+    plan: ReplayPlan,
+    cases: Iterable[Case],
+    writer: PartWriter,
+    runner: CallRunner,
+    skip: set[tuple[str, int]],
+    progress: Progress | None,
 ) -> int:
     limit = runner.limiter.ceiling
     pending: set[asyncio.Future[CaseReplay]] = set()
@@ -113,12 +123,17 @@ async def _replay_all(
     def collect(finished: Iterable[asyncio.Future[CaseReplay]]) -> None:
         nonlocal done_count
         for task in finished:
-            writer.add(task.result())
+            replayed = task.result()
+            writer.add(replayed)
             done_count += 1
+            if progress is not None:
+                progress.case_done(replayed, runner)
 
     try:
         for case in cases:
             for repeat in range(plan.scenario.repeats):
+                if (case.case_id, repeat) in skip:
+                    continue
                 if runner.stopped is not None and not runner.stopped.fatal:
                     writer.add(not_run_case(plan, case, repeat=repeat, reason=str(runner.stopped)))
                     done_count += 1
@@ -138,6 +153,8 @@ async def _replay_all(
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         await runner.aclose()
+    if progress is not None:
+        progress.finish(runner)
     return done_count // plan.scenario.repeats
 
 
@@ -151,8 +168,8 @@ def no_case_message(plan: ReplayPlan) -> str:
 
 
 def part_files(parts_dir: Path) -> dict[str, list[Path]]:
-    """Every process's part files in ``parts_dir``, by kind, sorted."""
-    return {kind: sorted(parts_dir.glob(f"*-{kind}.parquet")) for kind in PART_KINDS}
+    """Every process's committed part chunks in ``parts_dir``, by kind, sorted."""
+    return {kind: sorted(parts_dir.glob(f"*-{kind}-*.parquet")) for kind in PART_KINDS}
 
 
 def finish_run(
@@ -163,13 +180,26 @@ def finish_run(
     db_path: Path | str,
     started_at: datetime,
     stopped: list[str] | None = None,
+    parts_dirs: list[Path] | None = None,
 ) -> RunOutcome:
-    """Merge parts into the store, gate, and write results, manifest and report into ``out_dir``."""
-    parts_dir = out_dir / "parts"
-    files = part_files(parts_dir)
+    """Merge parts into the store, gate, and write results, manifest and report into ``out_dir``.
+
+    ``parts_dirs`` (default ``out_dir/parts``) may name several shards' part folders.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    folders = parts_dirs or [out_dir / "parts"]
+    files: dict[str, list[Path]] = {kind: [] for kind in PART_KINDS}
+    for folder in folders:
+        for kind, found in part_files(folder).items():
+            files[kind].extend(found)
+    for found in files.values():
+        for chunk in found:
+            check_chunk(chunk)
     if not files["results"]:
-        raise StoreError(f"{parts_dir}: no result parts to merge; did any case run?")
-    processes = sorted(p.name.removesuffix("-results.parquet") for p in files["results"])
+        raise StoreError(
+            f"{', '.join(map(str, folders))}: no result parts to merge; did any case run?"
+        )
+    processes = sorted({p.name.rsplit("-results-", 1)[0] for p in files["results"]})
     with RunStore(db_path) as store:
         store.ingest_parts(run_id, files)
         cases = store.case_count(run_id)
@@ -204,7 +234,7 @@ def finish_run(
             failing_cases_total=total_failing,
             call_totals=_call_totals(store, plan, run_id),
         )
-        store.record_run(manifest, gate.verdict)
+        store.record_run(manifest, gate.verdict, str(out_dir))
     manifest_path = out_dir / "manifest.json"
     manifest_path.write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
@@ -235,19 +265,127 @@ def run_scenario(
     db_path: Path | str = DEFAULT_DB,
     run_id: str | None = None,
     runner: CallRunner | None = None,
-) -> RunOutcome:
-    """Replay ``plan`` in this process and finish the run."""
+    shard: Shard | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> RunOutcome | None:
+    """Replay ``plan`` in this process and finish the run.
+
+    ``resume``: ``out_dir`` holds an unfinished run of the same configuration; only the
+    cases not yet committed are replayed (paid answers already received come from the
+    response cache), and the final results equal an uninterrupted run's. ``shard``: replay
+    only that shard's cases and stop before gating (``harness merge`` gates the shards
+    together); returns None then.
+    """
     started_at = datetime.now(UTC)
-    run_id = run_id or new_run_id(plan.scenario.name, started_at)
+    if resume:
+        if out_dir is None:
+            raise ConfigError("resuming needs the run's folder")
+        folder = RunFolder(out_dir)
+        info = folder.info()
+        folder.check_matches(plan)
+        run_id = str(info["run_id"])
+        shard = Shard.parse(info["shard"]) if info.get("shard") else None
+        started_at = datetime.fromisoformat(info["started_at"])
+    else:
+        run_id = run_id or new_run_id(plan.scenario.name, started_at)
+        out_dir = out_dir or Path("reports") / run_id
+        folder = RunFolder(out_dir)
+    with folder:
+        if resume:
+            folder.drop_orphans()
+            done = folder.completed()
+        else:
+            folder.start(plan, run_id, shard)
+            with RunStore(db_path) as store:
+                store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
+            done = set()
+        cases = plan.cases()
+        if shard is not None:
+            cases = (c for c in cases if in_shard(c.case_id, shard))
+        stats = replay_into_parts(
+            plan,
+            cases,
+            parts_dir=folder.parts,
+            process=f"main-{secrets.token_hex(3)}",
+            run_id=run_id,
+            runner=runner,
+            skip=done,
+            progress=progress,
+        )
+        if stats.cases == 0 and not done:
+            raise ConfigError(no_case_message(plan))
+        if shard is not None:
+            folder.finish()
+            return None
+        outcome = finish_run(
+            plan,
+            run_id=run_id,
+            out_dir=out_dir,
+            db_path=db_path,
+            started_at=started_at,
+            stopped=[stats.stopped] if stats.stopped else [],
+        )
+        folder.finish()
+        return outcome
+
+
+def in_shard(case_id: str, shard: Shard) -> bool:
+    """Whether ``case_id`` belongs to ``shard``: a stable hash, the same on every machine."""
+    digest = hashlib.sha256(case_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shard.count == shard.index - 1
+
+
+def merge_runs(
+    folders: list[Path], *, out_dir: Path | None = None, db_path: Path | str = DEFAULT_DB
+) -> RunOutcome:
+    """Combine shard folders of one configuration into one run: gate it and report it.
+
+    Refused, naming the difference, when the shards differ in scenario, model, prompt,
+    disclosures, corpus, repeats or seed, when a shard is missing or repeated, or when the
+    scenario file changed since the shards ran. A truncated chunk is named.
+    """
+    if not folders:
+        raise ConfigError("harness merge needs at least one run folder")
+    infos = [(f, RunFolder(f).info()) for f in folders]
+    first_folder, first = infos[0]
+    for folder, info in infos[1:]:
+        for key, value in first["fingerprint"].items():
+            if info["fingerprint"].get(key) != value:
+                raise ConfigError(
+                    f"cannot merge {folder} with {first_folder}: they differ in "
+                    f"{key.replace('_', ' ')} ({info['fingerprint'].get(key)!r} vs {value!r})"
+                )
+    shards = [Shard.parse(i["shard"]) if i.get("shard") else None for _, i in infos]
+    if any(s is None for s in shards) and len(folders) > 1:
+        raise ConfigError("only shard runs (harness run --shard K/N) can be merged")
+    counts = {s.count for s in shards if s is not None}
+    if len(counts) > 1:
+        raise ConfigError(f"the shards were split different ways: N = {sorted(counts)}")
+    if counts:
+        total = counts.pop()
+        indices = sorted(s.index for s in shards if s is not None)
+        if len(set(indices)) != len(indices):
+            raise ConfigError(f"a shard is given twice: {indices}")
+        missing = sorted(set(range(1, total + 1)) - set(indices))
+        if missing:
+            raise ConfigError(
+                f"shard(s) {', '.join(f'{m}/{total}' for m in missing)} missing; merge needs "
+                f"all {total} shards"
+            )
+    for folder, info in infos:
+        if not info.get("finished_at"):
+            raise ConfigError(f"{folder}: this shard did not finish; resume it first")
+    plan = load_plan(first["scenario_path"])
+    RunFolder(first_folder).check_matches(plan)
+    started = min(datetime.fromisoformat(i["started_at"]) for _, i in infos)
+    run_id = new_run_id(plan.scenario.name) + "-merged"
     out_dir = out_dir or Path("reports") / run_id
-    stats = replay_into_parts(
+    return finish_run(
         plan,
-        plan.cases(),
-        parts_dir=out_dir / "parts",
-        process="main",
         run_id=run_id,
-        runner=runner,
+        out_dir=out_dir,
+        db_path=db_path,
+        started_at=started,
+        parts_dirs=[RunFolder(f).parts for f in folders],
     )
-    if stats.cases == 0:
-        raise ConfigError(no_case_message(plan))
-    return finish_run(plan, run_id=run_id, out_dir=out_dir, db_path=db_path, started_at=started_at)

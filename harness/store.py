@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS runs (
     verdict VARCHAR,
     manifest JSON
 );
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS out_dir VARCHAR;
 CREATE TABLE IF NOT EXISTS results (
     run_id VARCHAR, scenario VARCHAR, case_id VARCHAR, "repeat" INTEGER, criterion VARCHAR,
     criterion_version INTEGER, status VARCHAR, passed BOOLEAN, score DOUBLE, evidence JSON,
@@ -107,7 +108,10 @@ class RunStore:
         self.close()
 
     def ingest_parts(self, run_id: str, part_files: Mapping[str, Sequence[Path]]) -> None:
-        """Load every part file of ``run_id`` (by kind) into its table, replacing earlier rows."""
+        """Load part files (by kind) into their tables as ``run_id``, replacing its rows.
+
+        The rows' own run id is replaced, so shards replayed as separate runs merge into one.
+        """
         con = self._con
         con.execute("BEGIN")
         try:
@@ -116,20 +120,40 @@ class RunStore:
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
                 if not files:
                     continue
-                columns = ", ".join(f'"{n}"' for n in PART_KINDS[kind].names)
+                names = PART_KINDS[kind].names
+                columns = ", ".join(f'"{n}"' for n in names)
+                selected = ", ".join("$run_id" if n == "run_id" else f'"{n}"' for n in names)
                 con.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT {columns} FROM read_parquet(?) "
-                    "WHERE run_id = ?",
-                    [[str(f) for f in files], run_id],
+                    f"INSERT INTO {table} ({columns}) SELECT {selected} FROM read_parquet($files)",
+                    {"run_id": run_id, "files": [str(f) for f in files]},
                 )
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
             raise StoreError(f"cannot load result parts into {self.path}: {exc}") from None
 
-    def record_run(self, manifest: Mapping[str, Any], verdict: str) -> None:
+    def record_start(self, run_id: str, scenario: str, started_at: str, out_dir: str) -> None:
+        """Register a run as it starts, so ``--resume`` can find it if it never finishes."""
         self._con.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO runs (run_id, scenario, started_at, out_dir) "
+            "VALUES (?, ?, ?, ?)",
+            [run_id, scenario, started_at, out_dir],
+        )
+
+    def unfinished_run(self, scenario: str) -> str | None:
+        """The folder of the latest started, unfinished run of ``scenario``."""
+        row = self._con.execute(
+            "SELECT out_dir FROM runs WHERE scenario = ? AND finished_at IS NULL "
+            "AND out_dir IS NOT NULL ORDER BY started_at DESC LIMIT 1",
+            [scenario],
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def record_run(self, manifest: Mapping[str, Any], verdict: str, out_dir: str) -> None:
+        self._con.execute(
+            "INSERT OR REPLACE INTO runs "
+            "(run_id, scenario, started_at, finished_at, verdict, manifest, out_dir) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 manifest["run_id"],
                 manifest["scenario"]["name"],
@@ -137,6 +161,7 @@ class RunStore:
                 manifest["finished_at"],
                 verdict,
                 json.dumps(manifest, sort_keys=True),
+                out_dir,
             ],
         )
 
@@ -169,7 +194,7 @@ class RunStore:
         """The most recent finished run of ``scenario`` (other than ``exclude``)."""
         row = self._con.execute(
             "SELECT run_id FROM runs WHERE scenario = ? AND run_id IS DISTINCT FROM ? "
-            "ORDER BY finished_at DESC LIMIT 1",
+            "AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1",
             [scenario, exclude],
         ).fetchone()
         return str(row[0]) if row else None

@@ -46,10 +46,8 @@ def test_one_item_per_case_and_gate_decides_exit(pytester: pytest.Pytester, worl
     assert 'name="case-004"' in junit and "apr failed: missing: apr" in junit
     for name in ("report.html", "results.parquet", "manifest.json"):
         assert (out / name).is_file()
-    assert sorted(p.name for p in (out / "parts").glob("*-results.parquet")) == [
-        "gw0-results.parquet",
-        "gw1-results.parquet",
-    ]
+    processes = {p.name.split("-results-")[0] for p in (out / "parts").glob("*-results-*.parquet")}
+    assert processes == {"gw0", "gw1"}
 
 
 def test_gate_failure_exits_1(pytester: pytest.Pytester, world: World) -> None:
@@ -120,5 +118,40 @@ def test_config_error_midway_exits_2_and_keeps_results(
     assert result.ret == 2
     assert "case case-005" in result.stdout.str()
     assert "'dict object' has no attribute 'broker'" in result.stdout.str()
-    parts = list((world.root / "out" / "parts").glob("*-results.parquet"))
+    parts = list((world.root / "out" / "parts").glob("*-results-*.parquet"))
     assert sum(pq.read_metadata(p).num_rows for p in parts) >= 2
+
+
+def test_pytest_shards_merge_into_the_whole_run(pytester: pytest.Pytester, world: World) -> None:
+    import subprocess
+    import sys
+
+    whole = world.root / "whole"
+    _run(pytester, world, "-n", "2", "--out", str(whole))
+    shards = []
+    for k in (1, 2):
+        folder = world.root / f"shard{k}"
+        result = _run(pytester, world, "-n", "2", "--out", str(folder), "--shard", f"{k}/2")
+        assert result.ret == 0
+        result.stdout.fnmatch_lines([f"*shard {k}/2 of mini replayed into*"])
+        shards.append(str(folder))
+    merged = world.root / "merged"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "merge",
+            *shards,
+            "--out",
+            str(merged),
+            "--db",
+            str(world.root / "h.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "merged 2 shard(s) into run" in done.stdout
+    assert _rows(merged) == _rows(whole)

@@ -79,11 +79,22 @@ PROMPT = textwrap.dedent(
 )
 
 
-def make_case(case_id: str, agent_texts: list[str], *, offer: bool = True, **tags: str) -> Case:
-    """A conversation: a customer turn before each agent turn; an offer after the first."""
+def make_case(
+    case_id: str,
+    agent_texts: list[str],
+    *,
+    offer: bool = True,
+    distinct: bool = False,
+    **tags: str,
+) -> Case:
+    """A conversation: a customer turn before each agent turn; an offer after the first.
+
+    ``distinct``: the customer's words name the case, so no two cases send the same request.
+    """
     turns: list[Turn] = []
     for i, text in enumerate(agent_texts):
-        turns.append(Turn(role="customer", text=f"customer message {i}"))
+        said = f"customer message {i}" + (f" about {case_id}" if distinct else "")
+        turns.append(Turn(role="customer", text=said))
         turns.append(Turn(role="agent", text=text))
         if i == 0 and offer:
             turns.append(Turn(role="event", event="offer_presented"))
