@@ -13,7 +13,6 @@ Inert unless ``--scenario`` is given.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +26,8 @@ from harness.cases import Case
 from harness.errors import HarnessError
 from harness.gate import GateResult
 from harness.plan import ReplayPlan, load_plan
-from harness.replay import CaseReplay, replay_case
+from harness.prefetch import Prefetcher, assigned_worker
+from harness.replay import CaseReplay
 from harness.results import PartWriter
 from harness.run import (
     DEFAULT_DB,
@@ -38,6 +38,7 @@ from harness.run import (
     no_case_message,
 )
 from harness.rundir import RunFolder, Shard
+from harness.scheduling import CaseScheduling
 from harness.store import RunStore
 from harness.summary import gate_table
 
@@ -56,41 +57,43 @@ class _SessionState:
     is_controller: bool
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     workers: int = 1
-    loop: asyncio.AbstractEventLoop | None = None
+    worker_index: int = 0
+    prefetcher: Prefetcher | None = None
     runner: CallRunner | None = None
     writer: PartWriter | None = None
-    replayed: int = 0
     shard: Shard | None = None
     outcome: RunOutcome | None = None
     finish_error: str | None = None
     fatal_errors: list[str] = field(default_factory=list)
 
-    def replay(self, case: Case, repeat: int) -> CaseReplay:
-        if self.loop is None:
-            self.loop = asyncio.new_event_loop()
+    def prefetch(self, items: list[tuple[Case, int]]) -> None:
+        """Start replaying this process's cases in the background (see harness.prefetch)."""
+        if self.prefetcher is None:
+            concurrency = -(-self.plan.scenario.concurrency // max(1, self.workers))
             self.runner = self.plan.make_runner(
-                process=self.process, budget_share=1.0 / max(1, self.workers)
+                process=self.process,
+                concurrency=concurrency,
+                budget_share=1.0 / max(1, self.workers),
             )
             self.writer = PartWriter(
                 self.out_dir / "parts", self.process, run_id=self.run_id, plan=self.plan
             )
-        assert self.runner is not None and self.writer is not None
-        replayed = self.loop.run_until_complete(
-            replay_case(self.plan, self.runner, case, repeat=repeat)
-        )
-        self.writer.add(replayed)
-        self.replayed += 1
-        return replayed
+            self.prefetcher = Prefetcher(self.plan, self.runner, on_done=self.writer.add)
+        self.prefetcher.start(items)
+
+    def replay(self, case: Case, repeat: int) -> CaseReplay:
+        if self.prefetcher is None:
+            self.prefetch([])
+        assert self.prefetcher is not None
+        return self.prefetcher.result(case, repeat)
 
     def close(self) -> None:
+        if self.prefetcher is not None:
+            self.prefetcher.close()
         if self.writer is not None:
             self.writer.close()
         if self.runner is not None and self.runner.cache is not None:
             self.runner.cache.close()
-        if self.loop is not None:
-            if self.runner is not None:
-                self.loop.run_until_complete(self.runner.aclose())
-            self.loop.close()
 
 
 STATE = pytest.StashKey[_SessionState]()
@@ -142,12 +145,14 @@ def pytest_configure(config: pytest.Config) -> None:
         out_dir = Path(workerinput["harness_out"])
         process = str(workerinput["workerid"])
         workers = int(workerinput.get("workercount", 1))
+        worker_index = int(process.removeprefix("gw"))
     else:
         run_id = new_run_id(plan.scenario.name)
         out_option = config.getoption("harness_out")
         out_dir = Path(out_option) if out_option else Path("reports") / run_id
         process = "main"
         workers = 1
+        worker_index = 0
     config.stash[STATE] = _SessionState(
         plan=plan,
         run_id=run_id,
@@ -156,6 +161,7 @@ def pytest_configure(config: pytest.Config) -> None:
         process=process,
         is_controller=workerinput is None,
         workers=workers,
+        worker_index=worker_index,
         shard=shard,
     )
     if workerinput is None:
@@ -188,9 +194,30 @@ class _XdistHooks:
         node.workerinput["harness_out"] = str(state.out_dir)
 
     @pytest.hookimpl
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        return CaseScheduling(config, log)
+
+    @pytest.hookimpl
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
         node.config.stash[STATE].fatal_errors.extend(output.get("harness_fatal_errors", []))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Each process starts replaying, in the background, the cases it will be asked to run."""
+    state = session.config.stash.get(STATE, None)
+    if state is None or (state.is_controller and state.workers > 1):
+        return
+    if session.config.option.collectonly:
+        return
+    mine = [
+        (item.case, item.repeat)
+        for item in session.items
+        if isinstance(item, CaseItem)
+        and assigned_worker(item.case.case_id, state.workers) == state.worker_index
+    ]
+    if mine:
+        state.prefetch(mine)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -20,7 +20,7 @@ import asyncio
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +116,39 @@ async def _replay_all(
     skip: set[tuple[str, int]],
     progress: Progress | None,
 ) -> int:
+    def on_done(replayed: CaseReplay) -> None:
+        writer.add(replayed)
+        if progress is not None:
+            progress.case_done(replayed, runner)
+
+    items = (
+        (case, repeat)
+        for case in cases
+        for repeat in range(plan.scenario.repeats)
+        if (case.case_id, repeat) not in skip
+    )
+    try:
+        done_count = await replay_stream(plan, items, runner, on_done)
+    finally:
+        await runner.aclose()
+    if progress is not None:
+        progress.finish(runner)
+    return done_count // plan.scenario.repeats
+
+
+async def replay_stream(
+    plan: ReplayPlan,
+    items: Iterable[tuple[Case, int]],
+    runner: CallRunner,
+    on_done: Callable[[CaseReplay], None],
+) -> int:
+    """Replay ``(case, repeat)`` items with up to the runner's concurrency in flight.
+
+    Items are started in order and ``on_done`` is called as each finishes (in completion
+    order). After a clean stop the items left are reported ``not_run`` without calls; a
+    fatal stop or a configuration error propagates once in-flight items are cancelled.
+    Returns the number of items reported.
+    """
     limit = runner.limiter.ceiling
     pending: set[asyncio.Future[CaseReplay]] = set()
     done_count = 0
@@ -123,27 +156,19 @@ async def _replay_all(
     def collect(finished: Iterable[asyncio.Future[CaseReplay]]) -> None:
         nonlocal done_count
         for task in finished:
-            replayed = task.result()
-            writer.add(replayed)
+            on_done(task.result())
             done_count += 1
-            if progress is not None:
-                progress.case_done(replayed, runner)
 
     try:
-        for case in cases:
-            for repeat in range(plan.scenario.repeats):
-                if (case.case_id, repeat) in skip:
-                    continue
-                if runner.stopped is not None and not runner.stopped.fatal:
-                    writer.add(not_run_case(plan, case, repeat=repeat, reason=str(runner.stopped)))
-                    done_count += 1
-                    continue
-                if len(pending) >= limit:
-                    finished, pending = await asyncio.wait(
-                        pending, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    collect(finished)
-                pending.add(asyncio.ensure_future(replay_case(plan, runner, case, repeat=repeat)))
+        for case, repeat in items:
+            if runner.stopped is not None and not runner.stopped.fatal:
+                on_done(not_run_case(plan, case, repeat=repeat, reason=str(runner.stopped)))
+                done_count += 1
+                continue
+            if len(pending) >= limit:
+                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                collect(finished)
+            pending.add(asyncio.ensure_future(replay_case(plan, runner, case, repeat=repeat)))
         while pending:
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             collect(finished)
@@ -152,10 +177,7 @@ async def _replay_all(
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        await runner.aclose()
-    if progress is not None:
-        progress.finish(runner)
-    return done_count // plan.scenario.repeats
+    return done_count
 
 
 def no_case_message(plan: ReplayPlan) -> str:

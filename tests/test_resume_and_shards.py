@@ -79,7 +79,7 @@ def test_kill_9_then_resume_repeats_no_finished_call(big_world: World, tmp_path:
         assert info["finished_at"] is None
 
         resumed = _harness(big_world.root, env, scenario, "--resume", "--db", "h.db")
-        out, err = resumed.communicate(timeout=120)
+        _out, err = resumed.communicate(timeout=120)
         assert resumed.returncode in (0, 1), err
         stats = server.stats()
     # Every request the uninterrupted run made was made once; a call still in flight at the
