@@ -37,6 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from harness.testing.api_formats import (
+    ApiPrompt,
     ParsedRequest,
     RequestRejected,
     Responder,
@@ -380,6 +381,11 @@ def _ids(number: int) -> dict[str, str]:
     return {"request-id": _request_id(number)}
 
 
+def fixed_responder(prompt: ApiPrompt) -> str:
+    """The same short answer to everything: a server that costs almost no CPU."""
+    return "We are a credit broker, not a lender. Representative 9.9% APR."
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGINT or SIGTERM; prints the base URL first, for scripts to read."""
     parser = argparse.ArgumentParser(prog="python -m harness.testing.api_server")
@@ -390,13 +396,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random faults")
     parser.add_argument("--api-key", default=None, help="require this key (default: any)")
+    parser.add_argument(
+        "--responder",
+        choices=("offline", "fixed"),
+        default="offline",
+        help="offline: the reference agent's answer; fixed: one short sentence (cheap, for "
+        "benchmarks that measure the harness rather than the server)",
+    )
     args = parser.parse_args(argv)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     faults = FaultPlan.uniform(args.fault_rate, seed=args.seed) if args.fault_rate else None
+    responder = offline_responder if args.responder == "offline" else fixed_responder
     with MessagesApiServer(
-        api_key=args.api_key, port=args.port, latency_s=args.latency, faults=faults
+        api_key=args.api_key,
+        port=args.port,
+        latency_s=args.latency,
+        faults=faults,
+        responder=responder,
     ) as server:
         print(server.base_url, flush=True)
         while not stop.wait(0.5):  # a timed wait, so signals are handled promptly
