@@ -26,8 +26,8 @@ demo: $(STAMP)
 	$(BIN)/harness demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check harness tests conftest.py
-	$(BIN)/ruff format --check harness tests conftest.py
+	$(BIN)/ruff check harness tests benchmarks conftest.py
+	$(BIN)/ruff format --check harness tests benchmarks conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -49,6 +49,10 @@ class ModelCall:
     error_class: str | None = None
     request_id: str | None = None
     stop_reason: str | None = None
+    #: Who made the call: ``agent`` (replaying the conversation) or ``judge`` (a scorer's
+    #: model calls, counted apart), and for a judge call the criterion it scored.
+    purpose: str = "agent"
+    criterion: str | None = None
 
 
 class CallPolicy(BaseModel):
@@ -145,9 +149,18 @@ class CallRunner:
         self.stopped: RunStopped | None = None
         self.spent_usd = 0.0
         self.calls_made = 0
+        self._companions: list[CallRunner] = []
+
+    def attach(self, companion: CallRunner) -> None:
+        """Close ``companion`` (the judge's runner) with this one: its cache is flushed then."""
+        self._companions.append(companion)
 
     async def aclose(self) -> None:
         """Release the adapter's connections; called once when the process's replay ends."""
+        for companion in self._companions:
+            if companion.cache is not None:
+                companion.cache.close()
+            await companion.aclose()
         await self.adapter.aclose()
 
     def stop(self, reason: str, *, fatal: bool = False) -> None:

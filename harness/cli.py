@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--db", type=Path, default=DEFAULT_DB, help=f"run database (default: {DEFAULT_DB})"
     )
+    from harness.cli_corpus import register as register_corpus  # golden-set: harness corpus
+
+    register_corpus(commands)
+    from harness.cli_scoring import register as register_scoring  # scoring: harness calibrate
+
+    register_scoring(commands)
     return parser
 
 
@@ -130,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _estimate(args)
         if args.command == "merge":
             return _merge(args)
+        if args.command in ("corpus", "calibrate"):  # see harness/cli_corpus.py, cli_scoring.py
+            return int(args.func(args))
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -62,10 +62,18 @@ class GateResult(BaseModel):
     criteria: tuple[CriterionResult, ...]
     baseline_run_id: str | None = None
     stopped: tuple[str, ...] = ()
+    #: Why the gate was refused (a judge below its kappa floor): the figures stand, the
+    #: verdict is a failure.
+    refused: tuple[str, ...] = ()
+    repeat_policy: Literal["mean", "pass_k"] = "mean"
 
     @property
     def passed(self) -> bool:
-        return not self.stopped and all(c.verdict == "pass" for c in self.criteria)
+        return (
+            not self.stopped
+            and not self.refused
+            and all(c.verdict == "pass" for c in self.criteria)
+        )
 
     @property
     def failing(self) -> list[CriterionResult]:
@@ -77,6 +85,8 @@ class GateResult(BaseModel):
 
     def headline(self) -> str:
         """The verdict in plain words, for a terminal, a summary or a report."""
+        if self.refused:
+            return f"NOT GATED (a failure): refusing to gate: {'; '.join(self.refused)}."
         if self.stopped:
             return (
                 f"FAILED: the run stopped early ({'; '.join(self.stopped)}); "
@@ -97,14 +107,24 @@ def evaluate_gate(
     errors_are_failures: bool,
     baseline_run_id: str | None = None,
     stopped: tuple[str, ...] = (),
+    repeat_policy: Literal["mean", "pass_k"] = "mean",
+    refused: tuple[str, ...] = (),
 ) -> GateResult:
-    """Compute the gate of ``run_id`` in the store, with deltas against ``baseline_run_id``."""
-    rows = store.gate_rows(run_id, thresholds, errors_are_failures=errors_are_failures)
+    """Compute the gate of ``run_id`` in the store, with deltas against ``baseline_run_id``.
+
+    With repeats, ``repeat_policy`` ``pass_k`` gates the share of cases whose every repeat
+    passed; ``mean`` the share of all (case, repeat) results.
+    """
+    rows = store.gate_rows(
+        run_id, thresholds, errors_are_failures=errors_are_failures, repeat_policy=repeat_policy
+    )
     baseline = store.pass_rates(baseline_run_id) if baseline_run_id else {}
     return GateResult(
         run_id=run_id,
         baseline_run_id=baseline_run_id,
         stopped=stopped,
+        refused=refused,
+        repeat_policy=repeat_policy,
         criteria=tuple(
             CriterionResult(
                 criterion=r["criterion"],

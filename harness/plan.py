@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from harness.cache import CacheMode, ResponseCache
 from harness.calls import CallRunner
@@ -27,7 +28,8 @@ from harness.plugins import Registries, build_registries
 from harness.prices import ModelPrice, PriceTable
 from harness.prompts import PromptVersion
 from harness.scenario import Scenario
-from harness.scoring.base import Scorer, ScorerContext
+from harness.scoring.base import AnyScorer
+from harness.scoring.loading import JudgeModel, any_needs_judge, build_scorers, load_judge
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,16 @@ class ReplayPlan:
     scenario: Scenario
     prompt: PromptVersion
     disclosures: tuple[PinnedDisclosure, ...]
-    scorers: tuple[Scorer, ...]
+    scorers: tuple[AnyScorer, ...]
     adapter_class: type[ModelAdapter]
     corpus_hash: str
     price: ModelPrice | None
     batch_discount: float = 0.5
+    judge: JudgeModel | None = None
+    # One judge runner per agent runner (i.e. per process), made on first use.
+    _judge_runners: WeakKeyDictionary[CallRunner, CallRunner] = field(
+        default_factory=WeakKeyDictionary, repr=False, compare=False
+    )
 
     @property
     def criteria(self) -> tuple[str, ...]:
@@ -121,6 +128,27 @@ class ReplayPlan:
             max_cost_usd=budget,
         )
 
+    def judge_runner(self, runner: CallRunner) -> CallRunner | None:
+        """The judge's runner that goes with the agent's ``runner`` (None without a judge).
+
+        Made on first use with the agent's retry policy, concurrency and cache folder and
+        mode, and closed (its cache flushed) when the agent's runner is closed.
+        """
+        if self.judge is None:
+            return None
+        found = self._judge_runners.get(runner)
+        if found is None:
+            cache = self.scenario.cache
+            found = self.judge.make_runner(
+                self.scenario.calls,
+                concurrency=runner.limiter.ceiling,
+                cache_mode=runner.cache.mode if runner.cache is not None else cache.mode,
+                cache_dir=runner.cache.folder if runner.cache is not None else Path(cache.dir),
+            )
+            runner.attach(found)
+            self._judge_runners[runner] = found
+        return found
+
     def cases(self) -> Iterator[Case]:
         """The selected cases, in corpus order, filtered by tags and limited."""
         selection = self.scenario.corpus
@@ -166,17 +194,16 @@ def load_plan(
     # Build one adapter now so bad options fail before any case runs.
     adapter_class.from_config(scenario.model.id, scenario.model.options, source)
     prompt = PromptVersion.load(scenario.prompt_path, scenario.prompt.name, scenario.prompt.version)
-    registry = load_registry(scenario.disclosure_folder)
+    versions = scenario.disclosures.versions
+    registry = load_registry(scenario.disclosure_folder) if versions else None
     pinned = []
-    for disclosure_id, version in scenario.disclosures.versions.items():
+    for disclosure_id, version in versions.items():
+        assert registry is not None
         try:
             pinned.append(registry.pin(disclosure_id, version))
         except ConfigError as exc:
             raise ConfigError(f"{source}: field 'disclosures.versions': {exc}") from None
-    context = ScorerContext(disclosures=tuple(pinned))
-    scorers = tuple(
-        registries.scorers.get(scorer_id, source=source)(context) for scorer_id in scenario.scorers
-    )
+    scorers = build_scorers(scenario, pinned, registries)
     unknown_thresholds = set(scenario.thresholds.criteria) - {
         c for s in scorers for c in s.criteria
     }
@@ -194,7 +221,9 @@ def load_plan(
     except HarnessError as exc:
         raise type(exc)(f"{source}: field 'corpus.paths': {exc}") from None
     prices = PriceTable.load(*([scenario.resolve(scenario.prices)] if scenario.prices else []))
+    judge = load_judge(scenario, registries, prices, needed=any_needs_judge(scorers))
     plan = ReplayPlan(
+        judge=judge,
         price=prices.for_model(scenario.model.id),
         batch_discount=prices.batch_discount,
         scenario=scenario,

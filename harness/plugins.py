@@ -147,9 +147,13 @@ class _Builtins:
 
     @hooks.hookimpl
     def harness_register_scorers(self, register: Any) -> None:
+        from harness.scoring.combine import disclosures
         from harness.scoring.disclosure_rules import disclosure_rules
+        from harness.scoring.rag import ragas_metrics
 
         register("disclosure_rules", disclosure_rules)
+        register("disclosures", disclosures)
+        register("ragas", ragas_metrics)
 
 
 def build_registries(*plugins: object, entry_points: bool = True) -> Registries:

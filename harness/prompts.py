@@ -1,8 +1,9 @@
 """Prompt versions: jinja2 system-prompt templates rendered per case.
 
-A template sees ``case`` (id and tags), ``facts`` (the case facts) and ``disclosures``: the
-disclosure versions in force, each with ``id``, ``title``, ``version``, ``wording`` (filled
-with the case facts), ``before_event`` and ``trigger`` phrases.
+A template sees ``case`` (id and tags), ``facts`` (the case facts), ``rag`` (a RAG case's
+``question`` and retrieved ``contexts``) and ``disclosures``: the disclosure versions in force,
+each with ``id``, ``title``, ``version``, ``wording`` (filled with the case facts),
+``before_event`` and ``trigger`` phrases.
 
 >>> path = Path("scenarios/prompts/broker_agent/v1.j2")
 >>> prompt = PromptVersion.load(path, "broker_agent", 1)  # doctest: +SKIP
@@ -52,6 +53,8 @@ class PromptVersion:
         context: dict[str, Any] = {
             "case": {"id": case.case_id, "tags": dict(case.tags)},
             "facts": dict(case.facts),
+            # RAG-style cases: what the assistant may answer from (the reference is not shown).
+            "rag": {"question": case.question, "contexts": list(case.contexts or ())},
             "disclosures": [
                 {
                     "id": d.id,

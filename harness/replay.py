@@ -12,8 +12,9 @@ prompted by ``[conversation starts]``. Calls go through a :class:`harness.calls.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, cast
 
 from harness.calls import CallRunner, ModelCall, RunStopped
 from harness.cases import Case, Turn
@@ -24,7 +25,8 @@ from harness.models.base import (
     Message,
     ProviderError,
 )
-from harness.scoring.base import Score, Transcript
+from harness.scoring.base import AsyncScorer, Score, Scorer, ScoringCalls, Transcript, is_async
+from harness.scoring.calibration import collect_calibration
 
 if TYPE_CHECKING:
     from harness.plan import ReplayPlan
@@ -41,6 +43,9 @@ class CaseReplay:
     scores: tuple[Score, ...]
     calls: tuple[ModelCall, ...]
     duration_ms: float
+    #: For a case with golden labels (first repeat only): per criterion, the label's status
+    #: and each scorer's on the recorded turns, e.g. ``{"gold": "passed", "rules": "passed"}``.
+    calibration: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def failed_scores(self) -> list[Score]:
@@ -61,11 +66,32 @@ async def replay_case(
     try:
         runner.check()
         transcript = await _converse(plan, runner, case, seed, repeat, calls)
+        # Scorers that call a model (the judge) do so through the judge's own runner; a
+        # stop while they do marks the case not run, like a stop while replaying.
+        scoring = ScoringCalls(plan.judge_runner(runner), calls, case.case_id, repeat, seed)
+        scores: list[Score] = []
+        for scorer in plan.scorers:
+            if is_async(scorer):
+                scores.extend(await cast(AsyncScorer, scorer).ascore(case, transcript, scoring))
+            else:
+                scores.extend(cast(Scorer, scorer)(case, transcript))
+        calibration = {}
+        if repeat == 0 and case.labels:
+            calibration = await collect_calibration(plan.scorers, case, scoring)
     except RunStopped as stop:
         if stop.fatal:
             raise
         return not_run_case(plan, case, repeat=repeat, reason=str(stop), calls=calls)
-    return _scored(plan, case, repeat, seed, transcript, calls, started)
+    return CaseReplay(
+        case=case,
+        repeat=repeat,
+        seed=seed,
+        transcript=transcript,
+        scores=tuple(scores),
+        calls=tuple(calls),
+        duration_ms=(time.perf_counter() - started) * 1000,
+        calibration=calibration,
+    )
 
 
 def not_run_case(
@@ -104,7 +130,12 @@ def _scored(
 ) -> CaseReplay:
     scores: list[Score] = []
     for scorer in plan.scorers:
-        scores.extend(scorer(case, transcript))
+        if is_async(scorer):
+            # A transcript that failed makes no model call, so this never suspends.
+            idle = ScoringCalls(None, [], case.case_id, repeat, seed)
+            scores.extend(_finish(cast(AsyncScorer, scorer).ascore(case, transcript, idle)))
+        else:
+            scores.extend(cast(Scorer, scorer)(case, transcript))
     return CaseReplay(
         case=case,
         repeat=repeat,
@@ -114,6 +145,17 @@ def _scored(
         calls=tuple(calls),
         duration_ms=(time.perf_counter() - started) * 1000,
     )
+
+
+def _finish(coroutine: Coroutine[Any, Any, list[Score]]) -> list[Score]:
+    """The result of a coroutine that completes without waiting on anything."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        result: list[Score] = done.value
+        return result
+    coroutine.close()
+    raise RuntimeError("a scorer awaited a model call while scoring a replay that failed")
 
 
 async def _converse(

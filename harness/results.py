@@ -45,6 +45,7 @@ RESULT_SCHEMA = pa.schema(
         ("model", pa.string()),
         ("prompt", pa.string()),
         ("duration_ms", pa.float64()),
+        ("verdicts", pa.string()),  # JSON: each component scorer's status (rules, judge)
     ]
 )
 
@@ -57,6 +58,7 @@ TRANSCRIPT_SCHEMA = pa.schema(
         ("facts", pa.string()),
         ("turns", pa.list_(TURN_TYPE)),
         ("error", pa.string()),
+        ("calibration", pa.string()),  # JSON: golden label vs each scorer, labelled cases
     ]
 )
 
@@ -78,6 +80,8 @@ CALL_SCHEMA = pa.schema(
         ("error_class", pa.string()),
         ("request_id", pa.string()),
         ("stop_reason", pa.string()),
+        ("purpose", pa.string()),  # "agent" or "judge"
+        ("criterion", pa.string()),  # what a judge call scored
     ]
 )
 
@@ -149,6 +153,9 @@ class PartWriter:
                     "model": self._plan.model_label,
                     "prompt": self._plan.prompt_label,
                     "duration_ms": replayed.duration_ms,
+                    "verdicts": json.dumps(dict(score.verdicts), sort_keys=True)
+                    if score.verdicts
+                    else None,
                 }
             )
         self._buffers["transcripts"].append(
@@ -160,6 +167,9 @@ class PartWriter:
                 "facts": json.dumps(case.facts, sort_keys=True),
                 "turns": [t.model_dump() for t in replayed.transcript.turns],
                 "error": replayed.transcript.error,
+                "calibration": json.dumps(replayed.calibration, sort_keys=True)
+                if replayed.calibration
+                else None,
             }
         )
         for call in replayed.calls:

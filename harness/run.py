@@ -38,6 +38,7 @@ from harness.replay import CaseReplay, not_run_case, replay_case
 from harness.report import FailingCase, ReportData, render_report
 from harness.results import PART_KINDS, PartWriter
 from harness.rundir import RunFolder, Shard, check_chunk
+from harness.scoring.summary import scoring_manifest, summarise_scoring
 from harness.store import RunStore
 
 DEFAULT_DB = Path("reports/harness.duckdb")
@@ -227,6 +228,7 @@ def finish_run(
         cases = store.case_count(run_id)
         baseline = plan.scenario.baseline
         baseline_run = store.latest_run(baseline.scenario, exclude=run_id) if baseline else None
+        scoring = summarise_scoring(store, plan, run_id)  # calibration, kappa floor, repeats
         gate = evaluate_gate(
             store,
             run_id,
@@ -234,6 +236,8 @@ def finish_run(
             errors_are_failures=plan.scenario.errors_are_failures,
             baseline_run_id=baseline_run,
             stopped=tuple(stopped or ()),
+            repeat_policy=plan.scenario.repeat_policy or "mean",
+            refused=scoring.refused,
         )
         manifest = build_manifest(
             plan,
@@ -245,6 +249,7 @@ def finish_run(
             baseline_run_id=baseline_run,
             stopped=list(stopped or ()),
         )
+        manifest["scoring"] = scoring_manifest(plan)
         results_path = out_dir / "results.parquet"
         store.export_results(run_id, results_path)
         failing = store.failing_cases(run_id, limit=REPORT_FAILING_CASES)
@@ -255,6 +260,7 @@ def finish_run(
             failing_cases=[FailingCase.from_store_row(r) for r in failing],
             failing_cases_total=total_failing,
             call_totals=_call_totals(store, plan, run_id),
+            scoring=scoring,
         )
         store.record_run(manifest, gate.verdict, str(out_dir))
     manifest_path = out_dir / "manifest.json"
@@ -267,7 +273,7 @@ def finish_run(
 
 def _call_totals(store: RunStore, plan: ReplayPlan, run_id: str) -> dict[str, Any]:
     """The run's call figures, with what prompt caching saved and cost per criterion."""
-    totals = store.call_totals(run_id)
+    totals = store.call_totals(run_id, purpose="agent")  # the judge's are in data.scoring
     saved = None
     if plan.price is not None:
         saved = plan.price.saved_by_cache_reads(

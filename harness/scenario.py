@@ -20,8 +20,10 @@ from harness.cache import CacheMode
 from harness.calls import CallPolicy
 from harness.config_files import load_yaml_mapping, validate_model
 from harness.errors import ConfigError
+from harness.scoring.settings import ScoringSettings
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+RepeatPolicy = Literal["mean", "pass_k"]
 
 
 class ModelRef(BaseModel):
@@ -43,11 +45,14 @@ class PromptRef(BaseModel):
 
 
 class DisclosureSelection(BaseModel):
-    """The disclosure versions in force: id → version number (or ``latest`` approved)."""
+    """The disclosure versions in force: id → version number (or ``latest`` approved).
+
+    A scenario that gates only metrics (e.g. ragas on RAG cases) may pin none.
+    """
 
     model_config = _FROZEN
     folder: str = "disclosures"
-    versions: dict[str, int | Literal["latest"]] = Field(min_length=1)
+    versions: dict[str, int | Literal["latest"]] = Field(default_factory=dict)
 
 
 class CorpusSelection(BaseModel):
@@ -101,12 +106,16 @@ class Scenario(BaseModel):
     description: str = ""
     model: ModelRef
     prompt: PromptRef
-    disclosures: DisclosureSelection
+    disclosures: DisclosureSelection = DisclosureSelection()
     corpus: CorpusSelection
     scorers: tuple[str, ...] = ("disclosure_rules",)
+    scoring: ScoringSettings = ScoringSettings()
     thresholds: Thresholds = Thresholds()
     errors_are_failures: bool = True
     repeats: int = Field(default=1, ge=1, le=100)
+    # With repeats, how a criterion's pass rate is counted: "mean" over every case and
+    # repeat, or "pass_k": a case counts as passed only when all k repeats passed.
+    repeat_policy: RepeatPolicy | None = None
     seed: int = 0
     concurrency: int = Field(default=8, ge=1, le=1024)
     calls: CallPolicy = CallPolicy()
@@ -129,6 +138,12 @@ class Scenario(BaseModel):
             if key in data:
                 raise ConfigError(f"{path}: unknown key '{key}'")
         scenario = validate_model(cls, data, str(path))
+        if scenario.repeats > 1 and scenario.repeat_policy is None:
+            raise ConfigError(
+                f"{path}: field 'repeat_policy' is required when repeats is {scenario.repeats}: "
+                "choose 'mean' (the pass rate over every case and repeat) or 'pass_k' (a case "
+                "passes only when all its repeats pass)"
+            )
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         return scenario.model_copy(update={"source_path": path, "source_hash": digest})
 

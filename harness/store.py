@@ -48,6 +48,10 @@ CREATE TABLE IF NOT EXISTS model_calls (
     cache_read_tokens BIGINT, cache_write_tokens BIGINT, cost_usd DOUBLE, cache_hit BOOLEAN,
     error_class VARCHAR, request_id VARCHAR, stop_reason VARCHAR
 );
+ALTER TABLE results ADD COLUMN IF NOT EXISTS verdicts JSON;
+ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS calibration JSON;
+ALTER TABLE model_calls ADD COLUMN IF NOT EXISTS purpose VARCHAR;
+ALTER TABLE model_calls ADD COLUMN IF NOT EXISTS criterion VARCHAR;
 """
 
 _GATE_SQL = """
@@ -58,7 +62,7 @@ WITH counts AS (
            count(*) FILTER (WHERE status = 'failed') AS failed,
            count(*) FILTER (WHERE status = 'error') AS errors,
            count(*) FILTER (WHERE status = 'not_run') AS not_run
-    FROM results WHERE run_id = $run_id GROUP BY criterion
+    FROM {rows} GROUP BY criterion
 ), rated AS (
     SELECT c.criterion, c.position, c.threshold,
            coalesce(n.applicable, 0) AS applicable, coalesce(n.passed, 0) AS passed,
@@ -75,6 +79,19 @@ SELECT criterion, threshold, applicable, passed, failed, errors, not_run, counte
             ELSE 'fail' END AS verdict
 FROM rated ORDER BY position
 """
+# The rows a gate counts: every case and repeat ("mean"), or one per case ("pass_k"): passed
+# only when every repeat passed, failed when any failed, else error or not run if any was.
+_GATE_ROWS = {
+    "mean": "(SELECT criterion, status FROM results WHERE run_id = $run_id)",
+    "pass_k": """(
+        SELECT criterion, CASE
+            WHEN bool_and(status = 'not_applicable') THEN 'not_applicable'
+            WHEN bool_or(status = 'failed') THEN 'failed'
+            WHEN bool_or(status = 'error') THEN 'error'
+            WHEN bool_or(status = 'not_run') THEN 'not_run'
+            ELSE 'passed' END AS status
+        FROM results WHERE run_id = $run_id GROUP BY criterion, case_id)""",
+}
 
 
 class RunStore:
@@ -166,9 +183,17 @@ class RunStore:
         )
 
     def gate_rows(
-        self, run_id: str, thresholds: Mapping[str, float], *, errors_are_failures: bool
+        self,
+        run_id: str,
+        thresholds: Mapping[str, float],
+        *,
+        errors_are_failures: bool,
+        repeat_policy: str = "mean",
     ) -> list[dict[str, Any]]:
-        """Per criterion (in ``thresholds`` order): counts, pass rate, threshold and verdict."""
+        """Per criterion (in ``thresholds`` order): counts, pass rate, threshold and verdict.
+
+        ``repeat_policy`` ``pass_k`` counts cases, each passed only when all its repeats did.
+        """
         con = self._con
         con.execute(
             "CREATE OR REPLACE TEMP TABLE gate_criteria "
@@ -178,7 +203,8 @@ class RunStore:
             "INSERT INTO gate_criteria VALUES (?, ?, ?)",
             [[name, i, value] for i, (name, value) in enumerate(thresholds.items())],
         )
-        return self._rows(_GATE_SQL, {"run_id": run_id, "errors_are_failures": errors_are_failures})
+        sql = _GATE_SQL.format(rows=_GATE_ROWS[repeat_policy])
+        return self._rows(sql, {"run_id": run_id, "errors_are_failures": errors_are_failures})
 
     def pass_rates(self, run_id: str) -> dict[str, float]:
         """Pass rate per criterion over applicable results (errors counted as failures)."""
@@ -232,7 +258,25 @@ class RunStore:
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def call_totals(self, run_id: str) -> dict[str, Any]:
+    def repeat_outcomes(self, run_id: str) -> list[dict[str, Any]]:
+        """Per case and criterion scored more than once: each repeat's status, in order."""
+        return self._rows(
+            'SELECT case_id, criterion, list(status ORDER BY "repeat") AS statuses '
+            "FROM results WHERE run_id = $run_id AND status <> 'not_applicable' "
+            "GROUP BY case_id, criterion HAVING count(*) > 1 ORDER BY criterion, case_id",
+            {"run_id": run_id},
+        )
+
+    def calibration_entries(self, run_id: str) -> list[dict[str, Any]]:
+        """Labelled cases' calibration JSON (golden label vs each scorer), by case id."""
+        return self._rows(
+            "SELECT case_id, calibration FROM transcripts WHERE run_id = $run_id "
+            'AND calibration IS NOT NULL AND "repeat" = 0 ORDER BY case_id',
+            {"run_id": run_id},
+        )
+
+    def call_totals(self, run_id: str, purpose: str | None = None) -> dict[str, Any]:
+        """Call figures of the run; ``purpose`` ``agent`` or ``judge`` keeps only those calls."""
         rows = self._rows(
             "SELECT count(*) AS calls, count(*) FILTER (WHERE status <> 'ok') AS failed_calls, "
             "coalesce(sum(input_tokens), 0) AS input_tokens, "
@@ -243,8 +287,9 @@ class RunStore:
             "coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens, "
             "count(*) FILTER (WHERE attempt > 1) AS retries, "
             "coalesce(median(latency_ms), 0) AS median_latency_ms "
-            "FROM model_calls WHERE run_id = $run_id",
-            {"run_id": run_id},
+            "FROM model_calls WHERE run_id = $run_id "
+            "AND ($purpose IS NULL OR coalesce(purpose, 'agent') = $purpose)",
+            {"run_id": run_id, "purpose": purpose},
         )
         return rows[0]
 
@@ -255,7 +300,8 @@ class RunStore:
             """
             WITH case_cost AS (
                 SELECT case_id, "repeat", sum(cost_usd) AS cost
-                FROM model_calls WHERE run_id = $run_id GROUP BY case_id, "repeat"
+                FROM model_calls WHERE run_id = $run_id AND coalesce(purpose, 'agent') = 'agent'
+                GROUP BY case_id, "repeat"
             )
             SELECT r.criterion, coalesce(sum(c.cost), 0) AS cost
             FROM results r LEFT JOIN case_cost c USING (case_id, "repeat")

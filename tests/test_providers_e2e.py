@@ -186,3 +186,46 @@ def test_provider_options_typo_is_a_config_error(world: World) -> None:
     )
     with pytest.raises(ConfigError, match="unknown key 'max_token' \\(did you mean 'max_tokens'"):
         load_plan(path)
+
+
+def test_demo_corpus_through_the_anthropic_adapter_then_zero_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's acceptance run: the shipped demo corpus through the real SDK, twice."""
+    root = Path(__file__).resolve().parent.parent
+    scenario = root / "scenarios" / "demo-baseline.yaml"
+    cache = tmp_path / "cache"
+    with MessagesApiServer(api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
+        args = ("--model", f"anthropic:{MODEL}", "--cache-dir", str(cache), "--concurrency", "32")
+        first = _cli_at(tmp_path, scenario, env, "--out", "a", *args)
+        assert first.returncode in (0, 1), first.stderr
+        assert "640 cases, model anthropic:claude-sonnet-4-6" in first.stdout
+        calls = server.stats().requests
+        assert calls > 640 * 2
+        second = _cli_at(tmp_path, scenario, env, "--out", "b", *args)
+        assert second.returncode == first.returncode
+        assert server.stats().requests == calls  # every answer came from the cache
+    rows_a = pq.read_table(tmp_path / "a" / "results.parquet").drop_columns(
+        ["run_id", "duration_ms"]
+    )
+    rows_b = pq.read_table(tmp_path / "b" / "results.parquet").drop_columns(
+        ["run_id", "duration_ms"]
+    )
+    assert rows_a.equals(rows_b)
+
+
+def _cli_at(
+    cwd: Path, scenario: Path, env: dict[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC")}
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", str(scenario), "--db", "h.duckdb", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+        env={**clean, **env},
+    )

@@ -43,7 +43,7 @@ def test_one_item_per_case_and_gate_decides_exit(pytester: pytest.Pytester, worl
         ]
     )
     junit = (out / "j.xml").read_text()
-    assert 'name="case-004"' in junit and "apr failed: missing: apr" in junit
+    assert 'name="case-004"' in junit and "apr failed: wrong figure: apr stated 12.9" in junit
     for name in ("report.html", "results.parquet", "manifest.json"):
         assert (out / name).is_file()
     processes = {p.name.split("-results-")[0] for p in (out / "parts").glob("*-results-*.parquet")}

@@ -176,7 +176,14 @@ def rich_doc(rich: RunOutcome) -> Element:
 
 def test_sections_come_in_reading_order_under_one_heading_tree(passing_doc: Element) -> None:
     sections = [s.attrs["id"] for s in passing_doc.find_all("section")]
-    assert sections == ["verdict", "disclosures", "model-calls", "failing-cases", "versions"]
+    assert sections == [
+        "verdict",
+        "disclosures",
+        "model-calls",
+        "calibration",
+        "failing-cases",
+        "versions",
+    ]
     levels = [int(e.tag[1]) for e in passing_doc.iter() if re.fullmatch(r"h[1-6]", e.tag)]
     assert levels[0] == 1 and levels.count(1) == 1
     assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
@@ -296,7 +303,7 @@ def test_every_failing_case_is_listed_with_its_reasons(passing_doc: Element) -> 
     assert index == {
         "case-003": "apr failed: after the deadline: apr broker_status failed: after the "
         "deadline: is_broker, not_lender",
-        "case-004": "apr failed: missing: apr",
+        "case-004": "apr failed: wrong figure: apr stated 12.9, the case says 9.9",
         "case-005": "broker_status failed: missing: is_broker, not_lender",
     }
     articles = passing_doc.find_all("article")
@@ -389,7 +396,7 @@ def test_a_case_that_could_not_be_replayed_shows_its_error(
 
 
 def test_repeats_get_their_own_anchors(tmp_path: Path) -> None:
-    outcome = run_world(tmp_path, cases=default_cases()[2:4], repeats=2)
+    outcome = run_world(tmp_path, cases=default_cases()[2:4], repeats=2, repeat_policy="mean")
     doc = parse(outcome.report_path.read_text(encoding="utf-8"))
     ids = [e.attrs["id"] for e in doc.iter() if "id" in e.attrs]
     assert len(ids) == len(set(ids))

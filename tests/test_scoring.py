@@ -42,7 +42,10 @@ def test_fact_after_the_deadline_fails_as_late(pinned: tuple[PinnedDisclosure, .
 
 def test_wrong_figure_is_missing_not_matched(pinned: tuple[PinnedDisclosure, ...]) -> None:
     case = make_case("c", ["We are a credit broker, not a lender. Representative 19.9% APR."])
-    assert _score(pinned, case)["apr"] == ("failed", "missing: apr")
+    assert _score(pinned, case)["apr"] == (
+        "failed",
+        "wrong figure: apr stated 19.9, the case says 9.9",
+    )
 
 
 def test_contradiction_fails_even_with_the_wording(pinned: tuple[PinnedDisclosure, ...]) -> None:
@@ -85,6 +88,7 @@ def test_evidence_names_turn_and_span(pinned: tuple[PinnedDisclosure, ...]) -> N
                 "id": "is_broker",
                 "turn": 1,
                 "span": "we are a credit broker",
+                "quote": "We are a credit broker, not a lender.",
                 "exact": True,
                 "similarity": 100.0,
             },
@@ -92,11 +96,13 @@ def test_evidence_names_turn_and_span(pinned: tuple[PinnedDisclosure, ...]) -> N
                 "id": "not_lender",
                 "turn": 1,
                 "span": "not a lender",
+                "quote": "We are a credit broker, not a lender.",
                 "exact": True,
                 "similarity": 100.0,
             },
         ],
         "reason": "all key facts in time",
+        "certainty": "sure",
     }
 
 

@@ -22,14 +22,20 @@ from typing import Any
 from markupsafe import Markup
 
 from harness.gate import GateResult
+from harness.scoring.summary import ScoringSummary
 from harness.templating import report_environment
+from harness.text import normalise
 
 TEMPLATES = Path(__file__).parent / "templates"
 # The stylesheet is a template file too, so the package data (``*.j2``) ships it.
 STYLESHEET = "_styles.css.j2"
 
 # Evidence keys the report lays out itself; any other key a scorer adds is listed as is.
-_KNOWN_EVIDENCE = frozenset({"deadline", "facts", "missing", "late", "contradiction", "reason"})
+_KNOWN_EVIDENCE = frozenset(
+    {"deadline", "facts", "missing", "late", "contradiction", "reason"}
+    | {"superseded", "negated", "wrong_figures", "judge", "combined", "rules_reason"}
+    | {"certainty", "unsure_because"}
+)
 # How the disclosure scorer words a deadline that sits on a turn (see scoring/disclosure_rules).
 _DEADLINE_TURN = re.compile(r"^before (?P<event>.+) \(turn (?P<turn>\d+)\)$")
 _TRIGGER_TURN = re.compile(r"of the trigger at turn (?P<turn>\d+)$")
@@ -73,6 +79,7 @@ class ReportData:
     failing_cases: list[FailingCase]
     failing_cases_total: int
     call_totals: dict[str, Any] = field(default_factory=dict)
+    scoring: ScoringSummary | None = None  # calibration, judge calls, flaky repeats
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,7 @@ def render_report(data: ReportData, path: Path) -> Path:
         failing_cases=data.failing_cases,
         failing_cases_total=data.failing_cases_total,
         calls=data.call_totals,
+        scoring=data.scoring,
         # The stylesheet is the report's own file, never case or model text.
         css=Markup(css),
         style_hash=f"sha256-{digest}",
@@ -264,6 +272,16 @@ def _cite(
         notes.setdefault(turn, []).append(
             f"{criterion}: said here, after the deadline ({', '.join(ids)})"
         )
+    judge = evidence.get("judge") or {}
+    if isinstance(judge.get("turn"), int) and judge.get("cited_span"):
+        notes.setdefault(judge["turn"], []).append(f"{criterion}: the judge quotes this turn")
+        spans.setdefault(judge["turn"], []).append(normalise(str(judge["cited_span"])))
+    for wrong in evidence.get("wrong_figures") or []:
+        if isinstance(wrong.get("turn"), int):
+            notes.setdefault(wrong["turn"], []).append(
+                f"{criterion}: {wrong.get('fact')} stated {wrong.get('stated')}, "
+                f"the case says {wrong.get('expected')}"
+            )
     contradiction = evidence.get("contradiction") or {}
     if isinstance(contradiction.get("turn"), int):
         turn = contradiction["turn"]

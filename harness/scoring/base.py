@@ -9,16 +9,27 @@ owns. It keeps no results on itself, so one instance scores many cases at once.
 ...         def __call__(self, case, transcript):
 ...             return [Score(criterion="politeness", status="passed", score=1.0)]
 ...     return _Scorer()
+
+A scorer that needs model calls (the LLM judge, ragas's LLM metrics) implements
+:class:`AsyncScorer` instead: ``replay_case`` awaits its ``ascore`` with a
+:class:`ScoringCalls`, which carries the judge's own :class:`~harness.calls.CallRunner`
+(retries, cache, cost) and the case's call log, so its calls are counted apart from the
+agent's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from harness.cases import Case, Turn
 from harness.disclosures import PinnedDisclosure
+from harness.scoring.settings import ScoringSettings
+
+if TYPE_CHECKING:
+    from harness.calls import CallRunner, ModelCall
 
 ScoreStatus = Literal["passed", "failed", "not_applicable", "error", "not_run"]
 
@@ -33,6 +44,9 @@ class Score:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     error: str | None = None
     criterion_version: int | None = None
+    #: Each component scorer's own status (e.g. ``{"rules": "passed", "judge": "failed"}``),
+    #: kept for calibration against golden labels; empty for single-scorer criteria.
+    verdicts: Mapping[str, ScoreStatus] = field(default_factory=dict)
 
     @property
     def applicable(self) -> bool:
@@ -57,9 +71,18 @@ class Transcript:
 
 @dataclass(frozen=True)
 class ScorerContext:
-    """What a scorer factory may configure itself from."""
+    """What a scorer factory may configure itself from.
+
+    ``scoring`` is the scenario's ``scoring:`` section, ``disclosure_folder`` where the
+    disclosures (and their rubrics) live, ``source`` the scenario file and ``corpus_paths``
+    its corpus, for messages that name where a bad case is.
+    """
 
     disclosures: Sequence[PinnedDisclosure]
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    disclosure_folder: Path | None = None
+    source: str = "scenario"
+    corpus_paths: tuple[Path, ...] = ()
 
 
 class Scorer(Protocol):
@@ -71,4 +94,45 @@ class Scorer(Protocol):
     def __call__(self, case: Case, transcript: Transcript) -> list[Score]: ...
 
 
-ScorerFactory = Callable[[ScorerContext], Scorer]
+@dataclass(frozen=True)
+class ScoringCalls:
+    """What a model-calling scorer gets for one case and repeat.
+
+    ``runner`` is the judge's call runner (``None`` when the scenario configures no judge);
+    every attempt is appended to ``log``; ``seed`` is the case's seed for this repeat. One
+    instance serves one case: it holds no state across cases.
+    """
+
+    runner: CallRunner | None
+    log: list[ModelCall]
+    case_id: str
+    repeat: int
+    seed: int
+    #: Verdicts already reached for this case, by question, so scoring and calibration of
+    #: the same transcript ask the judge once.
+    memo: dict[str, Any] = field(default_factory=dict)
+
+
+class AsyncScorer(Protocol):
+    """A stateless scorer whose verdicts need model calls, awaited by ``replay_case``."""
+
+    @property
+    def criteria(self) -> tuple[str, ...]: ...
+
+    @property
+    def needs_judge(self) -> bool:
+        """Whether ``ascore`` calls the judge's model (the plan then builds its runner)."""
+        ...
+
+    async def ascore(
+        self, case: Case, transcript: Transcript, calls: ScoringCalls
+    ) -> list[Score]: ...
+
+
+AnyScorer = Scorer | AsyncScorer
+ScorerFactory = Callable[[ScorerContext], AnyScorer]
+
+
+def is_async(scorer: AnyScorer) -> bool:
+    """Whether ``scorer`` is awaited (:class:`AsyncScorer`) rather than called."""
+    return callable(getattr(scorer, "ascore", None))

@@ -1,0 +1,86 @@
+"""Redaction: one policy for imports and reports; each kind of personal data, and what stays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.cases import Case, GoldenLabel, Turn
+from harness.errors import ConfigError
+from harness.redaction import RedactionPolicy, names_in_facts, redact, redact_case
+
+POLICY = RedactionPolicy()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("email me at grace.o'neil+x@example.co.uk", "email me at [EMAIL]"),
+        ("mobile 07700 900123, home (020) 7946 0958", "mobile [PHONE], home [PHONE]"),
+        ("call +44 7700 900123 or +44 (0)20 7946 0958", "call [PHONE] or [PHONE]"),
+        ("I live at SW1A 1AA, near M1 1AE", "I live at [POSTCODE], near [POSTCODE]"),
+        ("DOB: 04/07/1981", "DOB: [DATE_OF_BIRTH]"),
+        ("I was born on 3 March 1962", "I was born on [DATE_OF_BIRTH]"),
+        ("sort code 12-34-56, account 12345678", "sort code [SORT_CODE], account [ACCOUNT_NUMBER]"),
+        ("card 4111 1111 1111 1111", "card [CARD_NUMBER]"),
+        # What must stay: money, rates, terms, ordinary dates and counts.
+        ("£10,514.40 over 120 months at 8.9% APR", "£10,514.40 over 120 months at 8.9% APR"),
+        ("signed on 12/03/2026, 14 days to withdraw", "signed on 12/03/2026, 14 days to withdraw"),
+    ],
+)
+def test_each_kind_is_redacted_and_figures_are_not(text: str, expected: str) -> None:
+    assert redact(text, POLICY) == expected
+
+
+def test_names_come_from_the_case_and_match_whole_words() -> None:
+    assert redact("Grace asked about the grace period; Graceland", POLICY, names=["Grace"]) == (
+        "[NAME] asked about the grace period; Graceland"
+    )
+    assert names_in_facts({"customer_first_name": "Grace", "apr": 9.9, "name": "x"}, POLICY) == (
+        "Grace",
+    )
+
+
+def test_kinds_can_be_switched_off_and_strings_kept() -> None:
+    policy = RedactionPolicy(phone_numbers=False, keep=("SW1A 1AA",))
+    assert (
+        redact("07700 900123 at SW1A 1AA or M1 1AE", policy)
+        == "07700 900123 at SW1A 1AA or [POSTCODE]"
+    )
+    assert redact("a@b.com", RedactionPolicy(enabled=False)) == "a@b.com"
+
+
+def test_a_whole_case_is_redacted() -> None:
+    case = Case(
+        case_id="c1",
+        source="s",
+        facts={"customer_first_name": "Alan", "installer": "Halden Heat Pumps", "apr": 9.9},
+        tags={"channel": "phone"},
+        turns=[
+            Turn(role="customer", text="Alan here, 07700 900123"),
+            Turn(role="event", event="offer_presented"),
+        ],
+        labels=[
+            GoldenLabel(disclosure_id="x", applicable=True, presented=False, note="Alan hung up")
+        ],
+    )
+    clean = redact_case(case, POLICY)
+    assert clean.facts == {
+        "customer_first_name": "[NAME]",
+        "installer": "Halden Heat Pumps",
+        "apr": 9.9,
+    }
+    assert clean.turns[0].text == "[NAME] here, [PHONE]"
+    assert clean.turns[1] == case.turns[1]
+    assert clean.labels[0].note == "[NAME] hung up"
+
+
+def test_a_policy_file_is_validated(tmp_path: Path) -> None:
+    good = tmp_path / "policy.yaml"
+    good.write_text("keep: ['0800 138 7777']\npostcodes: false\n")
+    assert RedactionPolicy.load(good) == RedactionPolicy(keep=("0800 138 7777",), postcodes=False)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("emials: false\n")
+    with pytest.raises(ConfigError, match="unknown key 'emials' \\(did you mean 'emails'\\?\\)"):
+        RedactionPolicy.load(bad)
