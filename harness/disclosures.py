@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import string
 from collections.abc import Mapping
 from datetime import date
@@ -99,13 +100,41 @@ class KeyFact(BaseModel):
     """A fact the disclosure must convey; any one of ``phrases`` conveys it.
 
     Phrases may name case facts in braces (``"{apr}% APR"``), filled from the case, so a
-    stated figure is checked against the case's own figure.
+    stated figure is checked against the case's own figure. ``patterns`` are regular
+    expressions for wording a list of phrases cannot capture; they are searched in the
+    normalised text (lower case, curly quotes and dashes folded, punctuation dropped) and
+    take no placeholders. A pattern that does not compile is refused when the file loads.
     """
 
     model_config = _FROZEN
     id: str
     description: str
-    phrases: tuple[str, ...] = Field(min_length=1)
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"regular expression {pattern!r} does not compile ({exc}); escape "
+                    "special characters such as ( ) [ ] . ? with a backslash, or list the "
+                    "wording under 'phrases' instead"
+                ) from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> KeyFact:
+        if not self.phrases and not self.patterns:
+            raise ValueError(f"key fact '{self.id}' needs at least one phrase or pattern")
+        return self
+
+    def compiled_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The patterns, matched against normalised text (lower case, plain punctuation)."""
+        return tuple(re.compile(p, re.IGNORECASE) for p in self.patterns)
 
 
 class Deadline(BaseModel):

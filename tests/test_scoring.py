@@ -113,3 +113,41 @@ def test_registry_errors_name_file_and_fix(tmp_path: Path, world: World) -> None
 
     with pytest.raises(ConfigError, match=r"rate\.yaml: field 'id' is 'apr' but the file is named"):
         load_registry(folder)
+
+
+def _with_pattern(world: World, pattern: str) -> None:
+    import yaml
+
+    path = world.root / "scenarios" / "disclosures" / "broker_status.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["versions"][0]["key_facts"][1]["patterns"] = [pattern]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_a_pattern_matches_wording_phrases_cannot_list(world: World) -> None:
+    _with_pattern(world, r"\bnot (?:ourselves )?(?:a|the) (?:lender|bank)\b")
+    registry = load_registry(world.root / "scenarios" / "disclosures")
+    pinned = (registry.pin("broker_status", 1),)
+    case = make_case("c", ["We are a credit broker and NOT ourselves the bank."])
+    scores = disclosure_rules(ScorerContext(disclosures=pinned))(case, Transcript(case.turns))
+    assert scores[0].status == "passed"
+    spans = {f["id"]: f["span"] for f in scores[0].evidence["facts"]}
+    assert spans["not_lender"] == "not ourselves the bank"
+
+
+def test_a_regex_that_does_not_compile_exits_2_naming_file_and_field(world: World) -> None:
+    import subprocess
+    import sys
+
+    _with_pattern(world, r"not (a|the lender")
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", str(world.scenario), "--db", "h.duckdb"],
+        capture_output=True,
+        text=True,
+        cwd=world.root,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "broker_status.yaml: field 'versions.0.key_facts.1.patterns'" in done.stderr
+    assert "regular expression 'not (a|the lender' does not compile" in done.stderr
+    assert "escape special characters" in done.stderr

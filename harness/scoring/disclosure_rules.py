@@ -160,10 +160,13 @@ def _find_facts(
     found = _Findings()
     for key_fact in version.key_facts:
         phrases = [fill(p, case.facts, where=where) for p in key_fact.phrases]
+        patterns = key_fact.compiled_patterns()
         hit: dict[str, Any] | None = None
         late_at: dict[str, Any] | None = None
         for index, text in agent_turns:
-            match = find_in_turn(text, phrases, fuzzy_threshold=version.fuzzy_threshold)
+            match = find_in_turn(
+                text, phrases, fuzzy_threshold=version.fuzzy_threshold, patterns=patterns
+            )
             if match is None:
                 continue
             if match.negated_by is not None:

@@ -81,15 +81,36 @@ def sentences(text: str) -> list[_Sentence]:
 
 
 def find_in_turn(
-    text: str, phrases: Sequence[str], *, fuzzy_threshold: int = 100
+    text: str,
+    phrases: Sequence[str],
+    *,
+    fuzzy_threshold: int = 100,
+    patterns: Sequence[re.Pattern[str]] = (),
 ) -> TurnMatch | None:
     """The first non-negated match of any phrase in ``text``; else the first negated one.
 
-    Exact (normalised, token-bounded) matches are preferred; a phrase of 12 or more
-    characters may also match fuzzily at ``fuzzy_threshold`` (0-100) or above.
+    Exact (normalised, token-bounded) matches are preferred, then regular-expression
+    ``patterns`` searched in the normalised sentence; a phrase of 12 or more characters
+    may also match fuzzily at ``fuzzy_threshold`` (0-100) or above.
     """
     negated: TurnMatch | None = None
     norm_phrases = [(p, normalise(p)) for p in phrases]
+    for sentence in sentences(text):
+        for pattern in patterns:
+            for found in pattern.finditer(sentence.norm):
+                if found.end() == found.start():
+                    continue
+                match = _match(
+                    sentence,
+                    pattern.pattern,
+                    found.start(),
+                    found.end() - found.start(),
+                    100.0,
+                    exact=True,
+                )
+                if match.negated_by is None:
+                    return match
+                negated = negated or match
     for sentence in sentences(text):
         for phrase, norm_phrase in norm_phrases:
             for start in bounded_starts(norm_phrase, sentence.norm):
