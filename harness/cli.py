@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from harness.cache import CACHE_MODES
+from harness.ci_surfaces import publish_step_summary
 from harness.corpus import count_cases
 from harness.errors import ConfigError, HarnessError
 from harness.plan import load_plan
@@ -121,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli_scoring import register as register_scoring  # scoring: harness calibrate
 
     register_scoring(commands)
+    from harness.cli_history import register as register_history  # history: harness history
+
+    register_history(commands)
     return parser
 
 
@@ -136,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _estimate(args)
         if args.command == "merge":
             return _merge(args)
-        if args.command in ("corpus", "calibrate"):  # see harness/cli_corpus.py, cli_scoring.py
+        if args.command in ("corpus", "calibrate", "history"):  # cli_corpus/_scoring/_history
             return int(args.func(args))
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
@@ -196,6 +201,12 @@ def _print_outcome(name: str, model: str, prompt: str, outcome: RunOutcome) -> i
     print(outcome.gate.headline())
     print(f"report:  {outcome.report_path}")
     print(f"results: {outcome.results_path}")
+    if outcome.surfaces is not None:
+        print(f"summary: {outcome.surfaces.summary}")
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step_summary:  # in GitHub Actions: the job summary and the annotations
+            publish_step_summary(outcome.surfaces, Path(step_summary))
+            print(outcome.surfaces.annotations.read_text(encoding="utf-8"), end="")
     return EXIT_PASS if outcome.gate.passed else EXIT_GATE_FAILED
 
 

@@ -13,6 +13,7 @@ Inert unless ``--scenario`` is given.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ import pytest
 
 from harness.calls import CallRunner
 from harness.cases import Case
+from harness.ci_surfaces import publish_step_summary
 from harness.errors import HarnessError
 from harness.gate import GateResult
 from harness.plan import ReplayPlan, load_plan
@@ -355,3 +357,11 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             "threshold, so the gate passes."
         )
     terminalreporter.write_line(f"report: {state.outcome.report_path}")
+    surfaces = state.outcome.surfaces
+    if surfaces is not None:
+        terminalreporter.write_line(f"summary: {surfaces.summary}")
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step_summary:  # in GitHub Actions: the job summary and the annotations
+            publish_step_summary(surfaces, Path(step_summary))
+            for line in surfaces.annotations.read_text(encoding="utf-8").splitlines():
+                terminalreporter.write_line(line)

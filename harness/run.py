@@ -28,6 +28,7 @@ from typing import Any
 
 from harness.calls import CallRunner
 from harness.cases import Case
+from harness.ci_surfaces import CiSurfaces, write_ci_surfaces
 from harness.errors import ConfigError, StoreError
 from harness.gate import GateResult, evaluate_gate
 from harness.manifest import build_manifest
@@ -56,6 +57,8 @@ class RunOutcome:
     report_path: Path
     results_path: Path
     manifest_path: Path
+    #: summary.md, pr-comment.md, annotations.txt and junit.xml (see harness.ci_surfaces).
+    surfaces: CiSurfaces | None = None
 
 
 def new_run_id(scenario_name: str, now: datetime | None = None) -> str:
@@ -238,6 +241,7 @@ def finish_run(
             stopped=tuple(stopped or ()),
             repeat_policy=plan.scenario.repeat_policy or "mean",
             refused=scoring.refused,
+            policy=plan.scenario.gate,  # statistical gate: intervals, inconclusive, McNemar
         )
         manifest = build_manifest(
             plan,
@@ -268,7 +272,10 @@ def finish_run(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     report_path = render_report(data, out_dir / "report.html")
-    return RunOutcome(run_id, out_dir, gate, cases, report_path, results_path, manifest_path)
+    surfaces = write_ci_surfaces(out_dir, gate, manifest, data.failing_cases, total_failing)
+    return RunOutcome(
+        run_id, out_dir, gate, cases, report_path, results_path, manifest_path, surfaces
+    )
 
 
 def _call_totals(store: RunStore, plan: ReplayPlan, run_id: str) -> dict[str, Any]:

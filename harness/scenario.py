@@ -98,6 +98,31 @@ class BaselineRef(BaseModel):
     scenario: str
 
 
+class RegressionPolicy(BaseModel):
+    """Whether a significant paired drop against the baseline fails the gate (exact McNemar)."""
+
+    model_config = _FROZEN
+    fail_on_significant_drop: bool = False
+    alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
+
+
+class GatePolicy(BaseModel):
+    """How a pass rate is judged against its threshold.
+
+    ``policy`` ``point`` compares the observed pass rate; ``lower_bound`` the lower end of its
+    Wilson 95% interval. A criterion with fewer applicable cases than ``min_cases`` (by
+    default the smallest count at which even a 100% pass rate's Wilson lower bound reaches
+    the threshold) is ``inconclusive``, which fails the gate unless ``inconclusive_fails``
+    is false.
+    """
+
+    model_config = _FROZEN
+    policy: Literal["point", "lower_bound"] = "point"
+    inconclusive_fails: bool = True
+    min_cases: int | None = Field(default=None, ge=1)
+    regression: RegressionPolicy = RegressionPolicy()
+
+
 class Scenario(BaseModel):
     """A replay scenario, as loaded from its YAML file."""
 
@@ -111,6 +136,7 @@ class Scenario(BaseModel):
     scorers: tuple[str, ...] = ("disclosure_rules",)
     scoring: ScoringSettings = ScoringSettings()
     thresholds: Thresholds = Thresholds()
+    gate: GatePolicy = GatePolicy()
     errors_are_failures: bool = True
     repeats: int = Field(default=1, ge=1, le=100)
     # With repeats, how a criterion's pass rate is counted: "mean" over every case and

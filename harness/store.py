@@ -82,9 +82,9 @@ FROM rated ORDER BY position
 # The rows a gate counts: every case and repeat ("mean"), or one per case ("pass_k"): passed
 # only when every repeat passed, failed when any failed, else error or not run if any was.
 _GATE_ROWS = {
-    "mean": "(SELECT criterion, status FROM results WHERE run_id = $run_id)",
+    "mean": '(SELECT criterion, case_id, "repeat", status FROM results WHERE run_id = $run_id)',
     "pass_k": """(
-        SELECT criterion, CASE
+        SELECT criterion, case_id, 0 AS "repeat", CASE
             WHEN bool_and(status = 'not_applicable') THEN 'not_applicable'
             WHEN bool_or(status = 'failed') THEN 'failed'
             WHEN bool_or(status = 'error') THEN 'error'
@@ -92,6 +92,46 @@ _GATE_ROWS = {
             ELSE 'passed' END AS status
         FROM results WHERE run_id = $run_id GROUP BY criterion, case_id)""",
 }
+# Per segment (each tag key and value of the case) and criterion: the gate's counts.
+_SEGMENT_SQL = """
+WITH segments AS (
+    SELECT t.case_id, u.tag, t.tags ->> u.tag AS tag_value
+    FROM transcripts t, unnest(json_keys(t.tags)) AS u(tag)
+    WHERE t.run_id = $run_id AND t."repeat" = 0
+)
+SELECT s.tag, s.tag_value, g.criterion, c.threshold,
+       count(*) FILTER (WHERE g.status <> 'not_applicable') AS applicable,
+       count(*) FILTER (WHERE g.status = 'passed') AS passed,
+       count(*) FILTER (WHERE g.status = 'error') AS errors
+FROM {rows} g JOIN segments s USING (case_id) JOIN gate_criteria c USING (criterion)
+GROUP BY s.tag, s.tag_value, g.criterion, c.threshold, c.position
+HAVING count(*) FILTER (WHERE g.status <> 'not_applicable') > 0
+ORDER BY s.tag, s.tag_value, c.position
+"""
+# Paired outcomes of two runs on the same (case, repeat, criterion): pass or not, each side.
+# Errors and not-run rows count as not passing when errors count as failures, else are left out.
+_PAIRED_SQL = """
+WITH pairs AS (
+    SELECT r.criterion, r.case_id, r."repeat",
+           b.status = 'passed' AS was_passed, r.status = 'passed' AS now_passed
+    FROM results r JOIN results b
+      ON b.run_id = $baseline_id AND b.case_id = r.case_id AND b."repeat" = r."repeat"
+     AND b.criterion = r.criterion
+    WHERE r.run_id = $run_id
+      AND r.status <> 'not_applicable' AND b.status <> 'not_applicable'
+      AND ($errors_are_failures OR (r.status = ANY($counted) AND b.status = ANY($counted)))
+)
+SELECT criterion,
+       count(*) FILTER (WHERE was_passed AND now_passed) AS both_pass,
+       count(*) FILTER (WHERE was_passed AND NOT now_passed) AS pass_to_fail,
+       count(*) FILTER (WHERE NOT was_passed AND now_passed) AS fail_to_pass,
+       count(*) FILTER (WHERE NOT was_passed AND NOT now_passed) AS both_fail,
+       list({'case_id': case_id, 'repeat': "repeat", 'direction':
+             CASE WHEN was_passed THEN 'pass_to_fail' ELSE 'fail_to_pass' END}
+            ORDER BY was_passed DESC, case_id, "repeat")
+           FILTER (WHERE was_passed <> now_passed) AS flips
+FROM pairs GROUP BY criterion ORDER BY criterion
+"""
 
 
 class RunStore:
@@ -194,6 +234,62 @@ class RunStore:
 
         ``repeat_policy`` ``pass_k`` counts cases, each passed only when all its repeats did.
         """
+        self._set_criteria(thresholds)
+        sql = _GATE_SQL.format(rows=_GATE_ROWS[repeat_policy])
+        return self._rows(sql, {"run_id": run_id, "errors_are_failures": errors_are_failures})
+
+    def segment_rows(
+        self, run_id: str, thresholds: Mapping[str, float], *, repeat_policy: str = "mean"
+    ) -> list[dict[str, Any]]:
+        """Per tag key and value, and criterion: threshold, applicable, passed and errors.
+
+        Tags are the case's (from its repeat 0 transcript); segments with no applicable
+        result are left out. Ordered by tag, value, then the order of ``thresholds``.
+        """
+        self._set_criteria(thresholds)
+        sql = _SEGMENT_SQL.format(rows=_GATE_ROWS[repeat_policy])
+        return self._rows(sql, {"run_id": run_id})
+
+    def paired_rows(
+        self, run_id: str, baseline_id: str, *, errors_are_failures: bool
+    ) -> list[dict[str, Any]]:
+        """Per criterion, ``run_id`` against ``baseline_id`` on the same case, repeat and
+        criterion: both pass, pass→fail, fail→pass, both fail, and the flipped cases
+        (``flips``: case_id, repeat, direction; newly failing first)."""
+        return self._rows(
+            _PAIRED_SQL,
+            {
+                "run_id": run_id,
+                "baseline_id": baseline_id,
+                "errors_are_failures": errors_are_failures,
+                "counted": ["passed", "failed"],
+            },
+        )
+
+    def run_history(self, scenario: str | None, *, limit: int) -> list[dict[str, Any]]:
+        """Finished runs (the ``limit`` newest per scenario, oldest first) with each
+        criterion's pass rate over applicable results, errors counted as failures."""
+        return self._rows(
+            """
+            WITH recent AS (
+                SELECT run_id, scenario, finished_at, verdict,
+                       row_number() OVER (PARTITION BY scenario ORDER BY finished_at DESC) AS age
+                FROM runs
+                WHERE finished_at IS NOT NULL AND ($scenario IS NULL OR scenario = $scenario)
+            )
+            SELECT r.scenario, r.run_id, r.verdict, x.criterion,
+                   count(*) FILTER (WHERE x.status = 'passed') AS passed,
+                   count(*) AS applicable
+            FROM recent r JOIN results x
+              ON x.run_id = r.run_id AND x.status <> 'not_applicable'
+            WHERE r.age <= $limit
+            GROUP BY r.scenario, r.run_id, r.finished_at, r.verdict, x.criterion
+            ORDER BY r.scenario, r.finished_at, r.run_id, x.criterion
+            """,
+            {"scenario": scenario, "limit": limit},
+        )
+
+    def _set_criteria(self, thresholds: Mapping[str, float]) -> None:
         con = self._con
         con.execute(
             "CREATE OR REPLACE TEMP TABLE gate_criteria "
@@ -203,8 +299,6 @@ class RunStore:
             "INSERT INTO gate_criteria VALUES (?, ?, ?)",
             [[name, i, value] for i, (name, value) in enumerate(thresholds.items())],
         )
-        sql = _GATE_SQL.format(rows=_GATE_ROWS[repeat_policy])
-        return self._rows(sql, {"run_id": run_id, "errors_are_failures": errors_are_failures})
 
     def pass_rates(self, run_id: str) -> dict[str, float]:
         """Pass rate per criterion over applicable results (errors counted as failures)."""

@@ -179,6 +179,7 @@ def test_sections_come_in_reading_order_under_one_heading_tree(passing_doc: Elem
     assert sections == [
         "verdict",
         "disclosures",
+        "segments",
         "model-calls",
         "calibration",
         "failing-cases",
@@ -206,20 +207,26 @@ def test_passing_run_states_the_verdict_in_plain_words(
     assert title == f"Passed: replay gate for mini ({passing.run_id})"
 
 
+# The Wilson 95% interval as text, then the interval bar's SVG title.
+BROKER_INTERVAL = "23.1%\u201388.2% Interval 23.1%\u201388.2%, threshold 50%"  # 3 of 5
+APR_INTERVAL = "15.0%\u201385.0% Interval 15.0%\u201385.0%, threshold {threshold}"  # 2 of 4
+
+
 def test_criteria_table_has_exact_figures(passing_doc: Element) -> None:
     table = passing_doc.by_id("criteria")
     headers = table.find_all("thead")[0].find_all("th")
     assert [(h.text, h.attrs.get("scope")) for h in headers] == [
         ("Disclosure", "col"),
         ("Pass rate", "col"),
+        ("95% interval", "col"),
         ("Passed / applicable", "col"),
         ("Errors", "col"),
         ("Threshold", "col"),
         ("Verdict", "col"),
     ]
     assert table_rows(table) == [
-        ["broker_status", "60.0%", "3 / 5", "0", "50%", "Pass"],
-        ["apr", "50.0%", "2 / 4", "0", "50%", "Pass"],
+        ["broker_status", "60.0%", BROKER_INTERVAL, "3 / 5", "0", "50%", "Pass"],
+        ["apr", "50.0%", APR_INTERVAL.format(threshold="50%"), "2 / 4", "0", "50%", "Pass"],
     ]
 
 
@@ -261,17 +268,31 @@ def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path)
         "apr \u221250.0 pts." in texts
     )
     table = doc.by_id("criteria")
-    assert table.find_all("thead")[0].find_all("th")[-1].text == "Vs baseline"
+    assert table.find_all("thead")[0].find_all("th")[-2].text == "Vs baseline"
     assert table_rows(table) == [
-        ["broker_status", "60.0%", "3 / 5", "0", "50%", "Pass", "\u22126.7 pts (was 66.7%)"],
+        [
+            "broker_status",
+            "60.0%",
+            BROKER_INTERVAL,
+            "3 / 5",
+            "0",
+            "50%",
+            "Pass",
+            "\u22126.7 pts (was 66.7%)",
+            "2 both pass, 0 pass\u2192fail, 0 fail\u2192pass, 1 both fail; p = 1: "
+            "no significant change",
+        ],
         [
             "apr",
             "50.0%",
+            APR_INTERVAL.format(threshold="90%"),
             "2 / 4",
             "0",
             "90%",
             "Fail below threshold",
             "\u221250.0 pts (was 100.0%)",
+            "2 both pass, 0 pass\u2192fail, 0 fail\u2192pass, 0 both fail; p = 1: "
+            "no significant change",
         ],
     ]
 
@@ -281,6 +302,7 @@ def test_disclosure_without_applicable_cases_is_shown_as_failing(tmp_path: Path)
     doc = parse(outcome.report_path.read_text(encoding="utf-8"))
     assert table_rows(doc.by_id("criteria"))[1] == [
         "apr",
+        "n/a",
         "n/a",
         "0 / 0",
         "0",

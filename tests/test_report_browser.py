@@ -96,8 +96,8 @@ def test_report_in_chromium_shows_figures_runs_no_script_and_loads_nothing(
         for row in table.locator("tbody tr").all()
     ]
     assert rows == [
-        ["broker_status", "37.5%", "3 / 8", "0", "30%", "Pass"],
-        ["apr", "57.1%", "4 / 7", "0", "90%", "Fail below threshold"],
+        ["broker_status", "37.5%", "13.7%\u201369.4%", "3 / 8", "0", "30%", "Pass"],
+        ["apr", "57.1%", "25.0%\u201384.2%", "4 / 7", "0", "90%", "Fail below threshold"],
     ]
 
     # Nothing ran: no marker, no dialog; nothing loaded but the file itself; no CSP complaint.

