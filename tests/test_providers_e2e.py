@@ -134,13 +134,16 @@ def test_twenty_percent_faults_lose_no_case(
     import duckdb
 
     with duckdb.connect(str(tmp_path / "h.db"), read_only=True) as con:
-        attempts, retried, kinds_seen = con.execute(
+        attempts, retried, kinds_seen, timeouts = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE attempt > 1), "
-            "list(DISTINCT error_class) FILTER (WHERE error_class IS NOT NULL) "
+            "list(DISTINCT error_class) FILTER (WHERE error_class IS NOT NULL), "
+            "count(*) FILTER (WHERE error_class = 'timeout') "
             "FROM model_calls WHERE run_id = ?",
             [outcome.run_id],
         ).fetchone()  # type: ignore[misc]
-    assert attempts == requests  # every attempt the server saw is in the call log
+    # Every attempt the server saw is in the call log; an attempt that timed out on our side
+    # before the server accepted it is logged but never reached the server.
+    assert attempts - timeouts <= requests <= attempts
     assert retried > 100
     assert {"rate_limited", "server_error", "overloaded", "timeout"} <= set(kinds_seen)
 
