@@ -3,7 +3,7 @@
 With per-call latency L, concurrency C and K calls, no run can finish faster than K·L/C.
 This runs the whole `harness run` process (startup shown apart) on a synthetic corpus of
 single- or multi-turn cases through the anthropic adapter, against
-`python -m harness.testing.api_server --latency L --responder fixed` on the same machine.
+`python -m harness.testing.serve --latency L --responder fixed` on the same machine.
 
     python benchmarks/replay_throughput.py --cases 10000 --turns 1 --latency 0.1 --concurrency 64
     python benchmarks/replay_throughput.py --cases 2000 --turns 4 --latency 0.1 --concurrency 64
@@ -56,7 +56,7 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
         [
             sys.executable,
             "-m",
-            "harness.testing.api_server",
+            "harness.testing.serve",
             "--latency",
             str(latency),
             "--responder",

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.cache import CacheMiss, ResponseCache, cache_key
+from harness.cache import ResponseCache, cache_key
 from harness.calls import CallPolicy, CallRunner, ModelCall
 from harness.errors import ConfigError
 from harness.models.base import Completion, CompletionRequest, ModelAdapter, ProviderError
@@ -109,16 +109,9 @@ class BatchCallRunner(CallRunner):
     ) -> Completion:
         self.check()
         key = cache_key(self.adapter, request)
-        if self.cache is not None:
-            cached = self.cache.get(key)
-            if cached is not None:
-                log.append(_call(case_id, repeat, request.turn_index, 0, cached, 0.0, hit=True))
-                return cached
-            if self.cache.mode == "require":
-                raise CacheMiss(
-                    f"case {case_id} turn {request.turn_index}: no cached answer in "
-                    f"{self.cache.folder} and the cache mode is 'require'"
-                )
+        cached = self.cached(key, request, log=log, case_id=case_id, repeat=repeat)
+        if cached is not None:
+            return cached
         if self._batcher is None:
             self._batcher = asyncio.ensure_future(self._run_batcher())
         future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
@@ -197,27 +190,21 @@ class BatchCallRunner(CallRunner):
 
     def _succeed(self, key: str, entry: _Pending, completion: Completion, ms: float) -> None:
         del self._pending[key]
-        cost = self._cost(completion)
-        self.spent_usd += cost
-        self.calls_made += 1
-        if self.cache is not None:
-            self.cache.put(key, completion)
+        cost = self.account(key, completion)
         for future, log, case_id, repeat in entry.waiters:
             log.append(
-                _call(
+                ModelCall.answered(
                     case_id,
                     repeat,
                     entry.request.turn_index,
                     entry.attempts,
                     completion,
                     ms,
-                    cost=cost,
+                    cost_usd=cost,
                 )
             )
             if not future.done():
                 future.set_result(completion)
-        if self.max_cost_usd is not None and self.spent_usd >= self.max_cost_usd:
-            self.stop(f"the cost budget of ${self.max_cost_usd:.2f} was reached")
 
     def _failed_attempt(self, key: str, entry: _Pending, error: ProviderError, ms: float) -> None:
         for _future, log, case_id, repeat in entry.waiters:
@@ -252,36 +239,6 @@ class BatchCallRunner(CallRunner):
             for future, *_ in entry.waiters:
                 if not future.done():
                     future.set_exception(error)
-
-
-def _call(
-    case_id: str,
-    repeat: int,
-    turn: int,
-    attempt: int,
-    completion: Completion,
-    ms: float,
-    *,
-    hit: bool = False,
-    cost: float = 0.0,
-) -> ModelCall:
-    usage = completion.usage
-    return ModelCall(
-        case_id,
-        repeat,
-        turn,
-        attempt,
-        "ok",
-        ms,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_read_tokens=usage.cache_read_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        cost_usd=cost,
-        cache_hit=hit,
-        request_id=completion.request_id,
-        stop_reason=completion.stop_reason,
-    )
 
 
 class _BatchState:

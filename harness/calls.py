@@ -54,6 +54,38 @@ class ModelCall:
     purpose: str = "agent"
     criterion: str | None = None
 
+    @classmethod
+    def answered(
+        cls,
+        case_id: str,
+        repeat: int,
+        turn_index: int,
+        attempt: int,
+        completion: Completion,
+        latency_ms: float,
+        *,
+        cost_usd: float = 0.0,
+        cache_hit: bool = False,
+    ) -> ModelCall:
+        """The log row of a call that produced ``completion`` (attempt 0: a cache hit)."""
+        usage = completion.usage
+        return cls(
+            case_id,
+            repeat,
+            turn_index,
+            attempt,
+            "ok",
+            latency_ms,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost_usd=cost_usd,
+            cache_hit=cache_hit,
+            request_id=completion.request_id,
+            stop_reason=completion.stop_reason,
+        )
+
 
 class CallPolicy(BaseModel):
     """How model calls are made: the scenario's ``calls:`` section."""
@@ -174,6 +206,48 @@ class CallRunner:
         if self.stopped is not None:
             raise self.stopped
 
+    def account(self, key: str | None, completion: Completion) -> float:
+        """Count a paid answer: its cost against the budget, and into the cache."""
+        cost = self._cost(completion)
+        self.spent_usd += cost
+        self.calls_made += 1
+        if key is not None and self.cache is not None:
+            self.cache.put(key, completion)
+        if self.max_cost_usd is not None and self.spent_usd >= self.max_cost_usd:
+            self.stop(
+                f"the cost budget of ${self.max_cost_usd:.2f} was reached "
+                f"(${self.spent_usd:.2f} spent)"
+            )
+        return cost
+
+    def cached(
+        self,
+        key: str,
+        request: CompletionRequest,
+        *,
+        log: list[ModelCall],
+        case_id: str,
+        repeat: int,
+    ) -> Completion | None:
+        """The cached answer for ``key``, logged as a hit; None on a miss.
+
+        Raises :class:`CacheMiss` naming the case when the cache mode is ``require``.
+        """
+        if self.cache is None:
+            return None
+        found = self.cache.get(key)
+        if found is not None:
+            turn = request.turn_index
+            log.append(ModelCall.answered(case_id, repeat, turn, 0, found, 0.0, cache_hit=True))
+            return found
+        if self.cache.mode == "require":
+            raise CacheMiss(
+                f"case {case_id} turn {request.turn_index}: no cached answer in "
+                f"{self.cache.folder} and the cache mode is 'require'; run once with "
+                "--cache read-write (with a key) to record answers, or restore the cache"
+            )
+        return None
+
     async def complete(
         self, request: CompletionRequest, *, log: list[ModelCall], case_id: str, repeat: int
     ) -> Completion:
@@ -185,34 +259,10 @@ class CallRunner:
         policy = self.policy
         self.check()
         key = cache_key(self.adapter, request) if self.cache is not None else None
-        if self.cache is not None and key is not None:
-            cached = self.cache.get(key)
+        if key is not None:
+            cached = self.cached(key, request, log=log, case_id=case_id, repeat=repeat)
             if cached is not None:
-                usage = cached.usage
-                log.append(
-                    ModelCall(
-                        case_id,
-                        repeat,
-                        request.turn_index,
-                        0,
-                        "ok",
-                        0.0,
-                        input_tokens=usage.input_tokens,
-                        output_tokens=usage.output_tokens,
-                        cache_read_tokens=usage.cache_read_tokens,
-                        cache_write_tokens=usage.cache_write_tokens,
-                        cache_hit=True,
-                        request_id=cached.request_id,
-                        stop_reason=cached.stop_reason,
-                    )
-                )
                 return cached
-            if self.cache.mode == "require":
-                raise CacheMiss(
-                    f"case {case_id} turn {request.turn_index}: no cached answer in "
-                    f"{self.cache.folder} and the cache mode is 'require'; run once with "
-                    "--cache read-write (with a key) to record answers, or restore the cache"
-                )
         for attempt in range(1, policy.max_attempts + 1):
             self.check()
             began = time.perf_counter()
@@ -249,32 +299,16 @@ class CallRunner:
                     raise error from None
                 await self._sleep(self._backoff(request, attempt, error.retry_after))
                 continue
-            cost = self._cost(completion)
-            self.spent_usd += cost
-            self.calls_made += 1
-            if key is not None and self.cache is not None:
-                self.cache.put(key, completion)
-            if self.max_cost_usd is not None and self.spent_usd >= self.max_cost_usd:
-                self.stop(
-                    f"the cost budget of ${self.max_cost_usd:.2f} was reached "
-                    f"(${self.spent_usd:.2f} spent)"
-                )
-            usage = completion.usage
+            cost = self.account(key, completion)
             log.append(
-                ModelCall(
+                ModelCall.answered(
                     case_id,
                     repeat,
                     request.turn_index,
                     attempt,
-                    "ok",
+                    completion,
                     _ms(began),
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    cache_read_tokens=usage.cache_read_tokens,
-                    cache_write_tokens=usage.cache_write_tokens,
                     cost_usd=cost,
-                    request_id=completion.request_id,
-                    stop_reason=completion.stop_reason,
                 )
             )
             self._breaker.record(ok=True)

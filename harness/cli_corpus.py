@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -521,16 +521,3 @@ def register(subparsers: Any) -> None:
         "--results", default="reports/*/results.parquet", help="results.parquet files (glob)"
     )
     p.add_argument("--csv", action="store_true", help="print CSV")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``harness corpus ...`` without the rest of the ``harness`` command."""
-    parser = argparse.ArgumentParser(prog="harness")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    result: int = args.func(args)
-    return result
-
-
-if __name__ == "__main__":
-    sys.exit(main())

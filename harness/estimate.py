@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 from harness.cache import ResponseCache, cache_key
 from harness.models.base import (
-    CONVERSATION_START,
-    EVENT_LINE,
     CompletionRequest,
     Message,
     Usage,
 )
 from harness.plan import ReplayPlan
+from harness.replay import user_messages
 
 CHARS_PER_TOKEN = 4
 
@@ -61,14 +60,8 @@ def estimate_plan(plan: ReplayPlan, cache: ResponseCache | None = None) -> Estim
             cases += 1
             seed = plan.case_seed(case.case_id, repeat)
             history_tokens = 0
-            pending: list[str] = []
             hit: bool | None = None
-            for index, turn in enumerate(case.turns):
-                if turn.role != "agent":
-                    pending.append(turn.text or EVENT_LINE.format(event=turn.event))
-                    continue
-                user = "\n".join(pending) if pending else CONVERSATION_START
-                pending = []
+            for index, user in user_messages(case):
                 history_tokens += _tokens(user)
                 calls += 1
                 if hit is None:
@@ -78,7 +71,7 @@ def estimate_plan(plan: ReplayPlan, cache: ResponseCache | None = None) -> Estim
                         and adapter.cacheable
                         and cache.get(cache_key(adapter, request)) is not None
                     )
-                answer_tokens = _tokens(turn.text or "")
+                answer_tokens = _tokens(case.turns[index].text or "")
                 if hit:
                     cached += 1
                 else:

@@ -16,12 +16,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from harness.drift import Flip, Regression, regression_from_row
 from harness.scenario import GatePolicy
-from harness.stats import mcnemar_exact, wilson_interval
+from harness.stats import wilson_interval
 from harness.store import RunStore
 
 CriterionVerdict = Literal["pass", "fail", "no_cases", "inconclusive"]
-RegressionVerdict = Literal["significant_drop", "significant_gain", "no_significant_change"]
 _Z2 = 1.959963984540054**2  # z squared for a two-sided 95% interval
 
 
@@ -43,70 +43,6 @@ def cases_for_threshold(threshold: float) -> int | None:
     while wilson_interval(n, n)[0] < threshold - 1e-12:
         n += 1
     return n
-
-
-class Flip(BaseModel):
-    """A case whose verdict on one criterion changed between the baseline and this run."""
-
-    model_config = ConfigDict(frozen=True)
-
-    case_id: str
-    repeat: int
-    direction: Literal["pass_to_fail", "fail_to_pass"]
-
-
-class Regression(BaseModel):
-    """One criterion against the baseline run, paired on the same case and repeat."""
-
-    model_config = ConfigDict(frozen=True)
-
-    both_pass: int
-    pass_to_fail: int
-    fail_to_pass: int
-    both_fail: int
-    p_value: float
-    alpha: float
-    verdict: RegressionVerdict
-    fails_gate: bool = False
-    flips: tuple[Flip, ...] = ()
-
-    @property
-    def pairs(self) -> int:
-        return self.both_pass + self.pass_to_fail + self.fail_to_pass + self.both_fail
-
-    @classmethod
-    def from_counts(
-        cls,
-        *,
-        both_pass: int,
-        pass_to_fail: int,
-        fail_to_pass: int,
-        both_fail: int,
-        alpha: float = 0.05,
-        fail_on_significant_drop: bool = False,
-        flips: tuple[Flip, ...] = (),
-    ) -> Regression:
-        """Exact McNemar on the discordant pairs; a drop is significant when p < ``alpha``.
-
-        >>> Regression.from_counts(both_pass=90, pass_to_fail=10, fail_to_pass=0, both_fail=0
-        ... ).verdict
-        'significant_drop'
-        """
-        p = mcnemar_exact(pass_to_fail, fail_to_pass)
-        verdict: RegressionVerdict = "no_significant_change"
-        if p < alpha and pass_to_fail != fail_to_pass:
-            verdict = "significant_drop" if pass_to_fail > fail_to_pass else "significant_gain"
-        return cls(
-            both_pass=both_pass,
-            pass_to_fail=pass_to_fail,
-            fail_to_pass=fail_to_pass,
-            both_fail=both_fail,
-            p_value=p,
-            alpha=alpha,
-            verdict=verdict,
-            fails_gate=fail_on_significant_drop and verdict == "significant_drop",
-            flips=flips,
-        )
 
 
 class CriterionResult(BaseModel):
@@ -367,7 +303,7 @@ def evaluate_gate(
                 interval_high=judged.interval_high,
                 needed=judged.needed,
                 policy=policy.policy,
-                regression=_regression(paired.get(r["criterion"]), policy),
+                regression=regression_from_row(paired.get(r["criterion"]), policy.regression),
             )
         )
     return GateResult(
@@ -379,20 +315,6 @@ def evaluate_gate(
         criteria=tuple(criteria),
         inconclusive_fails=policy.inconclusive_fails,
         segments=segments,
-    )
-
-
-def _regression(row: Mapping[str, Any] | None, policy: GatePolicy) -> Regression | None:
-    if row is None:
-        return None
-    return Regression.from_counts(
-        both_pass=row["both_pass"],
-        pass_to_fail=row["pass_to_fail"],
-        fail_to_pass=row["fail_to_pass"],
-        both_fail=row["both_fail"],
-        alpha=policy.regression.alpha,
-        fail_on_significant_drop=policy.regression.fail_on_significant_drop,
-        flips=tuple(Flip(**f) for f in row["flips"] or ()),
     )
 
 

@@ -35,7 +35,6 @@ from harness.run import (
     DEFAULT_DB,
     RunOutcome,
     finish_run,
-    in_shard,
     new_run_id,
     no_case_message,
 )
@@ -238,7 +237,7 @@ class ScenarioFile(pytest.File):
         state = self.config.stash[STATE]
         repeats = state.plan.scenario.repeats
         for case in state.plan.cases():
-            if state.shard is not None and not in_shard(case.case_id, state.shard):
+            if state.shard is not None and not state.shard.contains(case.case_id):
                 continue
             for repeat in range(repeats):
                 name = case.case_id if repeats == 1 else f"{case.case_id}[repeat-{repeat}]"

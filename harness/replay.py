@@ -12,7 +12,7 @@ prompted by ``[conversation starts]``. Calls go through a :class:`harness.calls.
 from __future__ import annotations
 
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -169,18 +169,10 @@ async def _converse(
     # A prompt that cannot render is a configuration error for the whole run, not a
     # property of this case's answer: it propagates (and the run stops with status 2).
     system = plan.prompt.render(case, plan.disclosures)
-    turns: list[Turn] = []
     messages: list[Message] = []
-    pending: list[str] = []
-    for index, turn in enumerate(case.turns):
-        if turn.role != "agent":
-            pending.append(
-                turn.text or "" if turn.role == "customer" else EVENT_LINE.format(event=turn.event)
-            )
-            turns.append(turn)
-            continue
-        messages.append(Message("user", "\n".join(pending) if pending else CONVERSATION_START))
-        pending = []
+    answers: dict[int, str] = {}
+    for index, user in user_messages(case):
+        messages.append(Message("user", user))
         request = CompletionRequest(system, tuple(messages), seed, case, index)
         try:
             completion = await runner.complete(
@@ -188,7 +180,32 @@ async def _converse(
             )
         except ProviderError as exc:
             message = f"model call for turn {index} failed ({exc.kind}): {exc}"
-            return Transcript(tuple(turns), error=message)
+            return Transcript(_answered(case, answers, until=index), error=message)
         messages.append(Message("assistant", completion.text))
-        turns.append(Turn(role="agent", text=completion.text))
-    return Transcript(tuple(turns))
+        answers[index] = completion.text
+    return Transcript(_answered(case, answers, until=len(case.turns)))
+
+
+def user_messages(case: Case) -> Iterator[tuple[int, str]]:
+    """For each agent turn of ``case`` (by index), the user message that prompts it.
+
+    The customer turns and events since the previous agent turn, one per line (events as
+    ``[event: name]``); :data:`CONVERSATION_START` when the agent speaks first.
+    """
+    pending: list[str] = []
+    for index, turn in enumerate(case.turns):
+        if turn.role == "agent":
+            yield index, "\n".join(pending) if pending else CONVERSATION_START
+            pending = []
+        elif turn.role == "customer":
+            pending.append(turn.text or "")
+        else:
+            pending.append(EVENT_LINE.format(event=turn.event))
+
+
+def _answered(case: Case, answers: dict[int, str], *, until: int) -> tuple[Turn, ...]:
+    """The case's turns before ``until``, with each agent turn replaced by the model's."""
+    return tuple(
+        Turn(role="agent", text=answers[i]) if turn.role == "agent" else turn
+        for i, turn in enumerate(case.turns[:until])
+    )

@@ -17,7 +17,6 @@ True
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterable
@@ -33,7 +32,7 @@ from harness.errors import ConfigError, StoreError
 from harness.gate import GateResult, evaluate_gate
 from harness.manifest import build_manifest
 from harness.models.base import Usage
-from harness.plan import ReplayPlan, load_plan
+from harness.plan import ReplayPlan
 from harness.progress import Progress
 from harness.replay import CaseReplay, not_run_case, replay_case
 from harness.report import FailingCase, ReportData, render_report
@@ -337,7 +336,7 @@ def run_scenario(
             done = set()
         cases = plan.cases()
         if shard is not None:
-            cases = (c for c in cases if in_shard(c.case_id, shard))
+            cases = (c for c in cases if shard.contains(c.case_id))
         stats = replay_into_parts(
             plan,
             cases,
@@ -363,64 +362,3 @@ def run_scenario(
         )
         folder.finish()
         return outcome
-
-
-def in_shard(case_id: str, shard: Shard) -> bool:
-    """Whether ``case_id`` belongs to ``shard``: a stable hash, the same on every machine."""
-    digest = hashlib.sha256(case_id.encode()).digest()
-    return int.from_bytes(digest[:8], "big") % shard.count == shard.index - 1
-
-
-def merge_runs(
-    folders: list[Path], *, out_dir: Path | None = None, db_path: Path | str = DEFAULT_DB
-) -> RunOutcome:
-    """Combine shard folders of one configuration into one run: gate it and report it.
-
-    Refused, naming the difference, when the shards differ in scenario, model, prompt,
-    disclosures, corpus, repeats or seed, when a shard is missing or repeated, or when the
-    scenario file changed since the shards ran. A truncated chunk is named.
-    """
-    if not folders:
-        raise ConfigError("harness merge needs at least one run folder")
-    infos = [(f, RunFolder(f).info()) for f in folders]
-    first_folder, first = infos[0]
-    for folder, info in infos[1:]:
-        for key, value in first["fingerprint"].items():
-            if info["fingerprint"].get(key) != value:
-                raise ConfigError(
-                    f"cannot merge {folder} with {first_folder}: they differ in "
-                    f"{key.replace('_', ' ')} ({info['fingerprint'].get(key)!r} vs {value!r})"
-                )
-    shards = [Shard.parse(i["shard"]) if i.get("shard") else None for _, i in infos]
-    if any(s is None for s in shards) and len(folders) > 1:
-        raise ConfigError("only shard runs (harness run --shard K/N) can be merged")
-    counts = {s.count for s in shards if s is not None}
-    if len(counts) > 1:
-        raise ConfigError(f"the shards were split different ways: N = {sorted(counts)}")
-    if counts:
-        total = counts.pop()
-        indices = sorted(s.index for s in shards if s is not None)
-        if len(set(indices)) != len(indices):
-            raise ConfigError(f"a shard is given twice: {indices}")
-        missing = sorted(set(range(1, total + 1)) - set(indices))
-        if missing:
-            raise ConfigError(
-                f"shard(s) {', '.join(f'{m}/{total}' for m in missing)} missing; merge needs "
-                f"all {total} shards"
-            )
-    for folder, info in infos:
-        if not info.get("finished_at"):
-            raise ConfigError(f"{folder}: this shard did not finish; resume it first")
-    plan = load_plan(first["scenario_path"])
-    RunFolder(first_folder).check_matches(plan)
-    started = min(datetime.fromisoformat(i["started_at"]) for _, i in infos)
-    run_id = new_run_id(plan.scenario.name) + "-merged"
-    out_dir = out_dir or Path("reports") / run_id
-    return finish_run(
-        plan,
-        run_id=run_id,
-        out_dir=out_dir,
-        db_path=db_path,
-        started_at=started,
-        parts_dirs=[RunFolder(f).parts for f in folders],
-    )

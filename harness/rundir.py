@@ -13,6 +13,7 @@ configurations are never mixed.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ class Shard:
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
+
+    def contains(self, case_id: str) -> bool:
+        """Whether ``case_id`` belongs here: a stable hash, the same on every machine."""
+        digest = hashlib.sha256(case_id.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
 
 
 def fingerprint(plan: ReplayPlan) -> dict[str, Any]:

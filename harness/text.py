@@ -13,7 +13,7 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -69,7 +69,7 @@ def find_phrase(
         norm_phrase = normalise(phrase)
         if not norm_phrase:
             continue
-        if _bounded_find(norm_phrase, norm_text) >= 0:
+        if next(bounded_starts(norm_phrase, norm_text), -1) >= 0:
             return PhraseMatch(phrase, norm_phrase, 100.0, exact=True)
         if fuzzy_threshold >= 100 or len(norm_phrase) < 12:
             continue  # short phrases fuzzily match too much: exact only
@@ -82,8 +82,11 @@ def find_phrase(
     return best
 
 
-def _bounded_find(phrase: str, text: str) -> int:
-    """Index of ``phrase`` in ``text`` on word boundaries (so "9.9%" is not found in "19.9%")."""
+def bounded_starts(phrase: str, text: str) -> Iterator[int]:
+    """Every index of ``phrase`` in ``text`` (both normalised) that sits on word boundaries,
+    so "9.9%" is not found in "19.9%" while "£10000" is found in "£10000.00"."""
+    if not phrase:
+        return
     start = text.find(phrase)
     while start >= 0:
         end = start + len(phrase)
@@ -91,12 +94,11 @@ def _bounded_find(phrase: str, text: str) -> int:
         after_ok = (
             end == len(text)
             or not _joins(text[end], phrase[-1])
-            or _ZERO_DECIMALS.match(text, end) is not None  # "£10000" matches "£10000.00"
+            or _ZERO_DECIMALS.match(text, end) is not None
         )
         if before_ok and after_ok:
-            return start
+            yield start
         start = text.find(phrase, start + 1)
-    return -1
 
 
 def _joins(neighbour: str, edge: str) -> bool:

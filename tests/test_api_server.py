@@ -442,7 +442,7 @@ def test_the_benchmark_command_serves_until_sigterm() -> None:
     command = [
         sys.executable,
         "-m",
-        "harness.testing.api_server",
+        "harness.testing.serve",
         "--port",
         "0",
         "--latency",

@@ -100,7 +100,11 @@ def test_missing_scenario_file_exits_2(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:
-    for command in ("run", "demo"):
+    from harness.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"run", "demo", "estimate", "merge", "corpus", "calibrate", "history"} <= set(commands)
+    for command in commands:
         done = _harness(command, "--help", cwd=tmp_path)
-        assert done.returncode == 0
-        assert "usage: harness" in done.stdout
+        assert done.returncode == 0, command
+        assert f"usage: harness {command}" in done.stdout

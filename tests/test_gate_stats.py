@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.gate import (
-    Flip,
-    GateResult,
-    Regression,
-    cases_for_threshold,
-    evaluate_gate,
-    judge_rate,
-)
+from harness.drift import Flip, Regression
+from harness.gate import GateResult, cases_for_threshold, evaluate_gate, judge_rate
 from harness.scenario import GatePolicy, RegressionPolicy
 from harness.store import RunStore
 from harness.summary import gate_table

@@ -17,9 +17,10 @@ from harness.errors import ConfigError
 from harness.models.base import CompletionRequest, Message
 from harness.models.offline import OfflineModel, OfflineOptions
 from harness.models.offline_brief import read_brief
-from harness.models.offline_cues import CONVERSATION_START, read_message
+from harness.models.offline_cues import read_message
 from harness.models.offline_paraphrase import LEAD_INS, toggle_contractions, with_lead_in
 from harness.prompts import PromptVersion
+from harness.replay import user_messages
 from harness.scoring.base import ScorerContext, Transcript
 from harness.scoring.disclosure_rules import disclosure_rules
 from harness.text import find_phrase
@@ -39,24 +40,18 @@ def _prompt(version: int) -> PromptVersion:
 def _replay(
     case: Case, prompt: PromptVersion, model: OfflineModel, seed: int | None = None
 ) -> Transcript:
-    """The conversation as the runner replays it: events as lines of the next user message,
-    and (by default) a seed of its own for each case."""
+    """The conversation as the runner replays it (the runner's own user messages), and
+    (by default) a seed of its own for each case."""
     seed = zlib.crc32(case.case_id.encode()) if seed is None else seed
     system = prompt.render(case, PINNED)
-    turns: list[Turn] = []
+    turns = list(case.turns)
     messages: list[Message] = []
-    pending: list[str] = []
-    for index, turn in enumerate(case.turns):
-        if turn.role != "agent":
-            pending.append(turn.text or "" if turn.role == "customer" else f"[event: {turn.event}]")
-            turns.append(turn)
-            continue
-        messages.append(Message("user", "\n".join(pending) if pending else CONVERSATION_START))
-        pending = []
+    for index, user in user_messages(case):
+        messages.append(Message("user", user))
         request = CompletionRequest(system, tuple(messages), seed, case, index)
         text = asyncio.run(model.complete(request)).text
         messages.append(Message("assistant", text))
-        turns.append(Turn(role="agent", text=text))
+        turns[index] = Turn(role="agent", text=text)
     return Transcript(tuple(turns))
 
 

@@ -13,8 +13,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.errors import ConfigError, StoreError
+from harness.merge import merge_runs
 from harness.plan import load_plan
-from harness.run import merge_runs, run_scenario
+from harness.run import run_scenario
 from harness.rundir import RunFolder, Shard
 from harness.testing import MessagesApiServer
 from tests.world import World, build_world, make_case
@@ -168,10 +169,8 @@ def test_merge_refuses_mismatches_and_names_truncated_chunks(world: World, tmp_p
 
 
 def test_shard_split_is_stable_and_complete() -> None:
-    from harness.run import in_shard
-
     ids = [f"case-{i}" for i in range(1000)]
-    owners = [[k for k in (1, 2, 3, 4) if in_shard(i, Shard(k, 4))] for i in ids]
+    owners = [[k for k in (1, 2, 3, 4) if Shard(k, 4).contains(i)] for i in ids]
     assert all(len(o) == 1 for o in owners)
     counts = [sum(1 for o in owners if o == [k]) for k in (1, 2, 3, 4)]
     assert min(counts) > 200

@@ -20,14 +20,14 @@ stated against the case's own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from harness.cases import FactValue
 from harness.disclosures import fill, placeholders
-from harness.text import normalise
+from harness.text import bounded_starts, normalise
 
 # Words that negate what follows them in the same clause.
 NEGATION_CUES = frozenset(
@@ -137,28 +137,6 @@ def find_in_turn(
                 return best
             negated = negated or best
     return negated
-
-
-def bounded_starts(phrase: str, text: str) -> Iterator[int]:
-    """Every index of ``phrase`` in ``text`` (both normalised) that sits on word boundaries."""
-    if not phrase:
-        return
-    start = text.find(phrase)
-    while start >= 0:
-        end = start + len(phrase)
-        before_ok = start == 0 or not _joins(text[start - 1], phrase[0])
-        after_ok = (
-            end == len(text)
-            or not _joins(text[end], phrase[-1])
-            or re.match(r"\.0+(?!\d)", text[end:]) is not None  # "£10000" in "£10000.00"
-        )
-        if before_ok and after_ok:
-            yield start
-        start = text.find(phrase, start + 1)
-
-
-def _joins(neighbour: str, edge: str) -> bool:
-    return edge.isalnum() and (neighbour.isalnum() or neighbour == ".")
 
 
 def _match(

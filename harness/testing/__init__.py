@@ -5,7 +5,7 @@
 ...     server.base_url
 'http://127.0.0.1:41234'
 
-The names load on first use, so ``python -m harness.testing.api_server`` runs its module
+The names load on first use, so ``python -m harness.testing.serve`` runs its module
 once, and importing this package does not need aiohttp (the ``openai`` or ``dev`` extra).
 """
 

@@ -96,6 +96,11 @@ def offline_responder(prompt: ApiPrompt) -> str:
     return answer(read_brief(prompt.system), user_messages, prompt.seed, OfflineOptions())
 
 
+def fixed_responder(prompt: ApiPrompt) -> str:
+    """The same short answer to everything: a server that costs almost no CPU."""
+    return "We are a credit broker, not a lender. Representative 9.9% APR."
+
+
 def estimate_tokens(text: str) -> int:
     return len(text) // _CHARS_PER_TOKEN + 1 if text else 0
 

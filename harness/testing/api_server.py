@@ -16,16 +16,14 @@ pass rates; the wire formats live in :mod:`harness.testing.api_formats` and the 
 
 Also a command for benchmarks, running until SIGINT or SIGTERM::
 
-    python -m harness.testing.api_server --port 8765 --latency 0.1 --fault-rate 0.2 --seed 1
+    python -m harness.testing.serve --port 8765 --latency 0.1 --fault-rate 0.2 --seed 1
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import json
-import signal
 import threading
 import time
 from collections import Counter
@@ -37,7 +35,6 @@ from typing import Any
 from aiohttp import web
 
 from harness.testing.api_formats import (
-    ApiPrompt,
     ParsedRequest,
     RequestRejected,
     Responder,
@@ -379,48 +376,3 @@ def _request_id(number: int) -> str:
 
 def _ids(number: int) -> dict[str, str]:
     return {"request-id": _request_id(number)}
-
-
-def fixed_responder(prompt: ApiPrompt) -> str:
-    """The same short answer to everything: a server that costs almost no CPU."""
-    return "We are a credit broker, not a lender. Representative 9.9% APR."
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve until SIGINT or SIGTERM; prints the base URL first, for scripts to read."""
-    parser = argparse.ArgumentParser(prog="python -m harness.testing.api_server")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
-    parser.add_argument(
-        "--fault-rate", type=float, default=0.0, help="share of 429/500/529 answers"
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random faults")
-    parser.add_argument("--api-key", default=None, help="require this key (default: any)")
-    parser.add_argument(
-        "--responder",
-        choices=("offline", "fixed"),
-        default="offline",
-        help="offline: the reference agent's answer; fixed: one short sentence (cheap, for "
-        "benchmarks that measure the harness rather than the server)",
-    )
-    args = parser.parse_args(argv)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    faults = FaultPlan.uniform(args.fault_rate, seed=args.seed) if args.fault_rate else None
-    responder = offline_responder if args.responder == "offline" else fixed_responder
-    with MessagesApiServer(
-        api_key=args.api_key,
-        port=args.port,
-        latency_s=args.latency,
-        faults=faults,
-        responder=responder,
-    ) as server:
-        print(server.base_url, flush=True)
-        while not stop.wait(0.5):  # a timed wait, so signals are handled promptly
-            pass
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
