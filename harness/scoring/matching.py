@@ -19,6 +19,7 @@ stated against the case's own.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -65,8 +66,13 @@ class _Sentence:
     clause_starts: tuple[int, ...]  # offsets in ``norm`` where each clause piece starts
 
 
-def sentences(text: str) -> list[_Sentence]:
-    """``text`` split into sentences, each normalised with its clause boundaries kept."""
+@functools.lru_cache(maxsize=4096)
+def sentences(text: str) -> tuple[_Sentence, ...]:
+    """``text`` split into sentences, each normalised with its clause boundaries kept.
+
+    Cached: one agent turn is searched for every key fact of every disclosure, so the same
+    text is split many times per case.
+    """
     found = []
     for raw in _SENTENCE_END.split(text.strip()):
         if not raw.strip():
@@ -77,7 +83,7 @@ def sentences(text: str) -> list[_Sentence]:
             starts.append(offset)
             offset += len(piece) + 1
         found.append(_Sentence(raw.strip(), " ".join(pieces), tuple(starts)))
-    return found
+    return tuple(found)
 
 
 def find_in_turn(
