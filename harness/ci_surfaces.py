@@ -7,7 +7,10 @@ append ``summary.md`` to ``$GITHUB_STEP_SUMMARY``).
 
 Case text and model output are untrusted: Markdown cells are neutralised (pipes,
 backticks, HTML, mentions), workflow-command values are percent-escaped, and XML is built
-with :mod:`xml.etree` after dropping characters XML 1.0 cannot carry.
+with :mod:`xml.etree` after dropping characters XML 1.0 cannot carry. A failing case's
+reasons can quote what the agent said (a judge's reasoning, a phrase said in the negative),
+so they are redacted under the policy recorded in the manifest (``report.redaction``), the
+same policy as the HTML report's; without one, everything is redacted.
 
 >>> surfaces = write_ci_surfaces(out_dir, gate, manifest, failing)  # doctest: +SKIP
 >>> surfaces.summary.name  # doctest: +SKIP
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.gate import CriterionResult, GateResult
+from harness.redaction import RedactionPolicy, names_in_facts, redact
 
 if TYPE_CHECKING:
     from harness.report import FailingCase
@@ -110,15 +114,27 @@ def case_label(case: FailingCase) -> str:
     return case.case_id if case.repeat == 0 else f"{case.case_id} [repeat {case.repeat}]"
 
 
-def case_reasons(case: FailingCase) -> list[str]:
-    """Each failed criterion of ``case`` with its status and reason, in criterion order."""
+def redaction_policy(manifest: dict[str, Any]) -> RedactionPolicy:
+    """The redaction policy the run's manifest records (on, every kind, when it has none)."""
+    recorded = (manifest.get("report") or {}).get("redaction")
+    return RedactionPolicy.model_validate(recorded) if recorded else RedactionPolicy()
+
+
+def case_reasons(case: FailingCase, policy: RedactionPolicy | None = None) -> list[str]:
+    """Each failed criterion of ``case`` with its status and reason, in criterion order.
+
+    Reasons quote normalised (lower-cased) case text, so names are redacted in any case.
+    """
+    policy = policy if policy is not None else RedactionPolicy()
+    names = names_in_facts(case.facts, policy)
     lines = []
     for f in case.failures:
         evidence = f.get("evidence") or {}
-        reason = f.get("error") or evidence.get("reason") or ""
+        reason = str(f.get("error") or evidence.get("reason") or "")
+        reason = redact(reason, policy, names=names, loose=True)
         lines.append(f"{f['criterion']} {f['status']}: {reason}".rstrip(": "))
     if case.error and not lines:
-        lines.append(f"error: {case.error}")
+        lines.append(f"error: {redact(case.error, policy, names=names, loose=True)}")
     return lines
 
 
@@ -141,12 +157,14 @@ def gate_table_markdown(gate: GateResult) -> list[str]:
     return lines
 
 
-def _failing_cases_markdown(failing: Sequence[FailingCase], total: int, limit: int) -> list[str]:
+def _failing_cases_markdown(
+    failing: Sequence[FailingCase], total: int, limit: int, policy: RedactionPolicy
+) -> list[str]:
     if not failing:
         return ["No case failed a disclosure."]
     lines = ["| Case | Failed disclosures |", "|---|---|"]
     for case in failing[:limit]:
-        reasons = "; ".join(case_reasons(case))
+        reasons = "; ".join(case_reasons(case, policy))
         lines.append(f"| {markdown_cell(case_label(case))} | {markdown_cell(reasons, 400)} |")
     shown = min(limit, len(failing))
     if total > shown:
@@ -201,7 +219,7 @@ def summary_markdown(
         "",
         f"### Top failing cases ({total})",
         "",
-        *_failing_cases_markdown(failing, total, SUMMARY_FAILING_CASES),
+        *_failing_cases_markdown(failing, total, SUMMARY_FAILING_CASES, redaction_policy(manifest)),
         "",
         "### Versions",
         "",
@@ -227,7 +245,7 @@ def pr_comment_markdown(
         "",
         "<details><summary>Failing cases and versions</summary>",
         "",
-        *_failing_cases_markdown(failing, total, COMMENT_FAILING_CASES),
+        *_failing_cases_markdown(failing, total, COMMENT_FAILING_CASES, redaction_policy(manifest)),
         "",
         *versions_lines(manifest),
         "",
@@ -298,6 +316,7 @@ def junit_xml(gate: GateResult, manifest: dict[str, Any], failing: Sequence[Fail
         elif c.verdict == "inconclusive":
             ET.SubElement(case, "skipped", message=xml_text(c.reason))
         cases.append(case)
+    policy = redaction_policy(manifest)
     for failed in failing:
         case = ET.Element(
             "testcase",
@@ -305,7 +324,7 @@ def junit_xml(gate: GateResult, manifest: dict[str, Any], failing: Sequence[Fail
             name=xml_text(case_label(failed)),
             time="0",
         )
-        reasons = case_reasons(failed)
+        reasons = case_reasons(failed, policy)
         failure = ET.SubElement(
             case, "failure", message=xml_text("; ".join(reasons)), type="case_failed"
         )

@@ -116,4 +116,6 @@ def build_manifest(
         "calls": scenario.calls.model_dump(mode="json"),
         "max_cost_usd": scenario.max_cost_usd,
         "priced": plan.price is not None,
+        # What the report and CI surfaces redact: shown in the report, kept as evidence.
+        "report": {"redaction": scenario.report.redaction.model_dump(mode="json")},
     }

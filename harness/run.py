@@ -255,7 +255,11 @@ def finish_run(
         manifest["scoring"] = scoring_manifest(plan)
         results_path = out_dir / "results.parquet"
         store.export_results(run_id, results_path)
-        failing = store.failing_cases(run_id, limit=REPORT_FAILING_CASES)
+        # Every failing case, newly failing first, with the baseline's turns and verdicts;
+        # the report renders the first ones as HTML and embeds the rest for its script.
+        failing = store.report_cases(
+            run_id, baseline_run, errors_are_failures=plan.scenario.errors_are_failures
+        )
         total_failing = store.failing_case_count(run_id)
         data = ReportData(
             gate=gate,
@@ -264,6 +268,11 @@ def finish_run(
             failing_cases_total=total_failing,
             call_totals=_call_totals(store, plan, run_id),
             scoring=scoring,
+            baseline_call_totals=(
+                store.call_totals(baseline_run, purpose="agent") if baseline_run else None
+            ),
+            history=store.run_history(plan.scenario.name, limit=ReportData.TREND_RUNS),
+            redaction=plan.scenario.report.redaction,
         )
         store.record_run(manifest, gate.verdict, str(out_dir))
     manifest_path = out_dir / "manifest.json"

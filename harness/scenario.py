@@ -20,6 +20,7 @@ from harness.cache import CacheMode
 from harness.calls import CallPolicy
 from harness.config_files import load_yaml_mapping, validate_model
 from harness.errors import ConfigError
+from harness.redaction import RedactionPolicy
 from harness.scoring.settings import ScoringSettings
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -123,6 +124,22 @@ class GatePolicy(BaseModel):
     regression: RegressionPolicy = RegressionPolicy()
 
 
+class ReportSettings(BaseModel):
+    """The report and CI surfaces: which personal data is redacted from what they show.
+
+    Redaction is on by default. ``redaction: false`` turns it off (for internal use only);
+    a mapping sets a :class:`~harness.redaction.RedactionPolicy` (kinds, name facts, keep).
+    """
+
+    model_config = _FROZEN
+    redaction: RedactionPolicy = RedactionPolicy()
+
+    @field_validator("redaction", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
+
+
 class Scenario(BaseModel):
     """A replay scenario, as loaded from its YAML file."""
 
@@ -150,6 +167,7 @@ class Scenario(BaseModel):
     max_cost_usd: float | None = Field(default=None, gt=0)
     prices: str | None = None
     baseline: BaselineRef | None = None
+    report: ReportSettings = ReportSettings()
 
     # Set by :meth:`load`: where the file is, and the hash of its bytes.
     source_path: Path | None = Field(default=None, exclude=True)

@@ -342,6 +342,91 @@ class RunStore:
         names = [d[0] for d in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    # ------------------------------------------------------------ the report's queries
+
+    def report_cases(
+        self,
+        run_id: str,
+        baseline_id: str | None,
+        *,
+        errors_are_failures: bool = True,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Failing cases as the report shows them: newly failing first, then by case and repeat.
+
+        Each row is a :meth:`failing_cases` row plus ``statuses`` (every criterion's status on
+        the case), ``flips`` (criterion and direction against ``baseline_id``, paired as the
+        gate pairs them), ``newly_failing``, and the baseline's ``baseline_turns``,
+        ``baseline_error`` and ``baseline_results`` (status per criterion; evidence for the
+        criteria this run failed). Baseline columns are null without a baseline or when the
+        baseline did not replay the case.
+        """
+        return self._rows(
+            """
+            WITH bad AS (
+                SELECT case_id, "repeat",
+                       list({'criterion': criterion, 'status': status, 'evidence': evidence,
+                             'error': error} ORDER BY criterion) AS failures
+                FROM results WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')
+                GROUP BY case_id, "repeat"
+            ), mine AS (
+                SELECT r.case_id, r."repeat",
+                       list({'criterion': r.criterion, 'status': r.status}
+                            ORDER BY r.criterion) AS statuses
+                FROM results r SEMI JOIN bad b ON b.case_id = r.case_id AND b."repeat" = r."repeat"
+                WHERE r.run_id = $run_id GROUP BY r.case_id, r."repeat"
+            ), base AS (
+                SELECT r.case_id, r."repeat",
+                       list({'criterion': r.criterion, 'status': r.status, 'evidence':
+                             CASE WHEN list_contains(
+                                 list_transform(b.failures, lambda f: f.criterion), r.criterion
+                             ) THEN r.evidence END}
+                            ORDER BY r.criterion) AS results
+                FROM results r JOIN bad b ON b.case_id = r.case_id AND b."repeat" = r."repeat"
+                WHERE r.run_id = $baseline_id GROUP BY r.case_id, r."repeat"
+            ), flipped AS (
+                SELECT r.case_id, r."repeat",
+                       list({'criterion': r.criterion, 'direction': CASE WHEN b.status = 'passed'
+                             THEN 'pass_to_fail' ELSE 'fail_to_pass' END}
+                            ORDER BY r.criterion) AS flips
+                FROM results r JOIN results b
+                  ON b.run_id = $baseline_id AND b.case_id = r.case_id
+                 AND b."repeat" = r."repeat" AND b.criterion = r.criterion
+                SEMI JOIN bad k ON k.case_id = r.case_id AND k."repeat" = r."repeat"
+                WHERE r.run_id = $run_id
+                  AND r.status <> 'not_applicable' AND b.status <> 'not_applicable'
+                  AND ($errors_are_failures
+                       OR (r.status IN ('passed', 'failed') AND b.status IN ('passed', 'failed')))
+                  AND (b.status = 'passed') <> (r.status = 'passed')
+                GROUP BY r.case_id, r."repeat"
+            )
+            SELECT b.case_id, b."repeat", b.failures, t.tags, t.facts, t.turns, t.error,
+                   m.statuses, f.flips,
+                   coalesce(list_contains(list_transform(f.flips, lambda x: x.direction),
+                                          'pass_to_fail'), false) AS newly_failing,
+                   bt.turns AS baseline_turns, bt.error AS baseline_error,
+                   br.results AS baseline_results
+            FROM bad b
+            JOIN transcripts t
+              ON t.run_id = $run_id AND t.case_id = b.case_id AND t."repeat" = b."repeat"
+            LEFT JOIN mine m ON m.case_id = b.case_id AND m."repeat" = b."repeat"
+            LEFT JOIN flipped f ON f.case_id = b.case_id AND f."repeat" = b."repeat"
+            LEFT JOIN transcripts bt
+              ON bt.run_id = $baseline_id AND bt.case_id = b.case_id AND bt."repeat" = b."repeat"
+            LEFT JOIN base br ON br.case_id = b.case_id AND br."repeat" = b."repeat"
+            ORDER BY newly_failing DESC, b.case_id, b."repeat"
+            LIMIT $limit OFFSET $offset
+            """,
+            {
+                "run_id": run_id,
+                "baseline_id": baseline_id,
+                "errors_are_failures": errors_are_failures,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")

@@ -16,6 +16,7 @@ from harness.ci_surfaces import (
     comment_marker,
     junit_xml,
     markdown_cell,
+    pr_comment_markdown,
     publish_step_summary,
     summary_markdown,
 )
@@ -324,3 +325,58 @@ def test_pytest_plugin_prints_and_publishes(
         [f"summary: {out / 'summary.md'}", "::notice title=Replay gate mini::PASSED*"]
     )
     assert step_summary.read_text(encoding="utf-8") == (out / "summary.md").read_text("utf-8")
+
+
+def _quoting_case() -> FailingCase:
+    """A failure whose reasons quote what was said: a name (lower-cased, as evidence is
+    normalised), a phone number and an email, as a judge's reasoning might."""
+    return FailingCase(
+        case_id="case-9",
+        repeat=0,
+        tags={},
+        facts={"customer_first_name": "Grace"},
+        turns=[],
+        failures=[
+            {
+                "criterion": "commission",
+                "status": "failed",
+                "evidence": {
+                    "reason": "judge: not presented: it only told grace to ring 07700 900123 "
+                    "or write to grace@example.com; the grace period is not a disclosure"
+                },
+                "error": None,
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    ("manifest", "reason"),
+    [
+        (
+            MANIFEST,  # no policy recorded: redact everything
+            "commission failed: judge: not presented: it only told [NAME] to ring [PHONE] "
+            "or write to [EMAIL]; the [NAME] period is not a disclosure",
+        ),
+        (
+            {**MANIFEST, "report": {"redaction": {"enabled": False}}},
+            "commission failed: judge: not presented: it only told grace to ring 07700 900123 "
+            "or write to grace@example.com; the grace period is not a disclosure",
+        ),
+    ],
+)
+def test_failing_case_reasons_are_redacted_as_the_manifest_says(
+    manifest: dict[str, Any], reason: str
+) -> None:
+    gate = GateResult(
+        run_id="r", criteria=(_criterion("commission", passed=1, applicable=4, threshold=0.9),)
+    )
+    case = _quoting_case()
+    summary = summary_markdown(gate, manifest, [case])
+    comment = pr_comment_markdown(gate, manifest, [case])
+    assert f"| case-9 | {markdown_cell(reason, 400)} |" in summary.splitlines()
+    assert f"| case-9 | {markdown_cell(reason, 400)} |" in comment.splitlines()
+    root = ET.fromstring(junit_xml(gate, manifest, [case]).encode())
+    failure = root.find("testsuite/testcase[@name='case-9']/failure")
+    assert failure is not None
+    assert failure.get("message") == reason

@@ -299,7 +299,12 @@ def test_report_shows_interval_inconclusive_pairs_segments_and_flips(tmp_path: P
     )
     html = cand.report_path.read_text(encoding="utf-8")
     doc = parse(html)
-    assert ' style="' not in html and "<script" not in html
+    assert ' style="' not in html
+    # Only the report's own two scripts: the failing-case data block and the filter script.
+    assert [s.attrs for s in doc.find_all("script")] == [
+        {"type": "application/json", "id": "failing-data"},
+        {},
+    ]
     assert base.gate.passed
     assert table_rows(doc.by_id("criteria"))[0] == [
         "broker_status",

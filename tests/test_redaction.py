@@ -8,7 +8,17 @@ import pytest
 
 from harness.cases import Case, GoldenLabel, Turn
 from harness.errors import ConfigError
-from harness.redaction import RedactionPolicy, names_in_facts, redact, redact_case
+from harness.redaction import (
+    RedactionPolicy,
+    apply_redactions,
+    find_personal_data,
+    names_in_facts,
+    redact,
+    redact_case,
+    redact_facts,
+)
+from harness.scenario import Scenario
+from tests.world import build_world
 
 POLICY = RedactionPolicy()
 
@@ -84,3 +94,79 @@ def test_a_policy_file_is_validated(tmp_path: Path) -> None:
     bad.write_text("emials: false\n")
     with pytest.raises(ConfigError, match="unknown key 'emials' \\(did you mean 'emails'\\?\\)"):
         RedactionPolicy.load(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "found"),
+    [
+        ("Hi Alan, I'm at SW1A 1AA", ["Alan"], [("Alan", "[NAME]"), ("SW1A 1AA", "[POSTCODE]")]),
+        # The email's digits are not also a phone number: kinds never overlap.
+        ("alan07700900123@example.com", [], [("alan07700900123@example.com", "[EMAIL]")]),
+        ("born on 3 March 1962", [], [("3 March 1962", "[DATE_OF_BIRTH]")]),
+        # Among figures (whose digits are many, but in short runs), each kind is still found.
+        (
+            "£9,550 over 60 months at 9.9%; call 020 7946 0958, card 4111-1111-1111-1111, "
+            "sort code 12-34-56, account 12345678; £12,027.60 in all",
+            [],
+            [
+                ("020 7946 0958", "[PHONE]"),
+                ("4111-1111-1111-1111", "[CARD_NUMBER]"),
+                ("12-34-56", "[SORT_CODE]"),
+                ("12345678", "[ACCOUNT_NUMBER]"),
+            ],
+        ),
+        ("£9,550 over 60 months at 9.9%, total £12,027.60", [], []),
+    ],
+)
+def test_personal_data_is_found_as_spans_that_redact_applies(
+    text: str, names: list[str], found: list[tuple[str, str]]
+) -> None:
+    spans = find_personal_data(text, POLICY, names=names)
+    assert [(text[r.start : r.end], r.placeholder) for r in spans] == found
+    assert apply_redactions(text, spans) == redact(text, POLICY, names=names)
+
+
+def test_loose_matching_is_for_normalised_text() -> None:
+    quote = "hello alan we're a credit broker based in sw1a 1aa"
+    assert redact(quote, POLICY, names=["Alan"]) == quote
+    assert redact(quote, POLICY, names=["Alan"], loose=True) == (
+        "hello [NAME] we're a credit broker based in [POSTCODE]"
+    )
+
+
+def test_facts_are_redacted_name_facts_whole() -> None:
+    facts = {"customer_first_name": "Mary Ann", "note": "Mary rang from 07700 900123", "apr": 9.9}
+    assert redact_facts(facts, POLICY) == {
+        "customer_first_name": "[NAME]",
+        "note": "[NAME] rang from [PHONE]",
+        "apr": 9.9,
+    }
+    assert redact_facts(facts, RedactionPolicy(enabled=False)) == facts
+
+
+@pytest.mark.parametrize(
+    ("report", "expected"),
+    [
+        (None, RedactionPolicy()),
+        ({"redaction": False}, RedactionPolicy(enabled=False)),
+        (
+            {"redaction": {"emails": False, "keep": ["0800 138 7777"]}},
+            RedactionPolicy(emails=False, keep=("0800 138 7777",)),
+        ),
+    ],
+)
+def test_a_scenario_sets_the_report_s_redaction(
+    tmp_path: Path, report: dict[str, object] | None, expected: RedactionPolicy
+) -> None:
+    world = build_world(tmp_path)
+    path = world.write_scenario(**({"report": report} if report is not None else {}))
+    assert Scenario.load(path).report.redaction == expected
+
+
+def test_a_misspelt_report_setting_names_the_right_one(tmp_path: Path) -> None:
+    world = build_world(tmp_path)
+    path = world.write_scenario(report={"redact": False})
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'report\.redact' \(did you mean 'redaction'\?\)"
+    ):
+        Scenario.load(path)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import itertools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,8 +19,13 @@ import pytest
 from harness.cases import Case
 from harness.gate import GateResult
 from harness.plan import load_plan
+from harness.redaction import RedactionPolicy, find_personal_data
 from harness.report import FailingCase, ReportData, render_report
-from harness.report.render import Segment, case_anchor, mark_spans, percent, points
+from harness.report.embed import embed_cases
+from harness.report.figures import trends
+from harness.report.marks import Segment, mark_spans, redacted_segments
+from harness.report.render import percent, points
+from harness.report.views import case_anchor, case_summary, case_view
 from harness.run import RunOutcome, run_scenario
 from harness.store import RunStore
 from tests.world import build_world, default_cases, make_case
@@ -226,15 +234,34 @@ def test_criteria_table_has_exact_figures(passing_doc: Element) -> None:
     ]
     assert table_rows(table) == [
         ["broker_status", "60.0%", BROKER_INTERVAL, "3 / 5", "0", "50%", "Pass"],
-        ["apr", "50.0%", APR_INTERVAL.format(threshold="50%"), "2 / 4", "0", "50%", "Pass"],
+        [
+            "apr",
+            "50.0%",
+            APR_INTERVAL.format(threshold="50%"),
+            "2 / 4",
+            "0",
+            "50%",
+            "Pass",
+        ],
     ]
 
 
 def test_model_call_totals(passing_doc: Element) -> None:
-    [row] = table_rows(passing_doc.by_id("calls"))
-    # calls, failed, input, output, cache hits, retries, prompt-cache read / written, cost
-    assert row[:8] == ["10", "0", "0", "0", "0", "0", "0 / 0", "0.0000"]
-    assert row[8].endswith(" ms")
+    table = passing_doc.by_id("calls")
+    assert [h.text for h in table.find_all("thead")[0].find_all("th")] == ["Figure", "This run"]
+    rows = table_rows(table)
+    assert rows[:-1] == [
+        ["Calls", "10"],
+        ["Failed calls", "0"],
+        ["Input tokens", "0"],
+        ["Output tokens", "0"],
+        ["Cache hits", "0"],
+        ["Retries", "0"],
+        ["Prompt-cache tokens read", "0"],
+        ["Prompt-cache tokens written", "0"],
+        ["Cost (USD)", "0.0000"],
+    ]
+    assert rows[-1][0] == "Median latency" and rows[-1][1].endswith(" ms")
 
 
 def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path) -> None:
@@ -497,22 +524,36 @@ def test_versions_section_holds_the_manifest(passing: RunOutcome, passing_doc: E
 def test_report_is_self_contained_under_a_strict_csp(rich: RunOutcome, rich_doc: Element) -> None:
     html = rich.report_path.read_text(encoding="utf-8")
     assert not re.search(r"https?://", html, re.IGNORECASE)
-    assert not rich_doc.find_all("link") and not rich_doc.find_all("script")
+    assert not rich_doc.find_all("link")
     assert not [e for e in rich_doc.iter() if "src" in e.attrs or "style" in e.attrs]
     assert {a.attrs["href"][0] for a in rich_doc.find_all("a")} == {"#"}
 
+    # Two script elements: the inert JSON data block and the report's own script.
+    data, script = rich_doc.find_all("script")
+    assert data.attrs == {"type": "application/json", "id": "failing-data"}
+    assert script.attrs == {}
     [csp] = rich_doc.find_all("meta", **{"http-equiv": "Content-Security-Policy"})
     [style] = rich_doc.find_all("style")
-    digest = base64.b64encode(hashlib.sha256(style.raw_text.encode()).digest()).decode()
+
+    def digest(element: Element) -> str:
+        return base64.b64encode(hashlib.sha256(element.raw_text.encode()).digest()).decode()
+
     assert csp.attrs["content"] == (
-        f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+        f"default-src 'none'; style-src 'sha256-{digest(style)}'; "
+        f"script-src 'sha256-{digest(script)}'; require-trusted-types-for 'script'; "
+        "trusted-types 'none'; base-uri 'none'; form-action 'none'"
     )
     assert "@media print" in style.raw_text
+    # Nothing in the script could end its element early or open an HTML comment.
+    assert "</script" not in script.raw_text.lower() and "<!--" not in script.raw_text
+    # The script builds the DOM from text only: no HTML sink, no eval, no timers from strings.
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script.raw_text, sink
 
 
 def test_untrusted_case_and_model_text_is_escaped(rich: RunOutcome, rich_doc: Element) -> None:
     html = rich.report_path.read_text(encoding="utf-8")
-    assert "<script>" not in html and "<img" not in html
+    assert "<script>alert" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
     assert not [e for e in rich_doc.iter() if any(k.startswith("on") for k in e.attrs)]
 
@@ -593,3 +634,522 @@ def test_case_anchor_is_a_valid_unique_id(
     case_id: str, repeat: int, repeats: int, expected: str
 ) -> None:
     assert case_anchor(case_id, repeat, repeats) == expected
+
+
+# ---------------------------------------------------------------- against a baseline, redacted
+
+GOOD = "We are a credit broker, not a lender. Representative 9.9% APR."
+GREETING = {
+    "id": "greeting",
+    "title": "Greeting",
+    "purpose": "The agent greets the customer by name and offers help.",
+    "versions": [
+        {
+            "version": 1,
+            "status": "approved",
+            "approved_by": "A. Compliance",
+            "approved_on": "2026-01-10",
+            "wording": "Hello {customer_first_name}, how can I help?",
+            "key_facts": [
+                {
+                    "id": "greets_by_name",
+                    "description": "greets the customer by name",
+                    "phrases": ["hello {customer_first_name}"],
+                },
+                {"id": "offers_help", "description": "offers help", "phrases": ["how can i help"]},
+            ],
+        }
+    ],
+}
+# What the candidate's case-002 says: no broker status (newly failing), and personal data.
+LEAKY = "Hello Alan, representative 9.9% APR. Email alan@example.com or call 07700 900123."
+PERSONAL = ("Alan", "Smith", "alan@example.com", "07700 900123", "04/07/1981", "SW1A 1AA")
+
+
+def named(case_id: str, name: str, agent_texts: list[str], **tags: str) -> Case:
+    """A :func:`make_case` conversation with the customer's name in its facts."""
+    case = make_case(case_id, agent_texts, **tags)
+    return case.model_copy(update={"facts": {**case.facts, "customer_first_name": name}})
+
+
+def hello(name: str, text: str) -> str:
+    return f"Hello {name}, how can I help? {text}"
+
+
+def compared_cases(candidate: bool, answers: Mapping[str, str] | None = None) -> list[Case]:
+    """Five cases; against the baseline, the candidate's case-002 and case-005 newly fail,
+    case-003 newly passes, and case-000 fails in both runs. ``answers``: more cases (id →
+    the candidate's first answer, after a greeting), each answered well in the baseline."""
+
+    alan = named(
+        "case-002",
+        "Alan",
+        [LEAKY if candidate else f"Hello Alan, {GOOD}", "Bye"],
+        channel="online",
+        referred_by="alan@example.com",  # a tag holding personal data: a segment, redacted
+    )
+    said = "I'm Alan Smith, born on 04/07/1981, at SW1A 1AA; how much is it?"
+    alan = alan.model_copy(
+        update={
+            "facts": {**alan.facts, "customer_last_name": "Smith"},
+            "turns": (alan.turns[0].model_copy(update={"text": said}), *alan.turns[1:]),
+        }
+    )
+    wrong = GOOD.replace("9.9", "12.9")
+    more = [
+        named(case_id, "Fay", [hello("Fay", said if candidate else GOOD), "Bye"])
+        for case_id, said in (answers or {}).items()
+    ]
+    return [
+        named("case-000", "Bea", [hello("Bea", "Let me see."), GOOD], channel="phone"),
+        named("case-001", "Cal", [hello("Cal", GOOD), "Thanks"]),
+        alan,
+        named("case-003", "Dee", [hello("Dee", GOOD if candidate else wrong), "Bye"]),
+        named("case-005", "Eve", [hello("Eve", wrong if candidate else GOOD), "Ok"]),
+        *more,
+    ]
+
+
+@dataclass(frozen=True)
+class Compared:
+    base: RunOutcome
+    cand: RunOutcome
+    db: Path
+
+
+def run_compared(
+    root: Path, *, answers: Mapping[str, str] | None = None, **scenario: object
+) -> Compared:
+    """The baseline scenario ``base`` and the candidate ``mini`` (changed by ``scenario``),
+    each over its own corpus of the same case ids (see :func:`compared_cases`), in one run
+    database."""
+    db = root / "harness.duckdb"
+    outcomes = []
+    for name, candidate in (("base", False), ("mini", True)):
+        world = build_world(root / name, cases=compared_cases(candidate, answers))
+        path = root / name / "scenarios" / "disclosures" / "greeting.yaml"
+        path.write_text(json.dumps(GREETING), encoding="utf-8")  # JSON is YAML
+        extra: dict[str, object] = (
+            {"baseline": {"scenario": "base"}, **scenario} if candidate else {}
+        )
+        file = world.write_scenario(
+            name,
+            disclosures={"versions": {"broker_status": 1, "apr": 2, "greeting": 1}},
+            **extra,
+        )
+        outcome = run_scenario(load_plan(file), out_dir=root / f"{name}-out", db_path=db)
+        assert outcome is not None
+        outcomes.append(outcome)
+    return Compared(outcomes[0], outcomes[1], db)
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> Compared:
+    return run_compared(tmp_path_factory.mktemp("compared"))
+
+
+@pytest.fixture(scope="module")
+def compared_doc(compared: Compared) -> Element:
+    return parse(compared.cand.report_path.read_text(encoding="utf-8"))
+
+
+def test_newly_failing_cases_come_first_and_every_case_links_both_ways(
+    compared_doc: Element,
+) -> None:
+    articles = [a.attrs["id"] for a in compared_doc.find_all("article")]
+    assert articles == ["case-case-002", "case-case-005", "case-case-000"]
+    assert [row.attrs["id"] for row in compared_doc.by_id("failing-index").find_all("tr")[1:]] == [
+        "index-case-case-002",
+        "index-case-case-005",
+        "index-case-case-000",
+    ]
+    assert [r[-1] for r in table_rows(compared_doc.by_id("failing-index"))] == [
+        "\u2717 Newly failing broker_status",
+        "\u2717 Newly failing apr",
+        "no change against the baseline",
+    ]
+    flips = compared_doc.by_id("flips")
+    assert [
+        (row.attrs.get("id"), [a.attrs["href"] for a in row.find_all("a")], row.text)
+        for row in flips.find_all("tr")[1:]
+    ] == [
+        (
+            "flip-case-case-002",
+            ["#case-case-002"],
+            "case-002 broker_status \u2717 Newly failing passed in the baseline",
+        ),
+        (
+            "flip-case-case-005",
+            ["#case-case-005"],
+            "case-005 apr \u2717 Newly failing passed in the baseline",
+        ),
+        (
+            None,
+            [],
+            "case-003 apr \u2713 Newly passing failed in the baseline; now passes every disclosure",
+        ),
+    ]
+
+    def nav(anchor: str) -> list[tuple[str, str]]:
+        [links] = compared_doc.by_id(anchor).find_all("nav")
+        return [(a.attrs["href"], a.text) for a in links.find_all("a")]
+
+    assert nav("case-case-002") == [
+        ("#index-case-case-002", "\u2191 Back to the list"),
+        ("#flip-case-case-002", "\u2191 Back to flipped cases"),
+        ("#case-case-005", "Next case \u2192"),
+    ]
+    assert nav("case-case-000") == [
+        ("#case-case-005", "\u2190 Previous case"),
+        ("#index-case-case-000", "\u2191 Back to the list"),
+    ]
+    assert compared_doc.by_id("case-case-002-title").text == "Case case-002 \u2717 newly failing"
+    assert compared_doc.by_id("case-case-000-title").text == "Case case-000"
+
+
+def test_a_failing_case_shows_the_baseline_beside_this_run(compared_doc: Element) -> None:
+    case = compared_doc.by_id("case-case-002")
+    [verdicts] = [t for t in case.find_all("table") if t.has_class("verdicts")]
+    assert table_rows(verdicts) == [
+        ["apr", "\u2713 passed", "\u2713 passed", "no change"],
+        ["broker_status", "\u2713 passed", "\u2717 failed", "\u2717 newly failing"],
+        ["greeting", "\u2717 failed", "\u2717 failed", "no change"],
+    ]
+    headings = [f.find_all("h4")[0].text for f in case.find_all("div") if f.has_class("failure")]
+    assert headings == [
+        "broker_status: failed (baseline: \u2713 passed)",
+        "greeting: failed (baseline: \u2717 failed)",
+    ]
+    # Customer turns and events once, across both columns; agent turns side by side.
+    rows = [li for li in case.find_all("ol")[0].children if isinstance(li, Element)]
+    assert [(li.attrs["id"], li.attrs["class"]) for li in rows] == [
+        ("case-case-002-t0", "turn turn-customer"),
+        ("case-case-002-t1", "turn-pair"),
+        ("case-case-002-t2", "turn turn-event cited"),
+        ("case-case-002-t3", "turn turn-customer"),
+        ("case-case-002-t4", "turn-pair"),
+    ]
+    before, now = [d for d in rows[1].children if isinstance(d, Element)]
+    assert before.attrs == {
+        "id": "case-case-002-b1",
+        "class": "turn turn-agent turn-baseline cited",
+    }
+    assert now.attrs == {"class": "turn turn-agent turn-now cited"}
+    # What matched in the baseline is highlighted there; the name stays redacted, even in a mark.
+    assert [m.text for m in before.find_all("mark")] == [
+        "Hello [NAME]",
+        "We are a credit broker",
+        "not a lender",
+    ]
+    assert before.find_all("p")[0].text == (
+        "Hello [NAME], We are a credit broker, not a lender. Representative 9.9% APR."
+    )
+    assert [li.text for li in before.find_all("li")] == [
+        "broker_status: key facts found here (is_broker, not_lender)",
+        "greeting: key facts found here (greets_by_name)",
+    ]
+    assert [m.text for m in now.find_all("mark")] == ["Hello [NAME]"]
+    assert [s.text for s in now.find_all("span")] == [
+        "Turn 1",
+        "agent, this run",
+        "changed",
+        "cited",
+    ]
+    assert now.find_all("p")[0].text == (
+        "Hello [NAME], representative 9.9% APR. Email [EMAIL] or call [PHONE]."
+    )
+    # The deadline event is shared, and cited by this run's evidence.
+    assert "broker_status: the deadline; its key facts had to come before this" in rows[2].text
+    _, last_now = [d for d in rows[4].children if isinstance(d, Element)]
+    assert [s.text for s in last_now.find_all("span")] == [
+        "Turn 4",
+        "agent, this run",
+        "same words",
+    ]
+
+
+def test_personal_data_is_redacted_in_the_report_and_the_ci_surfaces(compared: Compared) -> None:
+    outcome = compared.cand
+    assert outcome.surfaces is not None
+    written = {
+        path.name: path.read_text(encoding="utf-8")
+        for path in (
+            outcome.report_path,
+            outcome.surfaces.summary,
+            outcome.surfaces.pr_comment,
+            outcome.surfaces.annotations,
+            outcome.surfaces.junit,
+        )
+    }
+    for name, text in written.items():
+        for secret in PERSONAL:
+            assert secret not in text, (name, secret)
+    doc = parse(written["report.html"])
+    assert doc.by_id("case-case-002-t0").find_all("p")[0].text == (
+        "I'm [NAME] [NAME], born on [DATE_OF_BIRTH], at [POSTCODE]; how much is it?"
+    )
+    assert "customer_first_name = [NAME] customer_last_name = [NAME]" in (
+        doc.by_id("case-case-002").find_all("dl")[0].text
+    )
+    segments = {row[0] for row in table_rows(doc.by_id("segment-table"))}
+    assert "referred_by = [EMAIL]" in segments
+    assert doc.by_id("redaction-policy").text == (
+        "on: names (from the case facts), email addresses, phone numbers, postcodes, dates of "
+        "birth, account, sort-code and card numbers are replaced by a [KIND] placeholder"
+    )
+    manifest = json.loads(outcome.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["report"]["redaction"]["enabled"] is True
+    assert manifest["report"]["redaction"]["name_facts"][0] == "customer_first_name"
+
+
+def test_redaction_can_be_turned_off_for_internal_use(tmp_path: Path) -> None:
+    runs = run_compared(tmp_path, report={"redaction": False})
+    html = runs.cand.report_path.read_text(encoding="utf-8")
+    for secret in PERSONAL:
+        assert secret in html, secret
+    doc = parse(html)
+    assert doc.by_id("redaction-policy").text == (
+        "off: the report shows case text as recorded (internal use only)"
+    )
+    assert doc.by_id("case-case-002-b1").find_all("mark")[0].text == "Hello Alan"
+    manifest = json.loads(runs.cand.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["report"]["redaction"]["enabled"] is False
+
+
+def test_model_calls_are_set_against_the_baseline(compared_doc: Element) -> None:
+    table = compared_doc.by_id("calls")
+    assert [h.text for h in table.find_all("thead")[0].find_all("th")] == [
+        "Figure",
+        "This run",
+        "Baseline",
+        "Change",
+    ]
+    rows = {row[0]: row[1:] for row in table_rows(table)}
+    # The recorded provider answers every agent turn: 2 per case, 5 cases in each run.
+    assert rows["Calls"] == ["10", "10", "\u00b10 (no change)"]
+    assert rows["Cost (USD)"] == ["0.0000", "0.0000", "\u00b10 (no change)"]
+    assert rows["Cache hits"] == ["0", "0", "\u00b10 (no change)"]
+    assert list(rows) == [
+        "Calls",
+        "Failed calls",
+        "Input tokens",
+        "Output tokens",
+        "Cache hits",
+        "Retries",
+        "Prompt-cache tokens read",
+        "Prompt-cache tokens written",
+        "Cost (USD)",
+        "Median latency",
+    ]
+
+
+def test_each_criterion_has_a_trend_over_the_scenario_s_runs(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "world")
+    db = tmp_path / "harness.duckdb"
+    run_scenario(load_plan(world.scenario), out_dir=tmp_path / "one", db_path=db)
+    world.write_scenario(thresholds={"default": 0.5, "criteria": {"apr": 0.9}})
+    second = run_scenario(load_plan(world.scenario), out_dir=tmp_path / "two", db_path=db)
+    assert second is not None
+    doc = parse(second.report_path.read_text(encoding="utf-8"))
+    sparks = [s for s in doc.by_id("criteria").find_all("svg") if s.has_class("sparkline")]
+    assert [(s.attrs["role"], s.attrs["aria-label"]) for s in sparks] == [
+        (
+            "img",
+            "Pass rate in the last 2 runs, oldest first: 60.0%, 60.0% (this run); threshold 50%",
+        ),
+        (
+            "img",
+            "Pass rate in the last 2 runs, oldest first: 50.0%, 50.0% (this run); threshold 90%",
+        ),
+    ]
+    assert [s.find_all("title")[0].text for s in sparks] == [s.attrs["aria-label"] for s in sparks]
+    # Two points on the line, the last one (this run) marked with a dot.
+    assert [s.find_all("polyline")[0].attrs["points"].count(",") for s in sparks] == [2, 2]
+    assert all(s.find_all("circle") for s in sparks)
+
+
+def test_the_embedded_list_escapes_case_text_and_decodes_to_the_same_view(
+    rich: RunOutcome, tmp_path: Path
+) -> None:
+    manifest = json.loads(rich.manifest_path.read_text(encoding="utf-8"))
+    with RunStore(rich.out_dir.parent / "harness.duckdb") as store:
+        cases = [FailingCase.from_store_row(r) for r in store.report_cases(rich.run_id, None)]
+    data = ReportData(
+        gate=rich.gate,
+        manifest=manifest,
+        failing_cases=cases,
+        failing_cases_total=len(cases),
+        html_cases=1,
+    )
+    html = render_report(data, tmp_path / "report.html").read_text(encoding="utf-8")
+    doc = parse(html)
+    [block] = [s for s in doc.find_all("script") if s.attrs.get("id") == "failing-data"]
+    raw = block.raw_text
+    assert "<" not in raw and ">" not in raw and "&" not in raw
+    assert "\\u003c/script\\u003e" in raw  # the XSS tag, escaped inside the JSON
+    embedded = json.loads(raw)
+    assert embedded["html"] == 1
+    assert [row[1] for row in embedded["cases"]] == [c.case_id for c in cases]
+    xss_row = next(row for row in embedded["cases"] if row[1] == "case-xss")
+    assert embedded["tagsets"][xss_row[3]] == [["channel", XSS_TAG]]
+    # The details: gzip + base64 chunks, holding the turn text exactly as said.
+    chunk = json.loads(gzip.decompress(base64.b64decode(embedded["chunks"][0])))
+    position = [row[1] for row in embedded["cases"][1:]].index("case-xss")
+    turns = chunk[position][3]
+    assert turns[1][:3] == ["agent", None, [XSS_TEXT]]
+    assert [a.attrs["id"] for a in doc.find_all("article")] == [case_anchor(cases[0].case_id, 0)]
+    [note] = [p for p in doc.by_id("more-cases").find_all("p") if p.has_class("nojs")]
+    assert note.text.startswith(f"{len(cases) - 1} more failing cases are not shown in this page.")
+    [command] = [c.text for c in note.find_all("code") if c.has_class("command")]
+    assert command == (
+        'harness corpus sql "SELECT case_id, criterion, status FROM results WHERE status IN '
+        "('failed', 'error', 'not_run') ORDER BY case_id\" "
+        f"--results {tmp_path / 'results.parquet'} --corpus {manifest['corpus']['paths'][0]}"
+    )
+
+
+def test_embedded_details_stop_at_the_size_budget(compared: Compared) -> None:
+    with RunStore(compared.db) as store:
+        rows = store.report_cases(compared.cand.run_id, compared.base.run_id)
+    cases = [FailingCase.from_store_row(r) for r in rows]
+    view = partial(case_view, policy=RedactionPolicy(), compared=True)
+    common = {
+        "html": 0,
+        "view": view,
+        "summary": partial(case_summary, policy=RedactionPolicy()),
+        "anchor": lambda c: case_anchor(c.case_id, c.repeat),
+        "criteria": ["broker_status", "apr", "greeting"],
+        "chunk": 1,
+    }
+    everything = embed_cases(cases, **common)
+    assert (everything.cases, everything.detailed) == (3, 3)
+    rows_only = embed_cases(cases, budget=0, **common)
+    assert (rows_only.cases, rows_only.detailed) == (3, 0)
+    assert len(json.loads(rows_only.text)["cases"]) == 3  # every row, whatever the budget
+    first = json.loads(everything.text)["chunks"][0]
+    budget = len(rows_only.text.encode()) + len(first) + 3  # the rows and one chunk
+    limited = embed_cases(cases, budget=budget, **common)
+    assert (limited.cases, limited.detailed) == (3, 1)
+    assert len(limited.text.encode()) <= budget
+    block = json.loads(limited.text)
+    assert len(block["chunks"]) == 1 and len(block["cases"]) == 3
+    # Past the budget a case keeps its row: id, tags, failures (criterion, status, reason).
+    row = block["cases"][2]
+    assert row[1] == "case-000"
+    assert [
+        (block["criteria"][c], block["statuses"][s], block["strings"][r]) for c, s, r in row[4]
+    ] == [
+        ("apr", "failed", "after the deadline: apr"),
+        ("broker_status", "failed", "after the deadline: is_broker, not_lender"),
+    ]
+
+
+def test_store_report_cases_pair_flips_as_the_gate_does(compared: Compared) -> None:
+    with RunStore(compared.db) as store:
+        rows = store.report_cases(compared.cand.run_id, compared.base.run_id)
+        alone = store.report_cases(compared.cand.run_id, None, limit=1)
+    assert [(r["case_id"], r["newly_failing"], r["flips"]) for r in rows] == [
+        ("case-002", True, [{"criterion": "broker_status", "direction": "pass_to_fail"}]),
+        ("case-005", True, [{"criterion": "apr", "direction": "pass_to_fail"}]),
+        ("case-000", False, None),
+    ]
+    gate_flips = {(f.case_id, c, f.direction) for c, f in compared.cand.gate.flipped}
+    assert gate_flips == {
+        ("case-002", "broker_status", "pass_to_fail"),
+        ("case-005", "apr", "pass_to_fail"),
+        ("case-003", "apr", "fail_to_pass"),
+    }
+    baseline = {r["criterion"]: r for r in rows[0]["baseline_results"]}
+    assert {c: r["status"] for c, r in baseline.items()} == {
+        "apr": "passed",
+        "broker_status": "passed",
+        "greeting": "failed",
+    }
+    # Evidence only for the criteria this run failed: what the baseline said instead.
+    assert baseline["apr"]["evidence"] is None
+    assert json.loads(baseline["broker_status"]["evidence"])["reason"] == "all key facts in time"
+    assert [t["role"] for t in rows[0]["baseline_turns"]] == [t["role"] for t in rows[0]["turns"]]
+    assert [(r["case_id"], r["baseline_turns"], r["flips"]) for r in alone] == [
+        ("case-000", None, None)
+    ]
+
+
+def test_with_a_baseline_the_flips_come_before_the_segments(compared_doc: Element) -> None:
+    assert [s.attrs["id"] for s in compared_doc.find_all("section")] == [
+        "verdict",
+        "disclosures",
+        "flipped-cases",
+        "segments",
+        "model-calls",
+        "calibration",
+        "failing-cases",
+        "versions",
+    ]
+    # The filter is in the page for the script to reveal, labelled, and hidden without it.
+    form = compared_doc.by_id("case-filter")
+    assert "hidden" in form.attrs
+    labels = {label.attrs["for"]: label.text for label in form.find_all("label")}
+    assert labels == {
+        "filter-criterion": "Disclosure",
+        "filter-segment": "Segment (tag)",
+        "filter-status": "Verdict",
+        "filter-flip": "Against the baseline",
+        "filter-text": "Search",
+    }
+    assert all(compared_doc.by_id(control) for control in labels)
+
+
+@pytest.mark.parametrize(
+    ("text", "marks", "names", "expected"),
+    [
+        # A mark holding a name: the placeholder stays inside the mark.
+        (
+            "Hello Alan, we are a broker",
+            [(0, 10)],
+            ["Alan"],
+            [("Hello [NAME]", True), (", we are a broker", False)],
+        ),
+        # A redaction straddling the end of a mark is marked whole, and shown once.
+        (
+            "call 07700 900123 now",
+            [(0, 8)],
+            [],
+            [("call [PHONE]", True), (" now", False)],
+        ),
+        # Marks and redactions apart.
+        (
+            "we are a broker, Alan",
+            [(0, 15)],
+            ["Alan"],
+            [("we are a broker", True), (", [NAME]", False)],
+        ),
+        ("", [], ["Alan"], [("", False)]),
+    ],
+)
+def test_marks_survive_redaction_and_never_show_what_was_redacted(
+    text: str, marks: list[tuple[int, int]], names: list[str], expected: list[tuple[str, bool]]
+) -> None:
+    redactions = find_personal_data(text, RedactionPolicy(), names=names)
+    segments = redacted_segments(text, marks, redactions)
+    assert [(s.text, s.marked) for s in segments] == expected
+
+
+def test_trends_take_earlier_runs_from_the_history_and_this_run_from_the_gate(
+    passing: RunOutcome,
+) -> None:
+    history = [
+        {"run_id": "r1", "criterion": "apr", "passed": 3, "applicable": 4},
+        {"run_id": "r1", "criterion": "broker_status", "passed": 5, "applicable": 5},
+        {"run_id": "r2", "criterion": "broker_status", "passed": 4, "applicable": 5},
+        # the run being reported, if the store already lists it, is taken from the gate
+        {"run_id": passing.run_id, "criterion": "apr", "passed": 0, "applicable": 4},
+    ]
+    found = trends(history, passing.gate)
+    assert found["broker_status"].rates == [1.0, 0.8, 0.6]
+    assert found["apr"].rates == [0.75, None, 0.5]
+    assert found["apr"].label == (
+        "Pass rate in the last 3 runs, oldest first: 75.0%, n/a, 50.0% (this run); threshold 50%"
+    )
+    # A run without the criterion leaves a gap in the line, not a point.
+    assert found["apr"].points.count(",") == 2
+    assert trends(history, passing.gate, runs=2)["broker_status"].rates == [0.8, 0.6]

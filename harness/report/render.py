@@ -1,8 +1,13 @@
 """Rendering the run report: one self-contained HTML file, no network access when opened.
 
-Model output is untrusted text: the environment autoescapes everything, and the page carries
-a Content-Security-Policy that forbids any external resource and every script. The only
-inline style is the report's own stylesheet, allowed by its hash.
+Model output is untrusted text: the environment autoescapes everything, personal data is
+redacted under the scenario's policy before anything is laid out (see :mod:`.views`), and
+the page carries a Content-Security-Policy that forbids every external resource. The only
+inline style and the only inline script are the report's own, each allowed by its SHA-256
+hash; Trusted Types are required, so the script cannot turn a string into HTML even by
+mistake. Without JavaScript the page is complete: the first failing cases in full, the
+count of the others and where to find them. With it, the others (embedded by
+:mod:`.embed`) are searchable, filterable and rendered page by page.
 
 >>> render_report(data, Path("reports/run-1/report.html"))  # doctest: +SKIP
 """
@@ -11,68 +16,61 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import re
-from collections.abc import Iterable, Mapping
+import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from markupsafe import Markup
 
+from harness.drift import Flip
 from harness.gate import GateResult
+from harness.redaction import RedactionPolicy, redact
+from harness.report.embed import embed_cases
+from harness.report.figures import TREND_RUNS, call_comparison, trends
+from harness.report.views import (
+    STATUS_WORDS,
+    FailingCase,
+    case_anchor,
+    case_summary,
+    case_view,
+    display,
+)
 from harness.scoring.summary import ScoringSummary
 from harness.templating import report_environment
-from harness.text import normalise
 
 TEMPLATES = Path(__file__).parent / "templates"
-# The stylesheet is a template file too, so the package data (``*.j2``) ships it.
+# The stylesheet and the script are template files too, so the package data (``*.j2``)
+# ships them.
 STYLESHEET = "_styles.css.j2"
-
-# Evidence keys the report lays out itself; any other key a scorer adds is listed as is.
-_KNOWN_EVIDENCE = frozenset(
-    {"deadline", "facts", "missing", "late", "contradiction", "reason"}
-    | {"superseded", "negated", "wrong_figures", "judge", "combined", "rules_reason"}
-    | {"certainty", "unsure_because"}
+SCRIPT = "_script.js.j2"
+#: Failing cases rendered as HTML (newly failing first); the rest are embedded for the script.
+HTML_CASES = 100
+#: Rows of the flipped-cases table; every flip stays findable through the case filter.
+FLIPS_SHOWN = 500
+_REDACTED_KINDS = (
+    ("names", "names (from the case facts)"),
+    ("emails", "email addresses"),
+    ("phone_numbers", "phone numbers"),
+    ("postcodes", "postcodes"),
+    ("dates_of_birth", "dates of birth"),
+    ("account_numbers", "account, sort-code and card numbers"),
 )
-# How the disclosure scorer words a deadline that sits on a turn (see scoring/disclosure_rules).
-_DEADLINE_TURN = re.compile(r"^before (?P<event>.+) \(turn (?P<turn>\d+)\)$")
-_TRIGGER_TURN = re.compile(r"of the trigger at turn (?P<turn>\d+)$")
-_ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
-
-
-@dataclass(frozen=True)
-class FailingCase:
-    """A case with at least one failed or errored criterion, as the report shows it."""
-
-    case_id: str
-    repeat: int
-    tags: dict[str, str]
-    facts: dict[str, Any]
-    turns: list[dict[str, Any]]  # {"role", "text", "event"}
-    failures: list[dict[str, Any]]  # {"criterion", "status", "evidence" (dict), "error"}
-    error: str | None = None
-
-    @classmethod
-    def from_store_row(cls, row: dict[str, Any]) -> FailingCase:
-        return cls(
-            case_id=row["case_id"],
-            repeat=row["repeat"],
-            tags=json.loads(row["tags"] or "{}"),
-            facts=json.loads(row["facts"] or "{}"),
-            turns=list(row["turns"] or []),
-            failures=[
-                {**f, "evidence": json.loads(f["evidence"]) if f["evidence"] else {}}
-                for f in row["failures"]
-            ],
-            error=row["error"],
-        )
 
 
 @dataclass(frozen=True)
 class ReportData:
-    """Everything the report shows; built by :func:`harness.run.finish_run`."""
+    """Everything the report shows; built by :func:`harness.run.finish_run`.
+
+    ``failing_cases``: the failing cases in report order (newly failing first, see
+    :meth:`~harness.store.RunStore.report_cases`); the first ``html_cases`` are rendered as
+    HTML, the others embedded for the page's script. ``failing_cases_total`` may exceed
+    their number when the caller loaded fewer. ``history``: the scenario's
+    :meth:`~harness.store.RunStore.run_history` rows, for the trend sparklines.
+    """
 
     gate: GateResult
     manifest: dict[str, Any]
@@ -80,66 +78,129 @@ class ReportData:
     failing_cases_total: int
     call_totals: dict[str, Any] = field(default_factory=dict)
     scoring: ScoringSummary | None = None  # calibration, judge calls, flaky repeats
+    baseline_call_totals: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    redaction: RedactionPolicy = field(default_factory=RedactionPolicy)
+    html_cases: int = HTML_CASES
+
+    #: How many of the scenario's runs the trend sparklines show (this run included).
+    TREND_RUNS: ClassVar[int] = TREND_RUNS
 
 
-@dataclass(frozen=True)
-class Segment:
-    """A piece of a turn's text; ``marked`` when the evidence quotes it."""
-
-    text: str
-    marked: bool
+def _hash(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
 
 
-@dataclass(frozen=True)
-class TurnView:
-    """One transcript turn as the report lays it out, with what the evidence says about it."""
+def redaction_words(policy: RedactionPolicy) -> str:
+    """The policy in force, in words, for the report's versions section.
 
-    index: int
-    role: str
-    event: str | None
-    segments: list[Segment]
-    notes: list[str]  # why the evidence cites this turn, one line per criterion and finding
-
-    @property
-    def cited(self) -> bool:
-        return bool(self.notes)
-
-
-@dataclass(frozen=True)
-class FactSplit:
-    """A criterion's key facts: found before the deadline, or only after it."""
-
-    found: list[dict[str, Any]]
-    late: list[dict[str, Any]]
+    >>> redaction_words(RedactionPolicy(enabled=False))
+    'off: the report shows case text as recorded (internal use only)'
+    """
+    if not policy.enabled:
+        return "off: the report shows case text as recorded (internal use only)"
+    kinds = [words for key, words in _REDACTED_KINDS if getattr(policy, key)]
+    if not kinds:
+        return "on, but every kind of personal data is switched off"
+    shown = f"on: {', '.join(kinds)} are replaced by a [KIND] placeholder"
+    if policy.keep:
+        shown += f"; always kept: {', '.join(policy.keep)}"
+    return shown
 
 
 def render_report(data: ReportData, path: Path) -> Path:
     """Write the report for ``data`` to ``path`` and return ``path``."""
     env = report_environment(TEMPLATES)
     env.filters.update(percent=percent, points=points, number=number, when=when, value=value)
-    env.globals.update(
-        anchor=case_anchor,
-        transcript=transcript_view,
-        extra_evidence=extra_evidence,
-        split_facts=split_facts,
-        duration=duration,
+    env.filters["shell"] = lambda item: shlex.quote(str(item))  # a command the reader may copy
+    # Tag values outside a case (the segments table): the policy's patterns, no names.
+    env.filters["redacted"] = lambda item: redact(str(item), data.redaction)
+    env.globals.update(duration=duration)
+    gate, manifest = data.gate, data.manifest
+    repeats = int(manifest.get("repeats") or 1)
+    compared = gate.baseline_run_id is not None
+    disclosure_ids = {d.get("id") for d in manifest.get("disclosures") or []}
+    all_disclosures = all(c.criterion in disclosure_ids for c in gate.criteria)
+    noun = "disclosure" if all_disclosures else "criterion"
+    view = partial(case_view, policy=data.redaction, repeats=repeats, compared=compared)
+    shown = [view(c) for c in data.failing_cases[: max(data.html_cases, 0)]]
+    anchors = {
+        (c.case_id, c.repeat): case_anchor(c.case_id, c.repeat, repeats) for c in data.failing_cases
+    }
+    embedded = embed_cases(
+        data.failing_cases,
+        html=len(shown),
+        view=view,
+        summary=partial(case_summary, policy=data.redaction),
+        anchor=lambda c: anchors[(c.case_id, c.repeat)],
+        criteria=[c.criterion for c in gate.criteria],
+        meta={"repeats": repeats, "noun": noun, "words": STATUS_WORDS},
     )
+    flips = flip_rows(gate, anchors)
     css = env.get_template(STYLESHEET).render()
-    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
+    script = env.get_template(SCRIPT).render()
     html = env.get_template("report.html.j2").render(
-        gate=data.gate,
-        manifest=data.manifest,
-        failing_cases=data.failing_cases,
+        gate=gate,
+        manifest=manifest,
+        noun=noun,
+        nouns=f"{noun}s" if noun == "disclosure" else "criteria",
+        repeats=repeats,
+        compared=compared,
+        shown_cases=shown,
+        failing_loaded=len(data.failing_cases),
         failing_cases_total=data.failing_cases_total,
+        embedded=embedded,
+        data_block=Markup(embedded.text),  # JSON with <, > and & as \u escapes (see embed)
+        segments=embedded.segments,
+        anchors=anchors,
+        flips=flips,
+        flip_targets={row.target for row in flips if row.row_id},
+        flips_total=len(gate.flipped),
+        status_words=STATUS_WORDS,
+        trends=trends(data.history, gate),
         calls=data.call_totals,
+        call_figures=call_comparison(data.call_totals, data.baseline_call_totals),
         scoring=data.scoring,
-        # The stylesheet is the report's own file, never case or model text.
+        redaction=redaction_words(data.redaction),
+        results_path=path.parent / "results.parquet",
+        # The stylesheet and the script are the report's own files, never case or model text.
         css=Markup(css),
-        style_hash=f"sha256-{digest}",
+        script=Markup(script),
+        style_hash=_hash(css),
+        script_hash=_hash(script),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
+
+
+@dataclass(frozen=True)
+class FlipRow:
+    """A row of the flipped-cases table: the flip, the case's section and the row's own id.
+
+    ``target`` is the failing case's anchor (None when the case passes now); the first row
+    of each case gets ``row_id``, the target of the case's "back to flipped cases" link.
+    """
+
+    criterion: str
+    flip: Flip
+    target: str | None
+    row_id: str | None
+
+
+def flip_rows(
+    gate: GateResult, anchors: Mapping[tuple[str, int], str], limit: int = FLIPS_SHOWN
+) -> list[FlipRow]:
+    """The first ``limit`` flips against the baseline (newly failing first), linked to cases."""
+    rows = []
+    seen: set[str] = set()
+    for criterion, flip in gate.flipped[:limit]:
+        target = anchors.get((flip.case_id, flip.repeat))
+        first = target is not None and target not in seen
+        if target is not None:
+            seen.add(target)
+        rows.append(FlipRow(criterion, flip, target, f"flip-{target}" if first else None))
+    return rows
 
 
 def percent(rate: float | None, places: int = 1) -> str:
@@ -174,11 +235,7 @@ def number(count: int | float | None) -> str:
 
 def value(item: Any) -> str:
     """A manifest or fact value as plain text: strings as they are, anything else as JSON."""
-    if item is None:
-        return "not recorded"
-    if isinstance(item, str):
-        return item
-    return json.dumps(item, sort_keys=True, ensure_ascii=False)
+    return display(item)
 
 
 def when(iso: str | None) -> str:
@@ -206,144 +263,3 @@ def duration(started: str | None, finished: str | None) -> str:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest} s"
-
-
-def case_anchor(case_id: str, repeat: int, repeats: int = 1) -> str:
-    """A valid, unique HTML id for a failing case (and repeat, when the run repeats cases)."""
-    safe = _ANCHOR_UNSAFE.sub("-", case_id)
-    if safe != case_id:  # keep ids distinct when two case ids differ only in unsafe characters
-        safe += "-" + hashlib.sha256(case_id.encode("utf-8")).hexdigest()[:8]
-    anchor = f"case-{safe}"
-    return f"{anchor}-r{repeat}" if repeats > 1 else anchor
-
-
-def split_facts(evidence: Mapping[str, Any]) -> FactSplit:
-    """The evidence's key facts, split into those found in time and those said late."""
-    facts = [f for f in evidence.get("facts") or [] if isinstance(f, dict)]
-    return FactSplit(
-        found=[f for f in facts if not f.get("late")], late=[f for f in facts if f.get("late")]
-    )
-
-
-def extra_evidence(evidence: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Evidence entries other than the disclosure scorer's own, as (key, text) pairs."""
-    return [(k, value(v)) for k, v in sorted(evidence.items()) if k not in _KNOWN_EVIDENCE]
-
-
-def transcript_view(case: FailingCase) -> list[TurnView]:
-    """The case's turns with matched spans marked and each turn's citations from the evidence."""
-    notes: dict[int, list[str]] = {}
-    spans: dict[int, list[str]] = {}
-    for failure in case.failures:
-        _cite(failure["criterion"], failure.get("evidence") or {}, notes, spans)
-    views = []
-    for index, turn in enumerate(case.turns):
-        text = turn.get("text") or ""
-        views.append(
-            TurnView(
-                index=index,
-                role=str(turn.get("role") or "event"),
-                event=turn.get("event"),
-                segments=mark_spans(text, spans.get(index, [])),
-                notes=notes.get(index, []),
-            )
-        )
-    return views
-
-
-def _cite(
-    criterion: str,
-    evidence: Mapping[str, Any],
-    notes: dict[int, list[str]],
-    spans: dict[int, list[str]],
-) -> None:
-    found: dict[int, list[str]] = {}
-    late: dict[int, list[str]] = {}
-    for fact in evidence.get("facts") or []:
-        turn = fact.get("turn")
-        if not isinstance(turn, int):
-            continue
-        (late if fact.get("late") else found).setdefault(turn, []).append(str(fact.get("id")))
-        if not fact.get("late") and fact.get("span"):
-            spans.setdefault(turn, []).append(str(fact["span"]))
-    for turn, ids in found.items():
-        notes.setdefault(turn, []).append(f"{criterion}: key facts found here ({', '.join(ids)})")
-    for turn, ids in late.items():
-        notes.setdefault(turn, []).append(
-            f"{criterion}: said here, after the deadline ({', '.join(ids)})"
-        )
-    judge = evidence.get("judge") or {}
-    if isinstance(judge.get("turn"), int) and judge.get("cited_span"):
-        notes.setdefault(judge["turn"], []).append(f"{criterion}: the judge quotes this turn")
-        spans.setdefault(judge["turn"], []).append(normalise(str(judge["cited_span"])))
-    for wrong in evidence.get("wrong_figures") or []:
-        if isinstance(wrong.get("turn"), int):
-            notes.setdefault(wrong["turn"], []).append(
-                f"{criterion}: {wrong.get('fact')} stated {wrong.get('stated')}, "
-                f"the case says {wrong.get('expected')}"
-            )
-    contradiction = evidence.get("contradiction") or {}
-    if isinstance(contradiction.get("turn"), int):
-        turn = contradiction["turn"]
-        phrase = str(contradiction.get("phrase") or "")
-        notes.setdefault(turn, []).append(f"{criterion}: contradicted here (\u201c{phrase}\u201d)")
-        if phrase:
-            spans.setdefault(turn, []).append(phrase)
-    deadline = str(evidence.get("deadline") or "")
-    if match := _DEADLINE_TURN.match(deadline):
-        notes.setdefault(int(match["turn"]), []).append(
-            f"{criterion}: the deadline; its key facts had to come before this"
-        )
-    elif match := _TRIGGER_TURN.search(deadline):
-        notes.setdefault(int(match["turn"]), []).append(
-            f"{criterion}: the trigger; its key facts had to follow soon after"
-        )
-
-
-def mark_spans(text: str, spans: Iterable[str]) -> list[Segment]:
-    """Split ``text`` into segments, marking where each (normalised) span occurs.
-
-    Spans come normalised by :func:`harness.text.normalise` (lower case, punctuation folded),
-    so each is matched back loosely: any case, any punctuation or spacing between its words,
-    curly or straight apostrophes, thousands separators. A span not found is simply not marked.
-    """
-    intervals = sorted(
-        (m.start(), m.end())
-        for span in spans
-        if (pattern := _span_pattern(span)) is not None
-        for m in pattern.finditer(text)
-    )
-    merged: list[list[int]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        elif end > start:
-            merged.append([start, end])
-    segments: list[Segment] = []
-    cursor = 0
-    for start, end in merged:
-        if start > cursor:
-            segments.append(Segment(text[cursor:start], marked=False))
-        segments.append(Segment(text[start:end], marked=True))
-        cursor = end
-    if cursor < len(text) or not segments:
-        segments.append(Segment(text[cursor:], marked=False))
-    return segments
-
-
-def _span_pattern(span: str) -> re.Pattern[str] | None:
-    words = span.split()
-    if not words:
-        return None
-    parts = []
-    for word in words:
-        chars = []
-        for i, char in enumerate(word):
-            if char == "'":
-                chars.append("['\u2019]")
-            else:
-                chars.append(re.escape(char))
-                if char.isdigit() and i + 1 < len(word) and word[i + 1].isdigit():
-                    chars.append(",?")
-        parts.append("".join(chars))
-    return re.compile(r"[^\w%£]+".join(parts), re.IGNORECASE)
