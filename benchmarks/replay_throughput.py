@@ -30,9 +30,9 @@ from harness.cases import Case, Turn  # noqa: E402
 from tests.world import build_world  # noqa: E402  (a small real world on disk)
 
 
-def synthetic_cases(count: int, turns: int) -> list[Case]:
+def synthetic_cases(count: int, turns: int, start: int = 0) -> list[Case]:
     cases = []
-    for i in range(count):
+    for i in range(start, start + count):
         convo: list[Turn] = []
         for t in range(turns):
             convo.append(Turn(role="customer", text=f"case {i} question {t}"))

@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -110,24 +111,44 @@ class RunStopped(ModelError):
 
 
 class AdaptiveLimiter:
-    """A semaphore whose capacity halves on rate limiting and grows back on success."""
+    """A semaphore whose capacity halves on rate limiting and grows back on success.
+
+    Waiters queue first in, first out, and a released slot is handed to the next waiter
+    directly, so a release costs the same with 10 or 1,000 waiting calls.
+    """
 
     def __init__(self, capacity: int) -> None:
         self.ceiling = capacity
         self.capacity = capacity
         self._in_use = 0
-        self._changed = asyncio.Condition()
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self._successes = 0
 
     async def __aenter__(self) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self._in_use < self.capacity)
+        if self._in_use < self.capacity and not self._waiters:
             self._in_use += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # the releaser counted the slot as ours before waking us
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed a slot, then cancelled before taking it
+            else:
+                self._waiters.remove(waiter)
+            raise
 
     async def __aexit__(self, *exc: object) -> None:
-        async with self._changed:
-            self._in_use -= 1
-            self._changed.notify_all()
+        self._release()
+
+    def _release(self) -> None:
+        self._in_use -= 1
+        while self._waiters and self._in_use < self.capacity:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._in_use += 1
+                waiter.set_result(None)
 
     def rate_limited(self) -> None:
         self.capacity = max(1, self.capacity // 2)
@@ -268,9 +289,11 @@ class CallRunner:
             began = time.perf_counter()
             try:
                 async with self.limiter:
-                    completion = await asyncio.wait_for(
-                        self.adapter.complete(request), timeout=policy.timeout_s
-                    )
+                    self.check()  # the run may have stopped while this call waited its turn
+                    async with asyncio.timeout(policy.timeout_s):
+                        completion = await self.adapter.complete(request)
+            except RunStopped:
+                raise
             except Exception as exc:  # every failure is classified, logged and decided on
                 error = _as_provider_error(exc, policy.timeout_s)
                 log.append(

@@ -24,8 +24,10 @@ from harness.plan import load_plan
 from harness.progress import Progress
 from harness.run import DEFAULT_DB, RunOutcome, run_scenario
 from harness.rundir import Shard, find_unfinished
+from harness.scenario import Scenario
 from harness.store import RunStore
 from harness.summary import gate_table
+from harness.workers import MIN_CASES_PER_PROCESS, WorkerSpec, auto_processes, warm_up
 
 EXIT_PASS, EXIT_GATE_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -52,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, default=DEFAULT_DB, help=f"run database (default: {DEFAULT_DB})"
     )
     run.add_argument("--concurrency", type=int, help="calls in flight (default: the scenario's)")
+    run.add_argument(
+        "--processes",
+        default="auto",
+        metavar="N|auto",
+        help="replay in N worker processes sharing the concurrency (default: auto, one per "
+        f"core once there are {MIN_CASES_PER_PROCESS:,} cases per process; 1 with --batch)",
+    )
     run.add_argument(
         "--model",
         metavar="PROVIDER:MODEL_ID",
@@ -145,6 +154,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.concurrency is not None and args.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
+    shard = Shard.parse(args.shard) if args.shard else None
+    # Decide on worker processes before loading the plan, so their forkserver starts
+    # importing while this process loads (see harness.workers).
+    scenario = Scenario.load(args.scenario)
+    try:
+        items = count_cases(scenario.corpus_paths) * scenario.repeats
+    except HarnessError:
+        items = 0  # load_plan below names the problem, with the scenario file
+    concurrency = args.concurrency or scenario.concurrency
+    count = _process_count(args.processes, items // (shard.count if shard else 1), concurrency)
+    if args.batch or scenario.batch.enabled:
+        count = 1  # one process submits and polls the batches
+    if count > 1:
+        warm_up()
     plan = load_plan(args.scenario, model=args.model)
     out_dir = args.out
     if args.resume is not None:
@@ -154,21 +177,32 @@ def _run(args: argparse.Namespace) -> int:
                 out_dir = find_unfinished(reports, plan.scenario.name, store).path
         else:
             out_dir = out_dir or reports / args.resume
-    shard = Shard.parse(args.shard) if args.shard else None
-    runner = plan.make_runner(
-        process="main",
-        concurrency=args.concurrency,
-        cache_mode=args.cache,
-        cache_dir=args.cache_dir,
-        batch=True if args.batch else None,
-        batch_state=(out_dir / "batches.json") if out_dir else None,
-    )
+    if not items:
+        items = count_cases(plan.scenario.corpus_paths) * plan.scenario.repeats
     progress = Progress(
-        count_cases(plan.scenario.corpus_paths) * plan.scenario.repeats,
+        items,
         sys.stderr,
         live=sys.stderr.isatty(),
         total_is_bound=bool(plan.scenario.corpus.tags or plan.scenario.corpus.limit or shard),
     )
+    processes = WorkerSpec(
+        count=count,
+        scenario_path=str(args.scenario),
+        model=args.model,
+        concurrency=concurrency,
+        cache_mode=args.cache,
+        cache_dir=str(args.cache_dir) if args.cache_dir else None,
+    )
+    runner = None  # worker processes build their own
+    if count == 1:
+        runner = plan.make_runner(
+            process="main",
+            concurrency=args.concurrency,
+            cache_mode=args.cache,
+            cache_dir=args.cache_dir,
+            batch=True if args.batch else None,
+            batch_state=(out_dir / "batches.json") if out_dir else None,
+        )
     outcome = run_scenario(
         plan,
         out_dir=out_dir,
@@ -177,6 +211,7 @@ def _run(args: argparse.Namespace) -> int:
         shard=shard,
         resume=args.resume is not None,
         progress=progress,
+        processes=processes,
     )
     if outcome is None:
         print(
@@ -185,6 +220,20 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_PASS
     return _print_outcome(plan.scenario.name, plan.model_label, plan.prompt_label, outcome)
+
+
+def _process_count(value: str, items: int, concurrency: int) -> int:
+    if value == "auto":
+        return auto_processes(items, concurrency)
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ConfigError(
+            f"--processes must be 'auto' or a whole number of at least 1, not {value!r}"
+        )
+    return min(count, concurrency)
 
 
 def _print_outcome(name: str, model: str, prompt: str, outcome: RunOutcome) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from harness.cases import (
@@ -110,12 +111,15 @@ def iter_cases(paths: Sequence[str | Path], *, batch_size: int = BATCH_SIZE) -> 
     Raises :class:`CorpusError` naming the file, row and column of the first bad value, and
     on a case id seen twice.
     """
+    files = corpus_files(paths)
+    # Only ids that occur twice need remembering: found first from the id columns alone.
+    repeated = _repeated_ids(files)
     seen: dict[str, str] = {}
     # Older schema versions are migrated batch by batch as they stream (imported here:
     # the migrators build on this module).
     from harness.golden.migrate import migrated_batches, schema_version
 
-    for path in corpus_files(paths):
+    for path in files:
         parquet = open_corpus_file(path)
         if schema_version(path, parquet.schema_arrow) == SCHEMA_VERSION:
             _check_schema(path, parquet.schema_arrow)
@@ -129,19 +133,44 @@ def iter_cases(paths: Sequence[str | Path], *, batch_size: int = BATCH_SIZE) -> 
                         case = Case.from_row(row)
                     except CaseRowError as exc:
                         raise CorpusError(f"{path} row {row_number}: {exc}") from None
-                    where = f"{path} row {row_number}"
-                    if case.case_id in seen:
-                        raise CorpusError(
-                            f"{where}: duplicate case_id '{case.case_id}' "
-                            f"(first seen at {seen[case.case_id]}); case ids must be unique"
-                        )
-                    seen[case.case_id] = where
+                    if repeated is None or case.case_id in repeated:
+                        where = f"{path} row {row_number}"
+                        if case.case_id in seen:
+                            raise CorpusError(
+                                f"{where}: duplicate case_id '{case.case_id}' "
+                                f"(first seen at {seen[case.case_id]}); case ids must be unique"
+                            )
+                        seen[case.case_id] = where
                     yield case
                 row_base += batch.num_rows
         except (OSError, pa.ArrowException) as exc:
             raise CorpusError(
                 f"{path}: corrupt Parquet data after row {row_base} ({exc})"
             ) from None
+
+
+def _repeated_ids(files: Sequence[Path]) -> set[str] | None:
+    """The case ids that occur more than once, read from the id columns only.
+
+    ``None`` when a file cannot be read that way (corrupt, or no id column): the caller
+    then remembers every id, and the row-by-row read names the problem.
+    """
+    columns: list[pa.Array] = []
+    for path in files:
+        try:
+            names = pq.read_schema(path).names
+            column = "case_id" if "case_id" in names else "id" if "id" in names else None
+            if column is None:
+                return None
+            ids = pq.read_table(path, columns=[column]).column(0)
+            columns.extend(pc.cast(chunk, pa.string()) for chunk in ids.chunks)
+        except (OSError, pa.ArrowException):
+            return None
+    if not columns:
+        return set()
+    counts = pc.value_counts(pa.chunked_array(columns, type=pa.string()))
+    twice = pc.filter(counts, pc.greater(counts.field("counts"), 1))
+    return {str(v) for v in twice.field("values").to_pylist() if v is not None}
 
 
 def count_cases(paths: Sequence[str | Path]) -> int:

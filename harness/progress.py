@@ -6,11 +6,29 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 if TYPE_CHECKING:
     from harness.calls import CallRunner
     from harness.replay import CaseReplay
+
+
+class CallTotals(Protocol):
+    """Calls made and cost so far: a :class:`CallRunner`, or the sum over worker processes."""
+
+    @property
+    def calls_made(self) -> int: ...
+
+    @property
+    def spent_usd(self) -> float: ...
+
+
+class ProgressSink(Protocol):
+    """What a replay reports to as cases finish (:class:`Progress`, or a worker's relay)."""
+
+    def case_done(self, replayed: CaseReplay, runner: CallRunner) -> None: ...
+
+    def finish(self, runner: CallRunner) -> None: ...
 
 
 class Progress:
@@ -41,18 +59,21 @@ class Progress:
         self._last = 0.0
 
     def case_done(self, replayed: CaseReplay, runner: CallRunner) -> None:
-        self.done += 1
-        if any(s.status == "error" for s in replayed.scores):
-            self.errors += 1
+        self.add(1, int(any(s.status == "error" for s in replayed.scores)), runner)
+
+    def add(self, done: int, errors: int, totals: CallTotals) -> None:
+        """Count ``done`` more finished cases, ``errors`` of them with an error."""
+        self.done += done
+        self.errors += errors
         now = time.monotonic()
         if now - self._last >= self.interval_s:
             self._last = now
-            self._emit(runner, final=False)
+            self._emit(totals, final=False)
 
-    def finish(self, runner: CallRunner) -> None:
+    def finish(self, runner: CallTotals) -> None:
         self._emit(runner, final=True)
 
-    def line(self, runner: CallRunner) -> str:
+    def line(self, runner: CallTotals) -> str:
         elapsed = max(time.monotonic() - self._started, 1e-9)
         rate = self.done / elapsed
         of = f" of {'≤' if self.bound else ''}{self.total:,}" if self.total else ""
@@ -64,7 +85,7 @@ class Progress:
             f"{runner.calls_made:,} calls, ${runner.spent_usd:,.2f}"
         )
 
-    def _emit(self, runner: CallRunner, *, final: bool) -> None:
+    def _emit(self, runner: CallTotals, *, final: bool) -> None:
         text = self.line(runner)
         if self.live:
             self.stream.write("\r\x1b[2K" + text + ("\n" if final else ""))

@@ -20,7 +20,7 @@ import asyncio
 import json
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,13 +33,14 @@ from harness.gate import GateResult, evaluate_gate
 from harness.manifest import build_manifest
 from harness.models.base import Usage
 from harness.plan import ReplayPlan
-from harness.progress import Progress
+from harness.progress import Progress, ProgressSink
 from harness.replay import CaseReplay, not_run_case, replay_case
 from harness.report import FailingCase, ReportData, render_report
 from harness.results import PART_KINDS, PartWriter
 from harness.rundir import RunFolder, Shard, check_chunk
 from harness.scoring.summary import scoring_manifest, summarise_scoring
 from harness.store import RunStore
+from harness.workers import WorkerSpec, replay_in_processes
 
 DEFAULT_DB = Path("reports/harness.duckdb")
 REPORT_FAILING_CASES = 500
@@ -86,7 +87,7 @@ def replay_into_parts(
     run_id: str,
     runner: CallRunner | None = None,
     skip: set[tuple[str, int]] | None = None,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
 ) -> ReplayStats:
     """Replay ``cases`` (every repeat) into this process's part files.
 
@@ -117,7 +118,7 @@ async def _replay_all(
     writer: PartWriter,
     runner: CallRunner,
     skip: set[tuple[str, int]],
-    progress: Progress | None,
+    progress: ProgressSink | None,
 ) -> int:
     def on_done(replayed: CaseReplay) -> None:
         writer.add(replayed)
@@ -152,34 +153,34 @@ async def replay_stream(
     fatal stop or a configuration error propagates once in-flight items are cancelled.
     Returns the number of items reported.
     """
-    limit = runner.limiter.ceiling
-    pending: set[asyncio.Future[CaseReplay]] = set()
+    # A few more cases than calls in flight: while C calls wait on the network, a case
+    # between two turns (or being scored) does not leave a call slot idle. The runner's
+    # limiter keeps calls in flight at C; far more lanes only add scheduling work.
+    ceiling = runner.limiter.ceiling
+    limit = ceiling + max(2, ceiling // 8)
+    iterator = iter(items)
     done_count = 0
 
-    def collect(finished: Iterable[asyncio.Future[CaseReplay]]) -> None:
+    async def lane() -> None:
+        # Lanes share one iterator, so items start in order; each lane runs one at a time.
         nonlocal done_count
-        for task in finished:
-            on_done(task.result())
+        for case, repeat in iterator:
+            if runner.stopped is not None and not runner.stopped.fatal:
+                replayed = not_run_case(plan, case, repeat=repeat, reason=str(runner.stopped))
+            else:
+                replayed = await replay_case(plan, runner, case, repeat=repeat)
+            if runner.stopped is not None and runner.stopped.fatal:
+                raise runner.stopped  # a case cut short by a fatal stop is not reported
+            on_done(replayed)
             done_count += 1
 
+    lanes = [asyncio.ensure_future(lane()) for _ in range(limit)]
     try:
-        for case, repeat in items:
-            if runner.stopped is not None and not runner.stopped.fatal:
-                on_done(not_run_case(plan, case, repeat=repeat, reason=str(runner.stopped)))
-                done_count += 1
-                continue
-            if len(pending) >= limit:
-                finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                collect(finished)
-            pending.add(asyncio.ensure_future(replay_case(plan, runner, case, repeat=repeat)))
-        while pending:
-            finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            collect(finished)
-    finally:
-        for task in pending:
+        await asyncio.gather(*lanes)
+    finally:  # one lane failed (a fatal stop, a bad case): stop the others, then raise
+        for task in lanes:
             task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.gather(*lanes, return_exceptions=True)
     return done_count
 
 
@@ -311,6 +312,7 @@ def run_scenario(
     shard: Shard | None = None,
     resume: bool = False,
     progress: Progress | None = None,
+    processes: WorkerSpec | None = None,
 ) -> RunOutcome | None:
     """Replay ``plan`` in this process and finish the run.
 
@@ -318,7 +320,8 @@ def run_scenario(
     cases not yet committed are replayed (paid answers already received come from the
     response cache), and the final results equal an uninterrupted run's. ``shard``: replay
     only that shard's cases and stop before gating (``harness merge`` gates the shards
-    together); returns None then.
+    together); returns None then. ``processes``: replay in that many worker processes (see
+    :mod:`harness.workers`) instead of this one; ``runner`` is then not used.
     """
     started_at = datetime.now(UTC)
     if resume:
@@ -343,19 +346,29 @@ def run_scenario(
             with RunStore(db_path) as store:
                 store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
             done = set()
-        cases = plan.cases()
-        if shard is not None:
-            cases = (c for c in cases if shard.contains(c.case_id))
-        stats = replay_into_parts(
-            plan,
-            cases,
-            parts_dir=folder.parts,
-            process=f"main-{secrets.token_hex(3)}",
-            run_id=run_id,
-            runner=runner,
-            skip=done,
-            progress=progress,
-        )
+        if processes is not None and processes.count > 1:
+            spec = replace(
+                processes,
+                parts_dir=str(folder.parts),
+                run_id=run_id,
+                shard=str(shard) if shard is not None else None,
+                skip_committed=bool(done),
+            )
+            stats = replay_in_processes(spec, progress)
+        else:
+            cases = plan.cases()
+            if shard is not None:
+                cases = (c for c in cases if shard.contains(c.case_id))
+            stats = replay_into_parts(
+                plan,
+                cases,
+                parts_dir=folder.parts,
+                process=f"main-{secrets.token_hex(3)}",
+                run_id=run_id,
+                runner=runner,
+                skip=done,
+                progress=progress,
+            )
         if stats.cases == 0 and not done:
             raise ConfigError(no_case_message(plan))
         if shard is not None:

@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -56,15 +57,26 @@ ALTER TABLE model_calls ADD COLUMN IF NOT EXISTS criterion VARCHAR;
 """
 
 
+MEMORY_ENV = "HARNESS_DUCKDB_MEMORY"
+MEMORY_LIMIT = "400MB"
+
+
 class RunStore:
-    """A connection to the run database; use as a context manager."""
+    """A connection to the run database; use as a context manager.
+
+    DuckDB may use up to ``$HARNESS_DUCKDB_MEMORY`` (default 400MB) before it spills.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = path
         if isinstance(path, Path):
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(str(path))
+            # Bounded, so a million-row run stays within a CI runner's memory: DuckDB spills
+            # to a temporary folder beside the database instead (docs/benchmarks.md).
+            self._con = duckdb.connect(
+                str(path), config={"memory_limit": os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}
+            )
         except duckdb.IOException as exc:
             raise StoreError(
                 f"{path}: cannot open the run database ({exc}); another harness process may be "
@@ -245,17 +257,22 @@ class RunStore:
         """Cases with a failed or errored criterion: transcript, facts and each failure."""
         return self._rows(
             """
-            WITH bad AS (
-                SELECT case_id, "repeat",
+            WITH keys AS (
+                SELECT DISTINCT case_id, "repeat" FROM results
+                WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')
+                ORDER BY case_id, "repeat" LIMIT $limit
+            ), bad AS (
+                SELECT r.case_id, r."repeat",
                        list({'criterion': criterion, 'status': status, 'evidence': evidence,
                              'error': error} ORDER BY criterion) AS failures
-                FROM results WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')
-                GROUP BY case_id, "repeat"
+                FROM results r JOIN keys k ON r.case_id = k.case_id AND r."repeat" = k."repeat"
+                WHERE r.run_id = $run_id AND r.status IN ('failed', 'error', 'not_run')
+                GROUP BY r.case_id, r."repeat"
             )
             SELECT b.case_id, b."repeat", b.failures, t.tags, t.facts, t.turns, t.error
             FROM bad b JOIN transcripts t
               ON t.run_id = $run_id AND t.case_id = b.case_id AND t."repeat" = b."repeat"
-            ORDER BY b.case_id, b."repeat" LIMIT $limit
+            ORDER BY b.case_id, b."repeat"
             """,
             {"run_id": run_id, "limit": limit},
         )

@@ -248,3 +248,47 @@ def test_corrupt_cache_segment_is_named(cache_dir: Path) -> None:
 
     with pytest.raises(StoreError, match=r"bad\.parquet: unreadable response-cache segment"):
         ResponseCache(cache_dir, "read-write", process="p")
+
+
+def test_limiter_hands_slots_out_in_order_and_survives_cancelled_waiters() -> None:
+    from harness.calls import AdaptiveLimiter
+
+    async def in_order() -> tuple[list[int], int, int]:
+        limiter = AdaptiveLimiter(2)
+        order: list[int] = []
+        most = 0
+        release = asyncio.Event()
+
+        async def call(n: int) -> None:
+            nonlocal most
+            async with limiter:
+                order.append(n)
+                most = max(most, limiter._in_use)
+                await release.wait()
+
+        tasks = [asyncio.create_task(call(n)) for n in range(6)]
+        await asyncio.sleep(0.01)
+        assert order == [0, 1]  # two slots, four waiting
+        tasks[2].cancel()  # a waiter leaves the queue
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return order, most, limiter._in_use
+
+    async def handed_then_cancelled() -> int:
+        limiter = AdaptiveLimiter(1)
+        await limiter.__aenter__()
+        waiting = asyncio.create_task(limiter.__aenter__())
+        await asyncio.sleep(0)
+        await limiter.__aexit__(None, None, None)  # hands the slot to the waiter...
+        waiting.cancel()  # ...which is cancelled before it runs
+        await asyncio.gather(waiting, return_exceptions=True)
+        in_use = limiter._in_use
+        await asyncio.wait_for(limiter.__aenter__(), timeout=1)  # the slot was given back
+        return in_use
+
+    order, most, in_use = asyncio.run(in_order())
+    assert order == [0, 1, 3, 4, 5]
+    assert most == 2
+    assert in_use == 0
+    assert asyncio.run(handed_then_cancelled()) == 0

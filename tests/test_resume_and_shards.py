@@ -55,12 +55,23 @@ def big_world(tmp_path: Path) -> World:
     return world
 
 
-def test_kill_9_then_resume_repeats_no_finished_call(big_world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_kill_9_then_resume_repeats_no_finished_call(
+    big_world: World, tmp_path: Path, processes: str
+) -> None:
+    """Killed at half way, in one process or with two worker processes, then resumed.
+
+    The straight run uses one process, so equal rows also show that worker processes
+    change nothing in the results.
+    """
     scenario = str(big_world.scenario)
     with MessagesApiServer(api_key=KEY, latency_s=0.03) as reference:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": reference.base_url}
         done = _harness(
-            big_world.root, env, scenario, "--out", "straight", "--cache", "off", "--db", "h.db"
+            big_world.root,
+            env,
+            scenario,
+            *("--out", "straight", "--cache", "off", "--db", "h.db", "--processes", "1"),
         )
         assert done.wait(timeout=120) in (0, 1), done.stderr.read() if done.stderr else ""
         uninterrupted = reference.stats().requests
@@ -68,18 +79,28 @@ def test_kill_9_then_resume_repeats_no_finished_call(big_world: World, tmp_path:
 
     with MessagesApiServer(api_key=KEY, latency_s=0.03) as server:
         env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
-        victim = _harness(big_world.root, env, scenario, "--out", "killed", "--db", "h.db")
+        victim = _harness(
+            big_world.root,
+            env,
+            scenario,
+            *("--out", "killed", "--db", "h.db", "--processes", processes),
+        )
         deadline = time.monotonic() + 60
         while server.stats().requests < uninterrupted // 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
+        time.sleep(1.5)  # a worker process left behind would go on calling meanwhile
         before_resume = server.stats().requests
+        time.sleep(1.0)
+        assert server.stats().requests == before_resume, "an orphaned worker is still calling"
         assert 0 < before_resume < uninterrupted
         info = RunFolder(big_world.root / "killed").info()
         assert info["finished_at"] is None
 
-        resumed = _harness(big_world.root, env, scenario, "--resume", "--db", "h.db")
+        resumed = _harness(
+            big_world.root, env, scenario, "--resume", "--db", "h.db", "--processes", processes
+        )
         _out, err = resumed.communicate(timeout=120)
         assert resumed.returncode in (0, 1), err
         stats = server.stats()

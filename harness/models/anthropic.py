@@ -79,6 +79,9 @@ class AnthropicOptions(BaseModel):
     base_url: str | None = Field(default=None, pattern=r"^https?://")
     prompt_cache: bool = True
     timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    # The SDK's HTTP transport: "aiohttp" (its DefaultAioHttpClient) costs about a third of
+    # httpx's CPU per call, and httpx's pool slows as connections grow (see docs/benchmarks.md).
+    http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     api_key_env: str = Field(default="ANTHROPIC_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -209,9 +212,20 @@ class AnthropicModel(ModelAdapter):
                 base_url=self.base_url,
                 max_retries=0,  # the runner retries, so the SDK must not
                 timeout=self.settings.timeout_s,
+                http_client=self._http_client(),
             )
             self._client_loop = loop
         return self._client
+
+    def _http_client(self) -> Any:
+        """The SDK's own aiohttp-backed client, or ``None`` for its default (httpx)."""
+        if self.settings.http_client == "httpx":
+            return None
+        import anthropic
+
+        # Its pool allows DEFAULT_CONNECTION_LIMITS (1,000) connections: the runner's
+        # concurrency is what bounds calls in flight.
+        return anthropic.DefaultAioHttpClient(timeout=self.settings.timeout_s)
 
     async def _read_results(self, batch_id: str) -> dict[str, Completion | ProviderError]:
         results: dict[str, Completion | ProviderError] = {}

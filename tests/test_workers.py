@@ -1,0 +1,109 @@
+"""One `harness run` over several worker processes: same results, progress, errors, limits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from harness.rundir import RunFolder
+from harness.testing import MessagesApiServer
+from harness.workers import WorkerSpec, auto_processes, every_nth
+from tests.world import World, build_world, make_case
+
+KEY = "sk-ant-workers-test"
+
+
+def _run(world: World, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC")}
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", str(world.scenario), *args],
+        cwd=world.root,
+        env={**clean, **env},
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _rows(folder: Path) -> list[dict[str, object]]:
+    table = pq.read_table(folder / "results.parquet").drop_columns(["run_id", "duration_ms"])
+    return sorted(table.to_pylist(), key=lambda r: (r["case_id"], r["repeat"], r["criterion"]))
+
+
+@pytest.fixture
+def many(tmp_path: Path) -> World:
+    cases = [
+        make_case(f"case-{i:03d}", ["We are a credit broker", "ok"], distinct=True)
+        for i in range(90)
+    ]
+    world = build_world(tmp_path / "w", cases=cases)
+    world.write_scenario(
+        model={"provider": "anthropic", "id": "claude-sonnet-4-6"},
+        cache={"mode": "off"},
+        concurrency=6,
+        repeats=2,
+        repeat_policy="mean",
+    )
+    return world
+
+
+def test_three_processes_give_the_rows_of_one_and_call_each_request_once(many: World) -> None:
+    with MessagesApiServer(api_key=KEY, latency_s=0.01) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
+        one = _run(many, env, "--out", "one", "--db", "h.db", "--processes", "1")
+        assert one.returncode in (0, 1), one.stderr
+        single_calls = server.stats().requests
+        three = _run(many, env, "--out", "three", "--db", "h.db", "--processes", "3")
+        assert three.returncode == one.returncode, three.stderr
+        stats = server.stats()
+    assert single_calls == 90 * 2 * 2  # cases x repeats x agent turns
+    assert stats.requests == 2 * single_calls
+    assert _rows(many.root / "three") == _rows(many.root / "one")
+    # Each worker wrote its own parts; the progress line counted every case of every worker.
+    writers = {
+        p.name.split("-results-")[0] for p in (many.root / "three/parts").glob("*-results-*")
+    }
+    assert len(writers) == 3
+    assert "replayed 180 of 180 cases" in three.stderr
+    assert RunFolder(many.root / "three").info()["finished_at"] is not None
+
+
+def test_a_rejected_key_in_a_worker_stops_every_worker_with_one_error(many: World) -> None:
+    with MessagesApiServer(api_key=KEY) as server:
+        env = {"ANTHROPIC_API_KEY": "sk-wrong", "ANTHROPIC_BASE_URL": server.base_url}
+        done = _run(many, env, "--out", "bad", "--db", "h.db", "--processes", "2")
+        calls = server.stats().requests
+    assert done.returncode == 2
+    assert done.stderr.count("harness: error:") == 1
+    assert "401" in done.stderr and "auth" in done.stderr.lower()
+    assert "Traceback" not in done.stderr
+    assert calls <= 6  # at most the calls already in flight when the first 401 came back
+
+
+def test_processes_must_be_auto_or_a_positive_number(many: World) -> None:
+    done = _run(many, {}, "--processes", "zero")
+    assert done.returncode == 2
+    assert "--processes must be 'auto' or a whole number" in done.stderr
+
+
+def test_auto_uses_a_process_per_core_only_when_there_is_work_for_it() -> None:
+    assert auto_processes(640, 8, cpus=2) == 1  # the demo: a second process would cost more
+    assert auto_processes(10_000, 64, cpus=2) == 2
+    assert auto_processes(10_000, 64, cpus=16) == 5  # one per 2,000 cases
+    assert auto_processes(1_000_000, 3, cpus=16) == 3  # never more processes than calls
+    assert auto_processes(10_000, 64, cpus=1) == 1
+
+
+def test_concurrency_and_cases_split_evenly() -> None:
+    spec = WorkerSpec(count=3, scenario_path="s.yaml", model=None, concurrency=64)
+    assert [spec.share(i) for i in range(3)] == [22, 21, 21]
+    assert sum(spec.share(i) for i in range(3)) == 64
+    items = list(range(10))
+    parts = [list(every_nth(iter(items), i, 3)) for i in range(3)]
+    assert parts == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
+    assert sorted(x for part in parts for x in part) == items
