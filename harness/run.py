@@ -43,7 +43,8 @@ from harness.store import RunStore
 from harness.workers import WorkerSpec, replay_in_processes
 
 DEFAULT_DB = Path("reports/harness.duckdb")
-REPORT_FAILING_CASES = 500
+#: Failing cases the report holds (newly failing first); the rest are in results.parquet.
+REPORT_FAILING_CASES = 10_000
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,10 @@ def finish_run(
         # Every failing case, newly failing first, with the baseline's turns and verdicts;
         # the report renders the first ones as HTML and embeds the rest for its script.
         failing = store.report_cases(
-            run_id, baseline_run, errors_are_failures=plan.scenario.errors_are_failures
+            run_id,
+            baseline_run,
+            errors_are_failures=plan.scenario.errors_are_failures,
+            limit=REPORT_FAILING_CASES,
         )
         total_failing = store.failing_case_count(run_id)
         data = ReportData(

@@ -381,12 +381,34 @@ class RunStore:
         """
         return self._rows(
             """
-            WITH bad AS (
-                SELECT case_id, "repeat",
-                       list({'criterion': criterion, 'status': status, 'evidence': evidence,
-                             'error': error} ORDER BY criterion) AS failures
-                FROM results WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')
-                GROUP BY case_id, "repeat"
+            WITH paired AS (
+                -- Pairs that flipped, as the gate pairs them (cheap columns only).
+                SELECT r.case_id, r."repeat", r.criterion, b.status = 'passed' AS to_fail
+                FROM results r JOIN results b
+                  ON b.run_id = $baseline_id AND b.case_id = r.case_id
+                 AND b."repeat" = r."repeat" AND b.criterion = r.criterion
+                WHERE r.run_id = $run_id
+                  AND r.status <> 'not_applicable' AND b.status <> 'not_applicable'
+                  AND ($errors_are_failures
+                       OR (r.status IN ('passed', 'failed') AND b.status IN ('passed', 'failed')))
+                  AND (b.status = 'passed') <> (r.status = 'passed')
+            ), keys AS (
+                -- The cases to show, chosen before any text is gathered: newly failing first.
+                SELECT k.case_id, k."repeat", bool_or(coalesce(p.to_fail, false)) AS newly
+                FROM (SELECT DISTINCT case_id, "repeat" FROM results
+                      WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')) k
+                LEFT JOIN paired p ON p.case_id = k.case_id AND p."repeat" = k."repeat"
+                GROUP BY k.case_id, k."repeat"
+                ORDER BY newly DESC, k.case_id, k."repeat"
+                LIMIT $limit OFFSET $offset
+            ), bad AS (
+                SELECT r.case_id, r."repeat",
+                       list({'criterion': r.criterion, 'status': r.status,
+                             'evidence': r.evidence, 'error': r.error}
+                            ORDER BY r.criterion) AS failures
+                FROM results r SEMI JOIN keys k ON k.case_id = r.case_id AND k."repeat" = r."repeat"
+                WHERE r.run_id = $run_id AND r.status IN ('failed', 'error', 'not_run')
+                GROUP BY r.case_id, r."repeat"
             ), mine AS (
                 SELECT r.case_id, r."repeat",
                        list({'criterion': r.criterion, 'status': r.status}
@@ -403,20 +425,12 @@ class RunStore:
                 FROM results r JOIN bad b ON b.case_id = r.case_id AND b."repeat" = r."repeat"
                 WHERE r.run_id = $baseline_id GROUP BY r.case_id, r."repeat"
             ), flipped AS (
-                SELECT r.case_id, r."repeat",
-                       list({'criterion': r.criterion, 'direction': CASE WHEN b.status = 'passed'
+                SELECT p.case_id, p."repeat",
+                       list({'criterion': p.criterion, 'direction': CASE WHEN p.to_fail
                              THEN 'pass_to_fail' ELSE 'fail_to_pass' END}
-                            ORDER BY r.criterion) AS flips
-                FROM results r JOIN results b
-                  ON b.run_id = $baseline_id AND b.case_id = r.case_id
-                 AND b."repeat" = r."repeat" AND b.criterion = r.criterion
-                SEMI JOIN bad k ON k.case_id = r.case_id AND k."repeat" = r."repeat"
-                WHERE r.run_id = $run_id
-                  AND r.status <> 'not_applicable' AND b.status <> 'not_applicable'
-                  AND ($errors_are_failures
-                       OR (r.status IN ('passed', 'failed') AND b.status IN ('passed', 'failed')))
-                  AND (b.status = 'passed') <> (r.status = 'passed')
-                GROUP BY r.case_id, r."repeat"
+                            ORDER BY p.criterion) AS flips
+                FROM paired p SEMI JOIN keys k ON k.case_id = p.case_id AND k."repeat" = p."repeat"
+                GROUP BY p.case_id, p."repeat"
             )
             SELECT b.case_id, b."repeat", b.failures, t.tags, t.facts, t.turns, t.error,
                    m.statuses, f.flips,
@@ -433,7 +447,6 @@ class RunStore:
               ON bt.run_id = $baseline_id AND bt.case_id = b.case_id AND bt."repeat" = b."repeat"
             LEFT JOIN base br ON br.case_id = b.case_id AND br."repeat" = b."repeat"
             ORDER BY newly_failing DESC, b.case_id, b."repeat"
-            LIMIT $limit OFFSET $offset
             """,
             {
                 "run_id": run_id,

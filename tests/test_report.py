@@ -1031,6 +1031,16 @@ def test_embedded_details_stop_at_the_size_budget(compared: Compared) -> None:
     limited = embed_cases(cases, budget=budget, **common)
     assert (limited.cases, limited.detailed) == (3, 1)
     assert len(limited.text.encode()) <= budget
+    # The count limit works the same way: two cases' details, every row.
+    counted = embed_cases(cases, detail_cases=2, **common)
+    assert (counted.cases, counted.detailed) == (3, 2)
+    assert len(json.loads(counted.text)["chunks"]) == 2
+    # The store picks the report's cases before gathering their text: a limit keeps order.
+    with RunStore(compared.db) as store:
+        first_two = store.report_cases(compared.cand.run_id, compared.base.run_id, limit=2)
+    assert [(r["case_id"], r["repeat"]) for r in first_two] == [
+        (r["case_id"], r["repeat"]) for r in rows[:2]
+    ]
     block = json.loads(limited.text)
     assert len(block["chunks"]) == 1 and len(block["cases"]) == 3
     # Past the budget a case keeps its row: id, tags, failures (criterion, status, reason).

@@ -11,10 +11,10 @@ only). The block holds:
 * ``chunks``: the details of the cases not rendered as HTML (redacted transcript, marks,
   notes, evidence lines, the baseline's turns and verdicts), ``chunk`` cases per chunk,
   each gzip-compressed JSON in base64, unpacked by the browser's ``DecompressionStream``
-  only when a page needs it. Chunks stop when the block would pass ``budget`` bytes; cases
-  past that keep their row (searchable, filterable) and the page says their transcript is
-  in the run database. Rows take about 60 bytes a case, so the budget holds every row of
-  any run a browser can page through.
+  only when a page needs it. Chunks stop after ``DETAIL_CASES`` cases, or when the block
+  would pass ``budget`` bytes; cases past that keep their row (searchable, filterable) and
+  the page says their transcript is in the run database. Rows take about 60 bytes a case,
+  so the budget holds the row of every case the report takes.
 
 Every ``<``, ``>`` and ``&`` is written as a JSON ``\\u`` escape, so no case text can close
 the element (``</script>``) or open a comment (``<!--``).
@@ -40,6 +40,9 @@ from harness.report.views import CaseSummary, CaseView, FailingCase
 CHUNK_CASES = 50
 #: The most bytes the data block takes: every case's row, then details while they fit.
 BLOCK_BUDGET = 16_000_000
+#: The most cases whose details are embedded: building one (redaction, marks, evidence)
+#: takes about a millisecond, so this bounds the report's share of a large run's time.
+DETAIL_CASES = 2_000
 STATUSES = ("failed", "error", "not_run")
 
 
@@ -70,14 +73,16 @@ def embed_cases(
     meta: Mapping[str, Any] | None = None,
     budget: int = BLOCK_BUDGET,
     chunk: int = CHUNK_CASES,
+    detail_cases: int = DETAIL_CASES,
 ) -> Embedded:
     """The data block for ``cases``; the first ``html`` are already rendered as HTML.
 
     Every case gets its row; then the details of the cases past ``html`` are added, chunk by
-    chunk, while the block stays within ``budget`` bytes. ``view`` builds a case's redacted
-    view (called only for the cases whose details fit), ``summary`` its redacted tags and
-    reasons, ``anchor`` its HTML id. ``criteria`` fixes the order criteria are numbered in;
-    ``meta`` is passed to the script as it is (repeats, the noun for criteria, status words).
+    chunk, while the block stays within ``budget`` bytes and ``detail_cases`` cases. ``view``
+    builds a case's redacted view (called only for the cases whose details fit), ``summary``
+    its redacted tags and reasons, ``anchor`` its HTML id. ``criteria`` fixes the order
+    criteria are numbered in; ``meta`` is passed to the script as it is (repeats, the noun
+    for criteria, status words).
     """
     names = list(criteria)
     numbers = {c: i for i, c in enumerate(names)}
@@ -126,7 +131,7 @@ def embed_cases(
     }
     spent = len(data_block(block).encode("utf-8"))
     lazy = list(cases[html:])
-    for start in range(0, len(lazy), chunk):
+    for start in range(0, min(len(lazy), detail_cases), chunk):
         details = [_details(view(case)) for case in lazy[start : start + chunk]]
         raw = json.dumps(details, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         packed = base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
