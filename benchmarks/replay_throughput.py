@@ -77,6 +77,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--pytest", type=int, default=0, help="use pytest -n N instead")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--processes", default="auto", help="harness run --processes")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,6 +106,8 @@ def main() -> int:
                         "-q",
                         "-p",
                         "no:cacheprovider",
+                        "-p",
+                        "no:langsmith_plugin",
                         "--out",
                         f"out{n}",
                         "--harness-db",
@@ -121,6 +124,8 @@ def main() -> int:
                         f"out{n}",
                         "--db",
                         f"h{n}.duckdb",
+                        "--processes",
+                        args.processes,
                     ]
                 walls.append(_time(cmd, env, world.root))
         finally:

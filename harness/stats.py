@@ -6,7 +6,7 @@ Pure functions over counts; no I/O. Checked against published values in the test
 >>> round(low, 4), round(high, 4)
 (0.8882, 0.9785)
 >>> required_cases(0.95, 0.90)
-169
+191
 """
 
 from __future__ import annotations
@@ -78,17 +78,28 @@ def mcnemar_exact(pass_to_fail: int, fail_to_pass: int) -> float:
 def required_cases(p_good: float, p_bad: float, *, alpha: float = 0.05, power: float = 0.8) -> int:
     """Applicable cases needed to tell an agent at ``p_good`` from one at ``p_bad``.
 
-    The smallest n for which a one-sided exact binomial test at level ``alpha`` (rejecting
-    "the pass rate is ``p_good``" when few enough cases pass) detects ``p_bad`` with at
-    least ``power``. With the defaults, telling 95% from 90% takes 169 cases.
+    A one-sided exact binomial test at level ``alpha`` (rejecting "the pass rate is
+    ``p_good``" when few enough cases pass) must detect ``p_bad`` with at least ``power``.
+    An exact test's power is a saw-tooth in n: with the defaults it first reaches 80% at 169
+    cases but drops back to 74.8% at 172 and below 80% again up to 190. So this is the
+    smallest n from which the power *stays* at or above ``power`` (checked over the next
+    quarter of n, at least 50 sizes): 191 for 95% against 90%. A corpus that grows never
+    loses the power it was promised.
     """
     if not 0 < p_bad < p_good < 1:
         raise ValueError("need 0 < p_bad < p_good < 1")
+
+    def enough(n: int) -> bool:
+        k = critical_count(n, p_good, alpha)
+        return k >= 0 and binomial_cdf(k, n, p_bad) >= power
+
     n = 10
     while n < 1_000_000:
-        k = critical_count(n, p_good, alpha)
-        if k >= 0 and binomial_cdf(k, n, p_bad) >= power:
-            return n
+        if enough(n):
+            later = next((m for m in range(n + 1, n + max(50, n // 4) + 1) if not enough(m)), None)
+            if later is None:
+                return n
+            n = later
         n += 1
     raise ValueError("no sample size below 1,000,000 reaches that power")
 

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from harness.run import ReplayStats
 
 #: Below this many selected cases a second process costs more (its startup) than it saves.
-MIN_CASES_PER_PROCESS = 2_000
+MIN_CASES_PER_PROCESS = 1_000
 MAX_PROCESSES = 8
 _RELAY_INTERVAL_S = 0.25
 

@@ -72,7 +72,7 @@ def test_every_corpus_command_has_help() -> None:
 def test_stats_prints_the_power_analysis_of_the_demo() -> None:
     done = _corpus("stats", "corpus/demo")
     assert done.returncode == 0, done.stderr
-    assert "vulnerability_support   v1               75     169  NO (94 short)" in done.stdout
+    assert "vulnerability_support   v1               75     191  NO (116 short)" in done.stdout
     strict = _corpus("stats", "corpus/demo", "--strict", "--json")
     assert strict.returncode == 1
     assert '"under_covered": [\n    "vulnerability_support"\n  ]' in strict.stdout

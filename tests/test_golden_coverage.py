@@ -20,7 +20,7 @@ CASES = list(iter_cases([ROOT / "corpus" / "demo"]))
 
 def test_the_demo_corpus_power_analysis() -> None:
     stats = corpus_stats(CASES, PINNED)
-    assert stats.needed == required_cases(0.95, 0.90) == 169
+    assert stats.needed == required_cases(0.95, 0.90) == 191
     table = {d.disclosure_id: (d.applicable, d.enough, d.detectable) for d in stats.disclosures}
     assert table == {
         "broker_status": (640, True, 0.926),
@@ -32,7 +32,7 @@ def test_the_demo_corpus_power_analysis() -> None:
         "vulnerability_support": (75, False, 0.866),
     }
     assert [d.disclosure_id for d in stats.under_covered] == ["vulnerability_support"]
-    assert stats.under_covered[0].short_by == 94
+    assert stats.under_covered[0].short_by == 116
     assert (stats.cases, stats.labelled_cases) == (640, 180)
     assert stats.tags["vulnerable"] == {"no": 565, "yes": 75}
     assert stats.tag_applicable["vulnerable"]["yes"]["vulnerability_support"] == 75
@@ -42,11 +42,11 @@ def test_the_demo_corpus_power_analysis() -> None:
 
 def test_the_rendered_report_shows_the_power_table() -> None:
     text = render_stats(corpus_stats(CASES, PINNED))
-    assert "the gate needs 169 applicable cases per disclosure" in text.replace("\n", " ")
+    assert "the gate needs 191 applicable cases per disclosure" in text.replace("\n", " ")
     assert (
-        "vulnerability_support   v1               75     169  NO (94 short)  95% vs 86.6%" in text
+        "vulnerability_support   v1               75     191  NO (116 short)  95% vs 86.6%" in text
     )
-    assert "Under-covered: vulnerability_support (75 of 169)." in text
+    assert "Under-covered: vulnerability_support (75 of 191)." in text
 
 
 @pytest.mark.parametrize("n", [40, 75, 169, 321])
@@ -56,7 +56,7 @@ def test_the_detectable_rate_is_where_the_power_reaches_80_percent(n: int) -> No
     assert rate is not None
     k = critical_count(n, 0.95, 0.05)
     assert binomial_cdf(k, n, rate) >= 0.8 > binomial_cdf(k, n, rate + 0.002)
-    if n >= 169:  # consistent with required_cases: 169 cases tell 95% from 90%
+    if n >= 169:  # from 169 cases the power against 90% first reaches 80%
         assert rate >= 0.90
 
 

@@ -52,3 +52,7 @@ def test_required_cases_reaches_the_asked_power() -> None:
     assert binomial_cdf(k, n, 0.95) <= 0.05  # a good agent is rarely failed
     assert binomial_cdf(k, n, 0.90) >= 0.8  # a bad agent is caught with 80% power
     assert 120 < n < 260  # the normal approximation gives 150
+    # The power stays there as the corpus grows (an exact test's power is a saw-tooth).
+    for m in range(n, n + 60):
+        assert binomial_cdf(critical_count(m, 0.95, 0.05), m, 0.90) >= 0.8
+    assert binomial_cdf(critical_count(n - 1, 0.95, 0.05), n - 1, 0.90) < 0.8

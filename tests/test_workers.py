@@ -94,7 +94,7 @@ def test_processes_must_be_auto_or_a_positive_number(many: World) -> None:
 def test_auto_uses_a_process_per_core_only_when_there_is_work_for_it() -> None:
     assert auto_processes(640, 8, cpus=2) == 1  # the demo: a second process would cost more
     assert auto_processes(10_000, 64, cpus=2) == 2
-    assert auto_processes(10_000, 64, cpus=16) == 5  # one per 2,000 cases
+    assert auto_processes(4_000, 64, cpus=16) == 4  # one per 1,000 cases
     assert auto_processes(1_000_000, 3, cpus=16) == 3  # never more processes than calls
     assert auto_processes(10_000, 64, cpus=1) == 1
 

@@ -5,6 +5,7 @@ be registered without it and a missing SDK is a clear :class:`ConfigError`. The 
 retries (``max_retries=0``): the runner does, so retries are counted and logged once.
 
 >>> import asyncio
+import importlib.util
 >>> adapter = AnthropicModel.from_config(
 ...     "claude-sonnet-4-6", {"max_tokens": 512}, "scenarios/candidate.yaml")  # doctest: +SKIP
 >>> asyncio.run(adapter.complete(request)).usage  # doctest: +SKIP
@@ -14,6 +15,7 @@ Usage(input_tokens=12, output_tokens=87, cache_read_tokens=1450, cache_write_tok
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 from collections.abc import Awaitable
@@ -116,7 +118,8 @@ class AnthropicModel(ModelAdapter):
     def __init__(self, model_id: str, options: BaseModel | None = None) -> None:
         super().__init__(model_id, options)
         self.settings = AnthropicOptions.model_validate(self.options.model_dump())
-        _require_sdk()  # fail now, with the install line, rather than on the first case
+        # Fail now, with the install line, rather than on the first case.
+        _require_sdk(aiohttp=self.settings.http_client == "aiohttp")
         key = os.environ.get(self.settings.api_key_env, "").strip()
         if not key:
             raise ConfigError(
@@ -321,14 +324,20 @@ class AnthropicModel(ModelAdapter):
         return ProviderError(scrub(message, key), kind="bad_request", retryable=False)
 
 
-def _require_sdk() -> None:
-    """Raise a :class:`ConfigError` with the install line when the SDK is missing."""
-    try:
-        import anthropic  # noqa: F401
-    except ImportError:
+def _require_sdk(*, aiohttp: bool) -> None:
+    """Raise a :class:`ConfigError` with the install line when the SDK is missing.
+
+    Found, not imported: importing the SDK takes about a second, which a process that only
+    checks the scenario (the pytest-xdist controller, the parent of worker processes)
+    would spend before any work starts. The first call imports it.
+    """
+    if importlib.util.find_spec("anthropic") is None:
+        raise ConfigError(f"model provider 'anthropic' needs the anthropic SDK: {_INSTALL}")
+    if aiohttp and importlib.util.find_spec("aiohttp") is None:
         raise ConfigError(
-            f"model provider 'anthropic' needs the anthropic SDK: {_INSTALL}"
-        ) from None
+            "model provider 'anthropic': http_client 'aiohttp' needs the aiohttp package: "
+            f"{_INSTALL}, or set model.options.http_client: httpx"
+        )
 
 
 def _message_param(message: Message) -> MessageParam:
