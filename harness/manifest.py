@@ -107,6 +107,7 @@ def build_manifest(
         "seed": scenario.seed,
         "repeats": scenario.repeats,
         "baseline": {
+            **(scenario.baseline.model_dump(exclude_none=True) if scenario.baseline else {}),
             "scenario": scenario.baseline.scenario if scenario.baseline else None,
             "run_id": baseline_run_id,
         },

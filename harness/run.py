@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.baseline import resolve_baseline
 from harness.calls import CallRunner
 from harness.cases import Case
 from harness.ci_surfaces import CiSurfaces, write_ci_surfaces
@@ -230,8 +231,7 @@ def finish_run(
     with RunStore(db_path) as store:
         store.ingest_parts(run_id, files)
         cases = store.case_count(run_id)
-        baseline = plan.scenario.baseline
-        baseline_run = store.latest_run(baseline.scenario, exclude=run_id) if baseline else None
+        baseline_run = resolve_baseline(store, plan.scenario, exclude=run_id)
         scoring = summarise_scoring(store, plan, run_id)  # calibration, kappa floor, repeats
         gate = evaluate_gate(
             store,

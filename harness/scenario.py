@@ -13,7 +13,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.batch import BatchSettings
 from harness.cache import CacheMode
@@ -93,10 +93,33 @@ class CacheSettings(BaseModel):
 
 
 class BaselineRef(BaseModel):
-    """The run to compare against: the latest run of a scenario name in the store."""
+    """The run to compare against; exactly one of:
+
+    * ``scenario`` (optionally with ``branch``): the latest finished run of that scenario in
+      the run database (on that git branch, as its manifest recorded it);
+    * ``run_id``: that run, which must be in the run database;
+    * ``results``: a ``results.parquet`` another run wrote (a CI artifact, say), relative to
+      the scenario file; its rows are loaded as the baseline (no transcripts: the report
+      then shows the baseline's verdicts but not its turns).
+    """
 
     model_config = _FROZEN
-    scenario: str
+    scenario: str | None = None
+    branch: str | None = None
+    run_id: str | None = None
+    results: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BaselineRef:
+        chosen = [k for k in ("scenario", "run_id", "results") if getattr(self, k)]
+        if len(chosen) != 1:
+            raise ValueError(
+                "name the baseline with exactly one of 'scenario' (latest run, optionally "
+                f"with 'branch'), 'run_id' or 'results' (got {', '.join(chosen) or 'none'})"
+            )
+        if self.branch and not self.scenario:
+            raise ValueError("'branch' picks the latest run of a 'scenario' on that branch")
+        return self
 
 
 class RegressionPolicy(BaseModel):

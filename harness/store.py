@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from harness.errors import StoreError
+from harness.errors import ConfigError, StoreError
 from harness.gate_sql import GATE_ROWS, GATE_SQL, PAIRED_SQL, SEGMENT_SQL
 from harness.results import PART_KINDS
 
@@ -244,14 +244,47 @@ class RunStore:
         )
         return {r["criterion"]: r["rate"] for r in rows}
 
-    def latest_run(self, scenario: str, *, exclude: str | None = None) -> str | None:
-        """The most recent finished run of ``scenario`` (other than ``exclude``)."""
+    def latest_run(
+        self, scenario: str, *, exclude: str | None = None, branch: str | None = None
+    ) -> str | None:
+        """The most recent finished run of ``scenario`` (other than ``exclude``), on ``branch``
+        when given (the git branch its manifest recorded)."""
         row = self._con.execute(
             "SELECT run_id FROM runs WHERE scenario = ? AND run_id IS DISTINCT FROM ? "
-            "AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1",
-            [scenario, exclude],
+            "AND finished_at IS NOT NULL "
+            "AND (? IS NULL OR json_extract_string(manifest, '$.git.branch') = ?) "
+            "ORDER BY finished_at DESC LIMIT 1",
+            [scenario, exclude, branch, branch],
         ).fetchone()
         return str(row[0]) if row else None
+
+    def has_run(self, run_id: str) -> bool:
+        """Whether ``run_id`` has results in the database."""
+        row = self._con.execute(
+            "SELECT count(*) FROM results WHERE run_id = ? LIMIT 1", [run_id]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def load_results_file(self, run_id: str, path: Path, *, where: str) -> None:
+        """Load a ``results.parquet`` another run exported as run ``run_id`` (once).
+
+        ``where`` names the setting that pointed here, for the error when the file is not
+        a results file.
+        """
+        if self.has_run(run_id):
+            return
+        names = PART_KINDS["results"].names
+        columns = ", ".join(f'"{n}"' for n in names)
+        selected = ", ".join("$run_id" if n == "run_id" else f'"{n}"' for n in names)
+        try:
+            self._con.execute(
+                f"INSERT INTO results ({columns}) SELECT {selected} FROM read_parquet($file)",
+                {"run_id": run_id, "file": str(path)},
+            )
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"{where}: {path} is not a results file the harness wrote ({exc})"
+            ) from None
 
     def failing_cases(self, run_id: str, *, limit: int) -> list[dict[str, Any]]:
         """Cases with a failed or errored criterion: transcript, facts and each failure."""
