@@ -114,19 +114,7 @@ def main() -> int:
                         f"h{n}.duckdb",
                     ]
                 else:
-                    cmd = [
-                        sys.executable,
-                        "-m",
-                        "harness.cli",
-                        "run",
-                        str(world.scenario),
-                        "--out",
-                        f"out{n}",
-                        "--db",
-                        f"h{n}.duckdb",
-                        "--processes",
-                        args.processes,
-                    ]
+                    cmd = harness_run(world.scenario, n, "--processes", args.processes)
                 walls.append(_time(cmd, env, world.root))
         finally:
             server.terminate()
@@ -142,6 +130,19 @@ def main() -> int:
         f"ratio {wall / floor:.2f}; process startup {startup:.2f} s"
     )
     return 0
+
+
+def harness_run(scenario: Path, n: int, *extra: str) -> list[str]:
+    """The `harness run` command of repeat ``n``: its own output folder and database."""
+    return [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "run",
+        str(scenario),
+        *("--out", f"out{n}", "--db", f"h{n}.duckdb"),
+        *extra,
+    ]
 
 
 def _time(cmd: list[str], env: dict[str, str], cwd: Path) -> float:

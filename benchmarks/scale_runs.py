@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.replay_throughput import start_server, synthetic_cases  # noqa: E402
+from benchmarks.replay_throughput import harness_run, start_server, synthetic_cases  # noqa: E402
 from harness.corpus import write_cases  # noqa: E402
 from tests.world import World, build_world  # noqa: E402
 
@@ -103,21 +103,6 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
     return wall, memory.peak
 
 
-def harness_run(world: World, n: int, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "run",
-        str(world.scenario),
-        "--out",
-        f"out{n}",
-        "--db",
-        f"h{n}.duckdb",
-        *extra,
-    ]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=["cache-rerun", "memory"])
@@ -134,7 +119,8 @@ def main() -> int:
                 model={"provider": "offline", "id": "reference-broker-1"},
                 concurrency=args.concurrency,
             )
-            figures = [run(harness_run(world, n), env, world.root) for n in range(args.repeats)]
+            commands = [harness_run(world.scenario, n) for n in range(args.repeats)]
+            figures = [run(cmd, env, world.root) for cmd in commands]
             wall = statistics.median(f[0] for f in figures)
             peak = statistics.median(f[1] for f in figures)
             print(
@@ -153,9 +139,9 @@ def main() -> int:
         server, url = start_server(0.0)
         env.update(ANTHROPIC_API_KEY="sk-bench", ANTHROPIC_BASE_URL=url)
         try:
-            fill, _ = run(harness_run(world, 99), env, world.root)
+            fill, _ = run(harness_run(world.scenario, 99), env, world.root)
             figures = [
-                run(harness_run(world, n, "--cache", "require"), env, world.root)
+                run(harness_run(world.scenario, n, "--cache", "require"), env, world.root)
                 for n in range(args.repeats)
             ]
         finally:

@@ -21,6 +21,7 @@ from harness.corpus import count_cases
 from harness.errors import ConfigError, HarnessError
 from harness.merge import merge_runs
 from harness.plan import load_plan
+from harness.plugins import Registries, build_registries
 from harness.progress import Progress
 from harness.run import DEFAULT_DB, RunOutcome, run_scenario
 from harness.rundir import Shard, find_unfinished
@@ -166,9 +167,19 @@ def _run(args: argparse.Namespace) -> int:
     count = _process_count(args.processes, items // (shard.count if shard else 1), concurrency)
     if args.batch or scenario.batch.enabled:
         count = 1  # one process submits and polls the batches
+    registries = build_registries()
+    processes = WorkerSpec(
+        count=count,
+        scenario_path=str(args.scenario),
+        model=args.model,
+        concurrency=concurrency,
+        cache_mode=args.cache,
+        cache_dir=str(args.cache_dir) if args.cache_dir else None,
+        preload=_adapter_preload(registries, scenario, args.model),
+    )
     if count > 1:
-        warm_up()
-    plan = load_plan(args.scenario, model=args.model)
+        warm_up(processes)
+    plan = load_plan(args.scenario, registries=registries, model=args.model, scenario=scenario)
     out_dir = args.out
     if args.resume is not None:
         reports = Path("reports")
@@ -184,14 +195,6 @@ def _run(args: argparse.Namespace) -> int:
         sys.stderr,
         live=sys.stderr.isatty(),
         total_is_bound=bool(plan.scenario.corpus.tags or plan.scenario.corpus.limit or shard),
-    )
-    processes = WorkerSpec(
-        count=count,
-        scenario_path=str(args.scenario),
-        model=args.model,
-        concurrency=concurrency,
-        cache_mode=args.cache,
-        cache_dir=str(args.cache_dir) if args.cache_dir else None,
     )
     runner = None  # worker processes build their own
     if count == 1:
@@ -220,6 +223,17 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_PASS
     return _print_outcome(plan.scenario.name, plan.model_label, plan.prompt_label, outcome)
+
+
+def _adapter_preload(
+    registries: Registries, scenario: Scenario, model: str | None
+) -> tuple[str, ...]:
+    """The modules the scenario's model adapter has worker processes import ahead."""
+    try:
+        chosen = scenario.with_model(model) if model else scenario
+        return registries.models.get(chosen.model.provider, source="").preload
+    except HarnessError:
+        return ()  # load_plan names the problem, with the scenario file
 
 
 def _process_count(value: str, items: int, concurrency: int) -> int:

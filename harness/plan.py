@@ -183,9 +183,13 @@ def load_plan(
     *,
     registries: Registries | None = None,
     model: str | None = None,
+    scenario: Scenario | None = None,
 ) -> ReplayPlan:
-    """Load ``scenario_path`` and all it names; raise :class:`HarnessError` on any problem."""
-    scenario = Scenario.load(scenario_path)
+    """Load ``scenario_path`` and all it names; raise :class:`HarnessError` on any problem.
+
+    ``scenario``: the file already loaded (as the command line does, to plan its processes).
+    """
+    scenario = scenario or Scenario.load(scenario_path)
     if model is not None:
         scenario = scenario.with_model(model)
     registries = registries or build_registries()

@@ -21,6 +21,7 @@ import duckdb
 
 from harness.errors import ConfigError, StoreError
 from harness.gate_sql import GATE_ROWS, GATE_SQL, PAIRED_SQL, SEGMENT_SQL
+from harness.report_sql import REPORT_CASES
 from harness.results import PART_KINDS
 
 _TABLE_FOR_KIND = {"results": "results", "transcripts": "transcripts", "calls": "model_calls"}
@@ -109,15 +110,8 @@ class RunStore:
             for kind, files in part_files.items():
                 table = _TABLE_FOR_KIND[kind]
                 con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-                if not files:
-                    continue
-                names = PART_KINDS[kind].names
-                columns = ", ".join(f'"{n}"' for n in names)
-                selected = ", ".join("$run_id" if n == "run_id" else f'"{n}"' for n in names)
-                con.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT {selected} FROM read_parquet($files)",
-                    {"run_id": run_id, "files": [str(f) for f in files]},
-                )
+                if files:
+                    self._insert_parquet(kind, run_id, files)
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
@@ -261,7 +255,7 @@ class RunStore:
     def has_run(self, run_id: str) -> bool:
         """Whether ``run_id`` has results in the database."""
         row = self._con.execute(
-            "SELECT count(*) FROM results WHERE run_id = ? LIMIT 1", [run_id]
+            "SELECT EXISTS (SELECT 1 FROM results WHERE run_id = ?)", [run_id]
         ).fetchone()
         return bool(row and row[0])
 
@@ -273,42 +267,12 @@ class RunStore:
         """
         if self.has_run(run_id):
             return
-        names = PART_KINDS["results"].names
-        columns = ", ".join(f'"{n}"' for n in names)
-        selected = ", ".join("$run_id" if n == "run_id" else f'"{n}"' for n in names)
         try:
-            self._con.execute(
-                f"INSERT INTO results ({columns}) SELECT {selected} FROM read_parquet($file)",
-                {"run_id": run_id, "file": str(path)},
-            )
+            self._insert_parquet("results", run_id, [path])
         except duckdb.Error as exc:
             raise ConfigError(
                 f"{where}: {path} is not a results file the harness wrote ({exc})"
             ) from None
-
-    def failing_cases(self, run_id: str, *, limit: int) -> list[dict[str, Any]]:
-        """Cases with a failed or errored criterion: transcript, facts and each failure."""
-        return self._rows(
-            """
-            WITH keys AS (
-                SELECT DISTINCT case_id, "repeat" FROM results
-                WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')
-                ORDER BY case_id, "repeat" LIMIT $limit
-            ), bad AS (
-                SELECT r.case_id, r."repeat",
-                       list({'criterion': criterion, 'status': status, 'evidence': evidence,
-                             'error': error} ORDER BY criterion) AS failures
-                FROM results r JOIN keys k ON r.case_id = k.case_id AND r."repeat" = k."repeat"
-                WHERE r.run_id = $run_id AND r.status IN ('failed', 'error', 'not_run')
-                GROUP BY r.case_id, r."repeat"
-            )
-            SELECT b.case_id, b."repeat", b.failures, t.tags, t.facts, t.turns, t.error
-            FROM bad b JOIN transcripts t
-              ON t.run_id = $run_id AND t.case_id = b.case_id AND t."repeat" = b."repeat"
-            ORDER BY b.case_id, b."repeat"
-            """,
-            {"run_id": run_id, "limit": limit},
-        )
 
     def case_count(self, run_id: str) -> int:
         row = self._con.execute(
@@ -387,6 +351,17 @@ class RunStore:
             {"run_id": run_id},
         )
 
+    def _insert_parquet(self, kind: str, run_id: str, files: Sequence[Path]) -> None:
+        """Insert the rows of Parquet ``files`` of part ``kind`` into its table as ``run_id``."""
+        names = PART_KINDS[kind].names
+        columns = ", ".join(f'"{n}"' for n in names)
+        selected = ", ".join("$run_id" if n == "run_id" else f'"{n}"' for n in names)
+        self._con.execute(
+            f"INSERT INTO {_TABLE_FOR_KIND[kind]} ({columns}) "
+            f"SELECT {selected} FROM read_parquet($files)",
+            {"run_id": run_id, "files": [str(f) for f in files]},
+        )
+
     def _rows(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         cursor = self._con.execute(sql, dict(params))
         names = [d[0] for d in cursor.description or ()]
@@ -405,82 +380,17 @@ class RunStore:
     ) -> list[dict[str, Any]]:
         """Failing cases as the report shows them: newly failing first, then by case and repeat.
 
-        Each row is a :meth:`failing_cases` row plus ``statuses`` (every criterion's status on
-        the case), ``flips`` (criterion and direction against ``baseline_id``, paired as the
-        gate pairs them), ``newly_failing``, and the baseline's ``baseline_turns``,
-        ``baseline_error`` and ``baseline_results`` (status per criterion; evidence for the
-        criteria this run failed). Baseline columns are null without a baseline or when the
-        baseline did not replay the case.
+        Each row: ``case_id``, ``repeat``, ``failures`` (criterion, status, evidence, error),
+        the transcript's ``tags``, ``facts``, ``turns`` and ``error``, ``statuses`` (every
+        criterion's status on the case), ``flips`` (criterion and direction against
+        ``baseline_id``, paired as the gate pairs them), ``newly_failing``, and the
+        baseline's ``baseline_turns``, ``baseline_error`` and ``baseline_results`` (status per
+        criterion; evidence for the criteria this run failed). Baseline columns are null
+        without a baseline or when the baseline did not replay the case. The query is
+        ``harness.report_sql.REPORT_CASES``.
         """
         return self._rows(
-            """
-            WITH paired AS (
-                -- Pairs that flipped, as the gate pairs them (cheap columns only).
-                SELECT r.case_id, r."repeat", r.criterion, b.status = 'passed' AS to_fail
-                FROM results r JOIN results b
-                  ON b.run_id = $baseline_id AND b.case_id = r.case_id
-                 AND b."repeat" = r."repeat" AND b.criterion = r.criterion
-                WHERE r.run_id = $run_id
-                  AND r.status <> 'not_applicable' AND b.status <> 'not_applicable'
-                  AND ($errors_are_failures
-                       OR (r.status IN ('passed', 'failed') AND b.status IN ('passed', 'failed')))
-                  AND (b.status = 'passed') <> (r.status = 'passed')
-            ), keys AS (
-                -- The cases to show, chosen before any text is gathered: newly failing first.
-                SELECT k.case_id, k."repeat", bool_or(coalesce(p.to_fail, false)) AS newly
-                FROM (SELECT DISTINCT case_id, "repeat" FROM results
-                      WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')) k
-                LEFT JOIN paired p ON p.case_id = k.case_id AND p."repeat" = k."repeat"
-                GROUP BY k.case_id, k."repeat"
-                ORDER BY newly DESC, k.case_id, k."repeat"
-                LIMIT $limit OFFSET $offset
-            ), bad AS (
-                SELECT r.case_id, r."repeat",
-                       list({'criterion': r.criterion, 'status': r.status,
-                             'evidence': r.evidence, 'error': r.error}
-                            ORDER BY r.criterion) AS failures
-                FROM results r SEMI JOIN keys k ON k.case_id = r.case_id AND k."repeat" = r."repeat"
-                WHERE r.run_id = $run_id AND r.status IN ('failed', 'error', 'not_run')
-                GROUP BY r.case_id, r."repeat"
-            ), mine AS (
-                SELECT r.case_id, r."repeat",
-                       list({'criterion': r.criterion, 'status': r.status}
-                            ORDER BY r.criterion) AS statuses
-                FROM results r SEMI JOIN bad b ON b.case_id = r.case_id AND b."repeat" = r."repeat"
-                WHERE r.run_id = $run_id GROUP BY r.case_id, r."repeat"
-            ), base AS (
-                SELECT r.case_id, r."repeat",
-                       list({'criterion': r.criterion, 'status': r.status, 'evidence':
-                             CASE WHEN list_contains(
-                                 list_transform(b.failures, lambda f: f.criterion), r.criterion
-                             ) THEN r.evidence END}
-                            ORDER BY r.criterion) AS results
-                FROM results r JOIN bad b ON b.case_id = r.case_id AND b."repeat" = r."repeat"
-                WHERE r.run_id = $baseline_id GROUP BY r.case_id, r."repeat"
-            ), flipped AS (
-                SELECT p.case_id, p."repeat",
-                       list({'criterion': p.criterion, 'direction': CASE WHEN p.to_fail
-                             THEN 'pass_to_fail' ELSE 'fail_to_pass' END}
-                            ORDER BY p.criterion) AS flips
-                FROM paired p SEMI JOIN keys k ON k.case_id = p.case_id AND k."repeat" = p."repeat"
-                GROUP BY p.case_id, p."repeat"
-            )
-            SELECT b.case_id, b."repeat", b.failures, t.tags, t.facts, t.turns, t.error,
-                   m.statuses, f.flips,
-                   coalesce(list_contains(list_transform(f.flips, lambda x: x.direction),
-                                          'pass_to_fail'), false) AS newly_failing,
-                   bt.turns AS baseline_turns, bt.error AS baseline_error,
-                   br.results AS baseline_results
-            FROM bad b
-            JOIN transcripts t
-              ON t.run_id = $run_id AND t.case_id = b.case_id AND t."repeat" = b."repeat"
-            LEFT JOIN mine m ON m.case_id = b.case_id AND m."repeat" = b."repeat"
-            LEFT JOIN flipped f ON f.case_id = b.case_id AND f."repeat" = b."repeat"
-            LEFT JOIN transcripts bt
-              ON bt.run_id = $baseline_id AND bt.case_id = b.case_id AND bt."repeat" = b."repeat"
-            LEFT JOIN base br ON br.case_id = b.case_id AND br."repeat" = b."repeat"
-            ORDER BY newly_failing DESC, b.case_id, b."repeat"
-            """,
+            REPORT_CASES,
             {
                 "run_id": run_id,
                 "baseline_id": baseline_id,

@@ -83,6 +83,7 @@ class WorkerSpec:
     run_id: str = ""
     shard: str | None = None
     skip_committed: bool = False  # a resumed run: skip the cases already in the parts
+    preload: tuple[str, ...] = ()  # the model adapter's own (ModelAdapter.preload)
 
     def share(self, index: int) -> int:
         """Worker ``index``'s calls in flight: the total split as evenly as it goes."""
@@ -90,14 +91,20 @@ class WorkerSpec:
         return max(1, base + (1 if index < rest else 0))
 
 
-#: What the forkserver imports once, so that each worker it forks starts with them loaded.
-_PRELOAD = ["harness.workers", "harness.run", "harness.plan", "anthropic", "aiohttp"]
+#: What the forkserver imports once, so that each worker it forks starts with them loaded;
+#: the model adapter adds its SDK (``WorkerSpec.preload``).
+_PRELOAD = ("harness.workers", "harness.run", "harness.plan")
 
 
-def warm_up() -> None:
-    """Start the forkserver now, importing :data:`_PRELOAD` in the background."""
+def _context(spec: WorkerSpec) -> Any:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)
+    context.set_forkserver_preload([*_PRELOAD, *spec.preload])
+    return context
+
+
+def warm_up(spec: WorkerSpec) -> None:
+    """Start the forkserver now, importing what ``spec``'s workers need in the background."""
+    _context(spec)
     from multiprocessing import forkserver
 
     forkserver.ensure_running()
@@ -111,8 +118,7 @@ def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplaySt
     """
     from harness.run import ReplayStats
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_PRELOAD)
+    context = _context(spec)
     messages = context.Queue()
     # The parent keeps the only write end: a worker reading EOF knows the parent is gone.
     lifeline, keep_alive = context.Pipe(duplex=False)

@@ -461,7 +461,7 @@ def test_repeats_get_their_own_anchors(tmp_path: Path) -> None:
 def test_truncated_failing_cases_say_showing_n_of_m(passing: RunOutcome, tmp_path: Path) -> None:
     manifest = json.loads(passing.manifest_path.read_text(encoding="utf-8"))
     with RunStore(passing.out_dir.parent / "harness.duckdb") as store:
-        rows = store.failing_cases(passing.run_id, limit=1)
+        rows = store.report_cases(passing.run_id, None, limit=1)
         data = ReportData(
             gate=passing.gate,
             manifest=manifest,

@@ -107,3 +107,17 @@ def test_concurrency_and_cases_split_evenly() -> None:
     parts = [list(every_nth(iter(items), i, 3)) for i in range(3)]
     assert parts == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
     assert sorted(x for part in parts for x in part) == items
+
+
+def test_workers_preload_only_the_sdk_of_the_model_they_will_call(many: World) -> None:
+    from harness.cli import _adapter_preload
+    from harness.plugins import build_registries
+    from harness.scenario import Scenario
+
+    registries = build_registries()
+    offline = Scenario.load(many.write_scenario(model={"provider": "offline", "id": "ref"}))
+    assert _adapter_preload(registries, offline, None) == ()  # nothing to import ahead
+    chosen = _adapter_preload(registries, offline, "anthropic:claude-sonnet-4-6")
+    assert chosen == ("anthropic", "aiohttp")  # --model decides, not the file
+    unknown = Scenario.load(many.write_scenario(model={"provider": "nope", "id": "x"}))
+    assert _adapter_preload(registries, unknown, None) == ()  # load_plan reports it

@@ -114,6 +114,7 @@ class AnthropicModel(ModelAdapter):
     provider = "anthropic"
     Options: ClassVar[type[BaseModel]] = AnthropicOptions
     cacheable: ClassVar[bool] = True
+    preload: ClassVar[tuple[str, ...]] = ("anthropic", "aiohttp")
 
     def __init__(self, model_id: str, options: BaseModel | None = None) -> None:
         super().__init__(model_id, options)

@@ -117,6 +117,9 @@ class ModelAdapter(ABC):
     Options: ClassVar[type[BaseModel]] = NoOptions
     #: Whether answers are worth caching (paid or slow providers); free local ones are not.
     cacheable: ClassVar[bool] = False
+    #: Modules a replay worker process imports ahead, while its parent loads the plan (the
+    #: provider's SDK; see harness.workers).
+    preload: ClassVar[tuple[str, ...]] = ()
     #: Option names that do not change the answer, left out of the cache key.
     cache_ignores: ClassVar[frozenset[str]] = frozenset({"timeout_s", "api_key_env"})
 

@@ -57,6 +57,7 @@ class OpenAICompatibleModel(ModelAdapter):
     provider = _PROVIDER
     Options: ClassVar[type[BaseModel]] = OpenAICompatibleOptions
     cacheable: ClassVar[bool] = True
+    preload: ClassVar[tuple[str, ...]] = ("aiohttp",)
 
     def __init__(self, model_id: str, options: BaseModel | None = None) -> None:
         super().__init__(model_id, options)

@@ -98,7 +98,7 @@ class FailingCase:
 
     @classmethod
     def from_store_row(cls, row: Mapping[str, Any]) -> FailingCase:
-        """From a :meth:`~harness.store.RunStore.failing_cases` or ``report_cases`` row."""
+        """From a :meth:`~harness.store.RunStore.report_cases` row."""
         baseline = None
         if row.get("baseline_turns") is not None or row.get("baseline_results"):
             baseline = BaselineCase(

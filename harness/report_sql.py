@@ -1,0 +1,77 @@
+"""The SQL the report reads failing cases with (the gate's own queries are in gate_sql.py).
+
+``REPORT_CASES`` first picks the cases to show from cheap columns (newly failing first:
+a pass→fail flip against the baseline, paired as the gate pairs them), then gathers text
+(failures with evidence, transcripts, the baseline's turns and verdicts) for those only,
+so a run of a million cases never aggregates the text of every failing case.
+Parameters: ``$run_id``, ``$baseline_id``, ``$errors_are_failures``, ``$limit``, ``$offset``.
+"""
+
+REPORT_CASES = """
+WITH paired AS (
+    -- Pairs that flipped, as the gate pairs them (cheap columns only).
+    SELECT r.case_id, r."repeat", r.criterion, b.status = 'passed' AS to_fail
+    FROM results r JOIN results b
+      ON b.run_id = $baseline_id AND b.case_id = r.case_id
+     AND b."repeat" = r."repeat" AND b.criterion = r.criterion
+    WHERE r.run_id = $run_id
+      AND r.status <> 'not_applicable' AND b.status <> 'not_applicable'
+      AND ($errors_are_failures
+           OR (r.status IN ('passed', 'failed') AND b.status IN ('passed', 'failed')))
+      AND (b.status = 'passed') <> (r.status = 'passed')
+), keys AS (
+    -- The cases to show, chosen before any text is gathered: newly failing first.
+    SELECT k.case_id, k."repeat", bool_or(coalesce(p.to_fail, false)) AS newly
+    FROM (SELECT DISTINCT case_id, "repeat" FROM results
+          WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')) k
+    LEFT JOIN paired p ON p.case_id = k.case_id AND p."repeat" = k."repeat"
+    GROUP BY k.case_id, k."repeat"
+    ORDER BY newly DESC, k.case_id, k."repeat"
+    LIMIT $limit OFFSET $offset
+), bad AS (
+    SELECT r.case_id, r."repeat",
+           list({'criterion': r.criterion, 'status': r.status,
+                 'evidence': r.evidence, 'error': r.error}
+                ORDER BY r.criterion) AS failures
+    FROM results r SEMI JOIN keys k ON k.case_id = r.case_id AND k."repeat" = r."repeat"
+    WHERE r.run_id = $run_id AND r.status IN ('failed', 'error', 'not_run')
+    GROUP BY r.case_id, r."repeat"
+), mine AS (
+    SELECT r.case_id, r."repeat",
+           list({'criterion': r.criterion, 'status': r.status}
+                ORDER BY r.criterion) AS statuses
+    FROM results r SEMI JOIN bad b ON b.case_id = r.case_id AND b."repeat" = r."repeat"
+    WHERE r.run_id = $run_id GROUP BY r.case_id, r."repeat"
+), base AS (
+    SELECT r.case_id, r."repeat",
+           list({'criterion': r.criterion, 'status': r.status, 'evidence':
+                 CASE WHEN list_contains(
+                     list_transform(b.failures, lambda f: f.criterion), r.criterion
+                 ) THEN r.evidence END}
+                ORDER BY r.criterion) AS results
+    FROM results r JOIN bad b ON b.case_id = r.case_id AND b."repeat" = r."repeat"
+    WHERE r.run_id = $baseline_id GROUP BY r.case_id, r."repeat"
+), flipped AS (
+    SELECT p.case_id, p."repeat",
+           list({'criterion': p.criterion, 'direction': CASE WHEN p.to_fail
+                 THEN 'pass_to_fail' ELSE 'fail_to_pass' END}
+                ORDER BY p.criterion) AS flips
+    FROM paired p SEMI JOIN keys k ON k.case_id = p.case_id AND k."repeat" = p."repeat"
+    GROUP BY p.case_id, p."repeat"
+)
+SELECT b.case_id, b."repeat", b.failures, t.tags, t.facts, t.turns, t.error,
+       m.statuses, f.flips,
+       coalesce(list_contains(list_transform(f.flips, lambda x: x.direction),
+                              'pass_to_fail'), false) AS newly_failing,
+       bt.turns AS baseline_turns, bt.error AS baseline_error,
+       br.results AS baseline_results
+FROM bad b
+JOIN transcripts t
+  ON t.run_id = $run_id AND t.case_id = b.case_id AND t."repeat" = b."repeat"
+LEFT JOIN mine m ON m.case_id = b.case_id AND m."repeat" = b."repeat"
+LEFT JOIN flipped f ON f.case_id = b.case_id AND f."repeat" = b."repeat"
+LEFT JOIN transcripts bt
+  ON bt.run_id = $baseline_id AND bt.case_id = b.case_id AND bt."repeat" = b."repeat"
+LEFT JOIN base br ON br.case_id = b.case_id AND br."repeat" = b."repeat"
+ORDER BY newly_failing DESC, b.case_id, b."repeat"
+"""
