@@ -21,7 +21,7 @@ from typing import Any
 from harness.corpus import corpus_files, iter_cases
 from harness.disclosures import DisclosureRegistry, load_registry
 from harness.errors import ConfigError, HarnessError
-from harness.golden import contract, coverage, dedupe, diff, labels, sampling, validate
+from harness.golden import contract, coverage, dedupe, diff, sampling, validate
 from harness.golden.export import export_audit_log
 from harness.golden.importers import FORMATS, ColumnMapping, import_files
 from harness.golden.migrate import migrate_corpus
@@ -34,15 +34,6 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _registry(args: argparse.Namespace) -> DisclosureRegistry:
     return load_registry(args.disclosures)
-
-
-def _flag(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("yes", "y", "true", "1"):
-        return True
-    if lowered in ("no", "n", "false", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"{value!r}: use yes or no")
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -120,51 +111,6 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     else:
         print(coverage.render_stats(stats))
     return EXIT_CHECK_FAILED if args.strict and stats.under_covered else EXIT_OK
-
-
-def _cmd_label_set(args: argparse.Namespace) -> int:
-    edit = labels.LabelEdit(args.case, args.disclosure, args.applicable, args.presented, args.note)
-    changes = labels.apply_label_edits(
-        args.path, [edit], by=args.by, why=args.why, registry=_registry(args)
-    )
-    if not changes:
-        print(f"{args.case} {args.disclosure}: already labelled so; nothing changed")
-    for change in changes:
-        print(change.describe())
-        print(
-            f"recorded in {labels.history_path(args.path)}; update the manifest: "
-            f"{contract.update_command(labels.corpus_folder(args.path))}"
-        )
-    return EXIT_OK
-
-
-def _cmd_label_export(args: argparse.Namespace) -> int:
-    rows = labels.export_labels_csv(
-        args.path, args.out, _registry(args), labelled_only=args.labelled_only
-    )
-    print(f"wrote {rows} rows to {args.out}")
-    return EXIT_OK
-
-
-def _cmd_label_import(args: argparse.Namespace) -> int:
-    result = labels.import_labels_csv(
-        args.path, args.csv, by=args.by, why=args.why, registry=_registry(args)
-    )
-    for reject in result.rejects:
-        print(f"rejected: {reject.where}: {reject.reason}", file=sys.stderr)
-    print(f"applied {len(result.changes)} label change(s); rejected {len(result.rejects)} row(s)")
-    return EXIT_CHECK_FAILED if result.rejects else EXIT_OK
-
-
-def _cmd_label_history(args: argparse.Namespace) -> int:
-    changes = [c for c in labels.read_history(args.path) if args.case in (None, c.case_id)]
-    if args.json:
-        print(labels.history_json(changes))
-        return EXIT_OK
-    for c in changes:
-        print(f"{c.at:%Y-%m-%d %H:%M} {c.by}: {c.describe()}; why: {c.why}")
-    print(f"{len(changes)} change(s)")
-    return EXIT_OK
 
 
 def _cmd_dedupe(args: argparse.Namespace) -> int:
@@ -298,7 +244,7 @@ def _guarded(handler: Handler) -> Handler:
     return run
 
 
-def _add(
+def add_command(
     group: Any, name: str, handler: Handler, help: str, *, registry: bool = False
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = group.add_parser(name, help=help, description=help)
@@ -315,6 +261,8 @@ def _add(
 
 def register(subparsers: Any) -> None:
     """Add the ``corpus`` command group to the ``harness`` subparsers."""
+    from harness.cli_labels import register as register_labels  # it builds on this module
+
     corpus = subparsers.add_parser(
         "corpus",
         help="golden-set tooling: import, validate, stats, label, dedupe, sample, diff, sql",
@@ -322,7 +270,7 @@ def register(subparsers: Any) -> None:
     )
     group = corpus.add_subparsers(dest="corpus_command", required=True, metavar="COMMAND")
 
-    p = _add(
+    p = add_command(
         group,
         "import",
         _cmd_import,
@@ -355,7 +303,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-redact", action="store_true", help="keep personal data as it is")
     p.add_argument("--redaction", type=Path, help="redaction policy file (YAML)")
 
-    p = _add(
+    p = add_command(
         group,
         "validate",
         _cmd_validate,
@@ -366,7 +314,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("path", type=Path, help="corpus file or folder")
     p.add_argument("--no-contract", action="store_true", help="skip the manifest check")
 
-    p = _add(
+    p = add_command(
         group,
         "manifest",
         _cmd_manifest,
@@ -375,7 +323,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("path", type=Path, help="corpus folder")
     p.add_argument("--check", action="store_true", help="only check; exit 1 on drift")
 
-    p = _add(
+    p = add_command(
         group,
         "stats",
         _cmd_stats,
@@ -393,40 +341,9 @@ def register(subparsers: Any) -> None:
         "--strict", action="store_true", help="exit 1 when a disclosure is under-covered"
     )
 
-    label = group.add_parser(
-        "label",
-        help="change golden labels (who, when, why), CSV round-trip, history",
-        description="Golden labels.",
-    )
-    sub = label.add_subparsers(dest="label_command", required=True, metavar="COMMAND")
-    p = _add(sub, "set", _cmd_label_set, "set one case's label for one disclosure", registry=True)
-    p.add_argument("path", type=Path, help="corpus folder (or file)")
-    p.add_argument("--case", required=True, help="case id")
-    p.add_argument("--disclosure", required=True, help="disclosure id")
-    p.add_argument("--applicable", type=_flag, required=True, help="yes or no")
-    p.add_argument("--presented", type=_flag, required=True, help="yes or no")
-    p.add_argument("--note", help="what the reviewer saw")
-    p.add_argument("--by", required=True, help="who labels")
-    p.add_argument("--why", required=True, help="why the label changes")
-    p = _add(
-        sub, "export", _cmd_label_export, "write labels as CSV for a spreadsheet", registry=True
-    )
-    p.add_argument("path", type=Path, help="corpus folder (or file)")
-    p.add_argument("--out", type=Path, required=True, help="CSV to write")
-    p.add_argument("--labelled-only", action="store_true", help="only cases with labels")
-    p = _add(
-        sub, "import", _cmd_label_import, "apply the changed rows of a label CSV", registry=True
-    )
-    p.add_argument("path", type=Path, help="corpus folder (or file)")
-    p.add_argument("csv", type=Path, help="label CSV (as label export writes it)")
-    p.add_argument("--by", required=True, help="who labels")
-    p.add_argument("--why", required=True, help="why the labels change")
-    p = _add(sub, "history", _cmd_label_history, "show the append-only label history")
-    p.add_argument("path", type=Path, help="corpus folder (or file)")
-    p.add_argument("--case", help="only this case")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    register_labels(group)
 
-    p = _add(
+    p = add_command(
         group,
         "dedupe",
         _cmd_dedupe,
@@ -445,7 +362,7 @@ def register(subparsers: Any) -> None:
         ("sample", _cmd_sample, "a stratified, seeded sample (e.g. the fast PR-gate subset)"),
         ("split", _cmd_split, "stratified, seeded parts (e.g. pr=0.2 and nightly=0.8)"),
     ):
-        p = _add(group, name, handler, text, registry=True)
+        p = add_command(group, name, handler, text, registry=True)
         p.add_argument("path", type=Path, help="corpus file or folder")
         p.add_argument(
             "--by",
@@ -474,7 +391,7 @@ def register(subparsers: Any) -> None:
                 help="a part, e.g. --part pr=0.2 --part nightly=0.8",
             )
 
-    p = _add(
+    p = add_command(
         group,
         "diff",
         _cmd_diff,
@@ -484,7 +401,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("new", help="new corpus path, or REV:PATH")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = _add(
+    p = add_command(
         group,
         "migrate",
         _cmd_migrate,
@@ -493,7 +410,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("path", type=Path, help="corpus file or folder")
     p.add_argument("--out-dir", type=Path, help="write here instead of in place")
 
-    p = _add(
+    p = add_command(
         group,
         "export",
         _cmd_export,
@@ -502,7 +419,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("path", type=Path, help="corpus file or folder")
     p.add_argument("--out", type=Path, required=True, help="audit log to write")
 
-    p = _add(
+    p = add_command(
         group,
         "sql",
         _cmd_sql,
