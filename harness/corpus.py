@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -104,12 +105,24 @@ def open_corpus_file(path: Path) -> pq.ParquetFile:
         raise CorpusError(f"{path}: not a readable Parquet file ({exc})") from None
 
 
-def iter_cases(paths: Sequence[str | Path], *, batch_size: int = BATCH_SIZE) -> Iterator[Case]:
+#: Decides, from a row's raw ``case_id`` alone, whether it is read: ``True`` parse it,
+#: ``False`` skip it unread, ``None`` no later row is wanted (stop).
+RowFilter = Callable[[object], "bool | None"]
+
+
+def iter_cases(
+    paths: Sequence[str | Path],
+    *,
+    batch_size: int = BATCH_SIZE,
+    keep: RowFilter | None = None,
+) -> Iterator[Case]:
     """Yield every case of the corpus at ``paths``, validated, in file then row order.
 
     Files are read one record batch at a time, so memory does not grow with the corpus.
-    Raises :class:`CorpusError` naming the file, row and column of the first bad value, and
-    on a case id seen twice.
+    ``keep`` picks rows by case id before they are parsed, so a process that replays one
+    share of the corpus pays for that share only (every row is still checked for a
+    repeated id). Raises :class:`CorpusError` naming the file, row and column of the first
+    bad value, and on a case id seen twice.
     """
     files = corpus_files(paths)
     # Only ids that occur twice need remembering: found first from the id columns alone.
@@ -125,28 +138,58 @@ def iter_cases(paths: Sequence[str | Path], *, batch_size: int = BATCH_SIZE) -> 
             _check_schema(path, parquet.schema_arrow)
         row_base = 0
         try:
-            batches = migrated_batches(path, parquet, batch_size)
-            for batch in batches:
-                for offset, row in enumerate(batch.to_pylist()):
-                    row_number = row_base + offset
+            for batch in migrated_batches(path, parquet, batch_size):
+                wanted, problem, stop = _pick_rows(batch, keep, repeated, seen, path, row_base)
+                for offset, row in zip(wanted, _rows(batch, wanted), strict=True):
                     try:
                         case = Case.from_row(row)
                     except CaseRowError as exc:
-                        raise CorpusError(f"{path} row {row_number}: {exc}") from None
-                    if repeated is None or case.case_id in repeated:
-                        where = f"{path} row {row_number}"
-                        if case.case_id in seen:
-                            raise CorpusError(
-                                f"{where}: duplicate case_id '{case.case_id}' "
-                                f"(first seen at {seen[case.case_id]}); case ids must be unique"
-                            )
-                        seen[case.case_id] = where
+                        raise CorpusError(f"{path} row {row_base + offset}: {exc}") from None
                     yield case
+                if problem is not None:
+                    raise problem
+                if stop:
+                    return
                 row_base += batch.num_rows
         except (OSError, pa.ArrowException) as exc:
             raise CorpusError(
                 f"{path}: corrupt Parquet data after row {row_base} ({exc})"
             ) from None
+
+
+def _rows(batch: pa.RecordBatch, wanted: list[int]) -> list[dict[str, Any]]:
+    if len(wanted) == batch.num_rows:
+        rows: list[dict[str, Any]] = batch.to_pylist()
+    else:
+        rows = batch.take(pa.array(wanted, pa.int64())).to_pylist() if wanted else []
+    return rows
+
+
+def _pick_rows(
+    batch: pa.RecordBatch,
+    keep: RowFilter | None,
+    repeated: set[str] | None,
+    seen: dict[str, str],
+    path: Path,
+    row_base: int,
+) -> tuple[list[int], CorpusError | None, bool]:
+    """The offsets in ``batch`` to parse, the duplicate-id error met (raised once the rows
+    before it are parsed, so errors keep their row order) and whether to stop after them."""
+    wanted: list[int] = []
+    for offset, case_id in enumerate(batch.column("case_id").to_pylist()):
+        if isinstance(case_id, str) and (repeated is None or case_id in repeated):
+            where = f"{path} row {row_base + offset}"
+            if case_id in seen:
+                first = seen[case_id]
+                message = f"{where}: duplicate case_id '{case_id}' (first seen at {first})"
+                return wanted, CorpusError(f"{message}; case ids must be unique"), True
+            seen[case_id] = where
+        decision = True if keep is None else keep(case_id)
+        if decision is None:
+            return wanted, None, True
+        if decision:
+            wanted.append(offset)
+    return wanted, None, False
 
 
 def _repeated_ids(files: Sequence[Path]) -> set[str] | None:
@@ -158,11 +201,14 @@ def _repeated_ids(files: Sequence[Path]) -> set[str] | None:
     columns: list[pa.Array] = []
     for path in files:
         try:
-            names = pq.read_schema(path).names
+            # ParquetFile, not read_table: that would import pyarrow.dataset (and pandas
+            # with it), a fifth of a second before the first case of every process.
+            parquet = pq.ParquetFile(path)
+            names = parquet.schema_arrow.names
             column = "case_id" if "case_id" in names else "id" if "id" in names else None
             if column is None:
                 return None
-            ids = pq.read_table(path, columns=[column]).column(0)
+            ids = parquet.read(columns=[column]).column(0)
             columns.extend(pc.cast(chunk, pa.string()) for chunk in ids.chunks)
         except (OSError, pa.ArrowException):
             return None

@@ -12,7 +12,7 @@ replayed yet when they do.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from weakref import WeakKeyDictionary
@@ -30,6 +30,7 @@ from harness.prompts import PromptVersion
 from harness.scenario import Scenario
 from harness.scoring.base import AnyScorer
 from harness.scoring.loading import JudgeModel, any_needs_judge, build_scorers, load_judge
+from harness.selection import CaseSelection
 
 
 @dataclass(frozen=True)
@@ -149,17 +150,18 @@ class ReplayPlan:
             self._judge_runners[runner] = found
         return found
 
-    def cases(self) -> Iterator[Case]:
-        """The selected cases, in corpus order, filtered by tags and limited."""
-        selection = self.scenario.corpus
-        count = 0
-        for case in iter_cases(self.scenario.corpus_paths):
-            if any(case.tags.get(k) != v for k, v in selection.tags.items()):
-                continue
-            yield case
-            count += 1
-            if selection.limit is not None and count >= selection.limit:
-                return
+    def cases(
+        self, *, in_shard: Callable[[str], bool] | None = None, share: tuple[int, int] = (0, 1)
+    ) -> Iterator[Case]:
+        """The selected cases, in corpus order: filtered by tags and limited, then those
+        ``in_shard``, then process ``share[0]``'s every ``share[1]``-th (see
+        :mod:`harness.selection`); only the rows selected are parsed when no tag filters."""
+        corpus = self.scenario.corpus
+        selection = CaseSelection(corpus.tags, corpus.limit, in_shard, share)
+        keep = selection.row_filter()
+        if keep is not None:
+            return iter_cases(self.scenario.corpus_paths, keep=keep)
+        return selection.apply(iter_cases(self.scenario.corpus_paths))
 
     def case_seed(self, case_id: str, repeat: int) -> int:
         """A seed per case and repeat, independent of order and process (not ``hash()``)."""
@@ -184,10 +186,13 @@ def load_plan(
     registries: Registries | None = None,
     model: str | None = None,
     scenario: Scenario | None = None,
+    preflight: bool = True,
 ) -> ReplayPlan:
     """Load ``scenario_path`` and all it names; raise :class:`HarnessError` on any problem.
 
     ``scenario``: the file already loaded (as the command line does, to plan its processes).
+    ``preflight``: render the first case's prompt now (see :meth:`ReplayPlan.preflight`);
+    a worker process skips it, its parent having done it.
     """
     scenario = scenario or Scenario.load(scenario_path)
     if model is not None:
@@ -237,5 +242,6 @@ def load_plan(
         adapter_class=adapter_class,
         corpus_hash=corpus_hash(files),
     )
-    plan.preflight()
+    if preflight:
+        plan.preflight()
     return plan

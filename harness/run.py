@@ -360,9 +360,7 @@ def run_scenario(
             )
             stats = replay_in_processes(spec, progress)
         else:
-            cases = plan.cases()
-            if shard is not None:
-                cases = (c for c in cases if shard.contains(c.case_id))
+            cases = plan.cases(in_shard=shard.contains if shard is not None else None)
             stats = replay_into_parts(
                 plan,
                 cases,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -37,8 +38,12 @@ _SPACE = re.compile(r"\s+")
 _ZERO_DECIMALS = re.compile(r"\.0+(?!\d)")
 
 
+@lru_cache(maxsize=1024)
 def normalise(text: str) -> str:
-    """Fold case, quotes, punctuation, number separators and whitespace."""
+    """Fold case, quotes, punctuation, number separators and whitespace.
+
+    Cached: every case normalises the same disclosure phrases and facts again.
+    """
     text = text.translate(_TRANSLATE).lower()
     text = _THOUSANDS.sub("", text)
     text = _PUNCT.sub(" ", text)

@@ -29,9 +29,7 @@ import secrets
 import threading
 import time
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +39,6 @@ from harness.errors import HarnessError, ModelError
 
 if TYPE_CHECKING:
     from harness.calls import CallRunner
-    from harness.cases import Case
     from harness.progress import Progress
     from harness.replay import CaseReplay
     from harness.run import ReplayStats
@@ -175,15 +172,6 @@ def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplaySt
     )
 
 
-def every_nth(cases: Iterator[Case], index: int, count: int) -> Iterator[Case]:
-    """Worker ``index`` of ``count`` takes every ``count``-th case, starting at ``index``.
-
-    By position, not by hash: a shard's cases already share their id hash's residue, and
-    position splits any selection evenly.
-    """
-    return islice(cases, index, None, count)
-
-
 class _Totals:
     """Calls and cost so far, over all workers (what :class:`Progress` shows)."""
 
@@ -247,7 +235,7 @@ def _replay_share(spec: WorkerSpec, index: int, messages: Any) -> ReplayStats:
     from harness.run import replay_into_parts
     from harness.rundir import RunFolder, Shard
 
-    plan = load_plan(spec.scenario_path, model=spec.model)
+    plan = load_plan(spec.scenario_path, model=spec.model, preflight=False)
     process = f"p{index}-{secrets.token_hex(3)}"
     runner = plan.make_runner(
         process=process,
@@ -256,15 +244,13 @@ def _replay_share(spec: WorkerSpec, index: int, messages: Any) -> ReplayStats:
         cache_dir=Path(spec.cache_dir) if spec.cache_dir else None,
         budget_share=1 / spec.count,
     )
-    cases = plan.cases()
-    if spec.shard is not None:
-        shard = Shard.parse(spec.shard)
-        cases = (c for c in cases if shard.contains(c.case_id))
+    shard = Shard.parse(spec.shard) if spec.shard is not None else None
+    cases = plan.cases(in_shard=shard.contains if shard else None, share=(index, spec.count))
     parts = Path(spec.parts_dir)
     skip = RunFolder(parts.parent).completed() if spec.skip_committed else set()
     return replay_into_parts(
         plan,
-        every_nth(cases, index, spec.count),
+        cases,
         parts_dir=parts,
         process=process,
         run_id=spec.run_id,

@@ -347,3 +347,19 @@ def test_a_key_echoed_by_a_server_is_redacted() -> None:
 
     assert KEY not in str(error)
     assert "invalid key [redacted]" in str(error)
+
+
+def test_an_answer_with_a_block_type_the_sdk_does_not_know_still_gives_its_text(
+    server: MessagesApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The body fails the fast validation of the SDK's Message, so the SDK's own parse reads it.
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    plain, novel = (build(MODEL, {"base_url": server.base_url}) for _ in range(2))
+    (expected,) = complete(plain, request("Hello"))
+    server.faults = FaultPlan(script={2: "novel_block"})
+
+    (completion,) = complete(novel, request("Hello"))
+
+    assert completion.text == expected.text
+    assert completion.request_id == "req_test_00000002"
+    assert completion.usage.output_tokens == expected.usage.output_tokens

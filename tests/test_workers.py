@@ -11,8 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.rundir import RunFolder
+from harness.selection import every_nth
 from harness.testing import MessagesApiServer
-from harness.workers import WorkerSpec, auto_processes, every_nth
+from harness.workers import WorkerSpec, auto_processes
 from tests.world import World, build_world, make_case
 
 KEY = "sk-ant-workers-test"

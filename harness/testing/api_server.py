@@ -271,16 +271,22 @@ class MessagesApiServer:
         if fault == "slow":
             await asyncio.sleep(self.faults.slow_s)
         await asyncio.sleep(self.latency_s)  # asyncio, so thousands of answers can wait at once
-        return self._answer(api, parsed, number)
+        return self._answer(api, parsed, number, novel=fault == "novel_block")
 
-    def _answer(self, api: str, parsed: ParsedRequest, number: int) -> web.Response:
+    def _answer(
+        self, api: str, parsed: ParsedRequest, number: int, *, novel: bool = False
+    ) -> web.Response:
         # Only this thread touches seen_systems, so the responder runs outside the lock.
         ans = compose_answer(parsed, self.responder, self._state.seen_systems)
         model = parsed.prompt.model
         if api == "anthropic":
             body = message_json(f"msg_test_{number:08d}", model, ans)
+            if novel:
+                body["content"].insert(0, {"type": "novel_block", "detail": {"n": number}})
             return web.json_response(body, headers=_ids(number))
         body = chat_json(f"chatcmpl-test-{number:08d}", model, int(time.time()), ans)
+        if novel:
+            body["choices"][0]["message"]["novel_field"] = {"n": number}
         return web.json_response(body, headers={"x-request-id": _request_id(number)})
 
     async def _create_batch(self, request: web.Request) -> web.StreamResponse:

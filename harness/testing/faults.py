@@ -19,10 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-FaultKind = Literal["rate_limit", "server_error", "overloaded", "drop", "malformed", "slow"]
+FaultKind = Literal[
+    "rate_limit", "server_error", "overloaded", "drop", "malformed", "slow", "novel_block"
+]
 """``rate_limit``: 429 with ``retry-after``. ``server_error``: 500. ``overloaded``: 529
 ``overloaded_error``. ``drop``: the connection is closed without a response. ``malformed``:
-200 with a body that is not JSON. ``slow``: a normal answer after ``slow_s`` seconds."""
+200 with a body that is not JSON. ``slow``: a normal answer after ``slow_s`` seconds.
+``novel_block``: a normal answer that also holds a content block of a type no SDK knows yet
+(as a newer API version may send); a client must still read its text."""
 
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 

@@ -1,0 +1,100 @@
+"""Which cases a process replays, decided before rows are parsed when it can be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from harness.cases import CASE_SCHEMA, Case, Turn
+from harness.corpus import iter_cases, write_cases
+from harness.errors import CorpusError
+from harness.plan import load_plan
+from harness.rundir import Shard
+from harness.selection import CaseSelection, every_nth
+from tests.world import build_world, make_case
+
+
+def _cases(count: int) -> list[Case]:
+    return [
+        make_case(f"c-{i:03d}", ["hi"], channel="phone" if i % 3 == 0 else "online")
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("tags", [{}, {"channel": "online"}], ids=["by-id", "by-tags"])
+@pytest.mark.parametrize("limit", [None, 31])
+@pytest.mark.parametrize("shard", [None, "2/3"])
+def test_the_shares_of_n_processes_partition_the_selection_in_its_order(
+    tmp_path: Path, tags: dict[str, str], limit: int | None, shard: str | None
+) -> None:
+    world = build_world(tmp_path / "w", cases=_cases(90))
+    corpus = {"paths": ["../corpus"], "tags": tags, "limit": limit}
+    plan = load_plan(world.write_scenario(corpus=corpus))
+    in_shard = Shard.parse(shard).contains if shard else None
+    # What one process selects (the old path: parse every row, then filter).
+    expected = [c.case_id for c in plan.cases(in_shard=in_shard)]
+
+    shares = [
+        [c.case_id for c in plan.cases(in_shard=in_shard, share=(index, 3))] for index in range(3)
+    ]
+
+    assert shares == [expected[i::3] for i in range(3)]
+    assert sorted(i for ids in shares for i in ids) == sorted(expected)
+    everything = _cases(90)
+    wanted = [c for c in everything if all(c.tags.get(k) == v for k, v in tags.items())]
+    wanted = wanted[:limit] if limit is not None else wanted
+    wanted = [c for c in wanted if in_shard is None or in_shard(c.case_id)]
+    assert expected == [c.case_id for c in wanted]
+
+
+def test_a_bad_row_is_named_by_the_process_that_reads_it_only(tmp_path: Path) -> None:
+    rows = [c.to_row() for c in _cases(6)]
+    rows[3]["facts"] = "{not json"
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=CASE_SCHEMA), path)
+
+    def share(index: int) -> list[str]:
+        keep = CaseSelection(share=(index, 2)).row_filter()
+        return [c.case_id for c in iter_cases([path], keep=keep)]
+
+    assert share(0) == ["c-000", "c-002", "c-004"]  # row 3 is not its to parse
+    with pytest.raises(CorpusError, match=r"c.parquet row 3: column 'facts' is not a JSON"):
+        share(1)
+
+
+def test_a_repeated_id_is_found_whichever_process_reads_the_rows(tmp_path: Path) -> None:
+    cases = _cases(5)
+    path = tmp_path / "c.parquet"
+    write_cases(path, [*cases, cases[0].model_copy(update={"turns": cases[0].turns})])
+
+    for index in range(2):
+        keep = CaseSelection(share=(index, 2)).row_filter()
+        with pytest.raises(CorpusError, match=r"row 5: duplicate case_id 'c-000'"):
+            list(iter_cases([path], keep=keep, batch_size=2))
+
+
+def test_rows_past_the_limit_are_not_read(tmp_path: Path) -> None:
+    rows = [c.to_row() for c in _cases(5)]
+    rows[4]["facts"] = "{not json"  # would fail if it were parsed
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=CASE_SCHEMA), path)
+
+    keep = CaseSelection(limit=4).row_filter()
+
+    assert [c.case_id for c in iter_cases([path], keep=keep, batch_size=2)] == [
+        "c-000",
+        "c-001",
+        "c-002",
+        "c-003",
+    ]
+
+
+def test_every_nth_splits_by_position() -> None:
+    cases = iter(
+        Case(case_id=f"x{i}", source="s", turns=(Turn(role="customer", text="q"),))
+        for i in range(7)
+    )
+    assert [c.case_id for c in every_nth(cases, 1, 3)] == ["x1", "x4"]
