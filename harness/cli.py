@@ -26,6 +26,7 @@ from harness.progress import Progress
 from harness.run import DEFAULT_DB, RunOutcome, run_scenario
 from harness.rundir import Shard, find_unfinished
 from harness.scenario import Scenario
+from harness.selection import block_cases
 from harness.store import RunStore
 from harness.summary import gate_table
 from harness.workers import MIN_CASES_PER_PROCESS, WorkerSpec, auto_processes, warm_up
@@ -176,6 +177,7 @@ def _run(args: argparse.Namespace) -> int:
         cache_mode=args.cache,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
         preload=_adapter_preload(registries, scenario, args.model),
+        block_cases=block_cases(items // scenario.repeats, count),
     )
     if count > 1:
         warm_up(processes)

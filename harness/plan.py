@@ -20,7 +20,7 @@ from weakref import WeakKeyDictionary
 from harness.cache import CacheMode, ResponseCache
 from harness.calls import CallRunner
 from harness.cases import Case
-from harness.corpus import corpus_files, corpus_hash, iter_cases
+from harness.corpus import BATCH_SIZE, corpus_files, corpus_hash, iter_cases
 from harness.disclosures import PinnedDisclosure, load_registry
 from harness.errors import ConfigError, HarnessError
 from harness.models.base import Completion, ModelAdapter
@@ -30,7 +30,7 @@ from harness.prompts import PromptVersion
 from harness.scenario import Scenario
 from harness.scoring.base import AnyScorer
 from harness.scoring.loading import JudgeModel, any_needs_judge, build_scorers, load_judge
-from harness.selection import CaseSelection
+from harness.selection import CaseSelection, ClaimedBlocks, EveryNth, Share
 
 
 @dataclass(frozen=True)
@@ -151,16 +151,18 @@ class ReplayPlan:
         return found
 
     def cases(
-        self, *, in_shard: Callable[[str], bool] | None = None, share: tuple[int, int] = (0, 1)
+        self, *, in_shard: Callable[[str], bool] | None = None, share: Share | None = None
     ) -> Iterator[Case]:
         """The selected cases, in corpus order: filtered by tags and limited, then those
-        ``in_shard``, then process ``share[0]``'s every ``share[1]``-th (see
-        :mod:`harness.selection`); only the rows selected are parsed when no tag filters."""
+        ``in_shard``, then this process's ``share`` (see :mod:`harness.selection`); only the
+        rows selected are parsed when no tag filters."""
         corpus = self.scenario.corpus
-        selection = CaseSelection(corpus.tags, corpus.limit, in_shard, share)
+        selection = CaseSelection(corpus.tags, corpus.limit, in_shard, share or EveryNth())
+        # Claimed blocks are claimed as the reader reaches them: read a block at a time.
+        batch = share.size if isinstance(share, ClaimedBlocks) else BATCH_SIZE
         keep = selection.row_filter()
         if keep is not None:
-            return iter_cases(self.scenario.corpus_paths, keep=keep)
+            return iter_cases(self.scenario.corpus_paths, keep=keep, batch_size=batch)
         return selection.apply(iter_cases(self.scenario.corpus_paths))
 
     def case_seed(self, case_id: str, repeat: int) -> int:

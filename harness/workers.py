@@ -3,9 +3,11 @@
 A replay is I/O-bound until the client's own work per call (the SDK building the request and
 parsing the answer, the harness replaying and scoring) fills a core: at C = 256 calls in
 flight and 100 ms per call that is 2,560 calls a second, more than one Python process can
-drive. So a large run starts one worker process per core, each replaying every N-th selected
-case with its share of the concurrency and of the cost budget, into its own part files in
-the run folder, exactly as pytest-xdist workers or shards do. The parent only relays
+drive. So a large run starts one worker process per core, each with its share of the
+concurrency and of the cost budget, replaying blocks of 64 consecutive selected cases that
+the workers claim in turn from a shared counter (:class:`harness.selection.ClaimedBlocks`:
+a worker that gets more CPU takes more blocks, so all finish together), into its own part
+files in the run folder, exactly as pytest-xdist workers or shards do. The parent only relays
 progress and waits; it then finishes the run from all the parts
 (:func:`harness.run.finish_run`).
 
@@ -29,6 +31,7 @@ import secrets
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from harness import errors
 from harness.calls import RunStopped
 from harness.errors import HarnessError, ModelError
+from harness.selection import BLOCK_CASES, ClaimedBlocks
 
 if TYPE_CHECKING:
     from harness.calls import CallRunner
@@ -81,6 +85,7 @@ class WorkerSpec:
     shard: str | None = None
     skip_committed: bool = False  # a resumed run: skip the cases already in the parts
     preload: tuple[str, ...] = ()  # the model adapter's own (ModelAdapter.preload)
+    block_cases: int = BLOCK_CASES  # cases per claimed block (selection.block_cases)
 
     def share(self, index: int) -> int:
         """Worker ``index``'s calls in flight: the total split as evenly as it goes."""
@@ -90,7 +95,7 @@ class WorkerSpec:
 
 #: What the forkserver imports once, so that each worker it forks starts with them loaded;
 #: the model adapter adds its SDK (``WorkerSpec.preload``).
-_PRELOAD = ("harness.workers", "harness.run", "harness.plan")
+_PRELOAD = ("harness.forkserver_exit", "harness.workers", "harness.run", "harness.plan")
 
 
 def _context(spec: WorkerSpec) -> Any:
@@ -117,12 +122,13 @@ def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplaySt
 
     context = _context(spec)
     messages = context.Queue()
+    blocks = context.Value("q", 0)  # the next block of cases no worker has claimed
     # The parent keeps the only write end: a worker reading EOF knows the parent is gone.
     lifeline, keep_alive = context.Pipe(duplex=False)
     workers = [
         context.Process(
             target=_worker_main,
-            args=(spec, index, messages, lifeline),
+            args=(spec, index, messages, lifeline, blocks),
             name=f"harness-replay-{index}",
             daemon=True,
         )
@@ -219,10 +225,10 @@ class _ProgressRelay:
         self.done = self.errors = 0
 
 
-def _worker_main(spec: WorkerSpec, index: int, messages: Any, lifeline: Any) -> None:
+def _worker_main(spec: WorkerSpec, index: int, messages: Any, lifeline: Any, blocks: Any) -> None:
     _exit_with_parent(lifeline)
     try:
-        messages.put(("done", index, _replay_share(spec, index, messages)))
+        messages.put(("done", index, _replay_share(spec, index, messages, blocks)))
     except BaseException as exc:  # everything goes back to the parent, which decides
         messages.put(("error", index, _describe_error(exc)))
     finally:
@@ -230,7 +236,7 @@ def _worker_main(spec: WorkerSpec, index: int, messages: Any, lifeline: Any) -> 
         messages.join_thread()
 
 
-def _replay_share(spec: WorkerSpec, index: int, messages: Any) -> ReplayStats:
+def _replay_share(spec: WorkerSpec, index: int, messages: Any, blocks: Any) -> ReplayStats:
     from harness.plan import load_plan
     from harness.run import replay_into_parts
     from harness.rundir import RunFolder, Shard
@@ -245,7 +251,8 @@ def _replay_share(spec: WorkerSpec, index: int, messages: Any) -> ReplayStats:
         budget_share=1 / spec.count,
     )
     shard = Shard.parse(spec.shard) if spec.shard is not None else None
-    cases = plan.cases(in_shard=shard.contains if shard else None, share=(index, spec.count))
+    share = ClaimedBlocks(_claimer(blocks), size=spec.block_cases)
+    cases = plan.cases(in_shard=shard.contains if shard else None, share=share)
     parts = Path(spec.parts_dir)
     skip = RunFolder(parts.parent).completed() if spec.skip_committed else set()
     return replay_into_parts(
@@ -258,6 +265,18 @@ def _replay_share(spec: WorkerSpec, index: int, messages: Any) -> ReplayStats:
         skip=skip,
         progress=_ProgressRelay(index, messages),
     )
+
+
+def _claimer(blocks: Any) -> Callable[[], int]:
+    """Claims the next block of cases from the counter every worker of the run shares."""
+
+    def claim() -> int:
+        with blocks.get_lock():
+            block = int(blocks.value)
+            blocks.value = block + 1
+        return block
+
+    return claim
 
 
 def _exit_with_parent(lifeline: Any) -> None:

@@ -363,3 +363,23 @@ def test_an_answer_with_a_block_type_the_sdk_does_not_know_still_gives_its_text(
     assert completion.text == expected.text
     assert completion.request_id == "req_test_00000002"
     assert completion.usage.output_tokens == expected.usage.output_tokens
+
+
+@pytest.mark.parametrize(
+    ("env", "enabled"),
+    [({}, False), ({"ANTHROPIC_OPEN_TELEMETRY": "true"}, True)],
+    ids=["no-tracer-provider", "asked-for-by-env"],
+)
+def test_the_sdk_builds_spans_only_when_something_could_record_them(
+    adapter: AnthropicModel, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], enabled: bool
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    async def traces_enabled() -> bool:
+        try:
+            return bool(adapter._client_now().open_telemetry["traces"]["enabled"])
+        finally:
+            await adapter.aclose()
+
+    assert asyncio.run(traces_enabled()) is enabled

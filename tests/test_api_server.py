@@ -321,6 +321,32 @@ def test_counters_headers_and_reset(server: MessagesApiServer) -> None:
     assert server.headers_seen() == []
 
 
+def test_only_the_latest_requests_headers_are_kept(
+    server: MessagesApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.testing import api_server
+
+    monkeypatch.setattr(api_server, "HEADERS_KEPT", 3)
+    server.reset()
+    for n in range(5):
+        post(f"{server.base_url}/v1/messages", body(f"m{n}"), {**AUTH, "x-n": str(n)})
+
+    assert [h["x-n"] for h in server.headers_seen()] == ["2", "3", "4"]
+    assert server.stats().requests == 5  # the counters still count every request
+
+
+def test_a_novel_block_answer_holds_an_unknown_block_before_the_text(
+    server: MessagesApiServer,
+) -> None:
+    server.faults = FaultPlan(script={1: "novel_block"})
+
+    first = json.loads(post(f"{server.base_url}/v1/messages", body(), AUTH)[2])
+    second = json.loads(post(f"{server.base_url}/v1/messages", body(), AUTH)[2])
+
+    assert [b["type"] for b in first["content"]] == ["novel_block", "text"]
+    assert first["content"][1] == second["content"][0]  # the same answer otherwise
+
+
 def test_chat_completions_have_the_openai_shape_and_need_no_key_when_none_is_set() -> None:
     chat = {
         "model": MODEL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,7 +14,7 @@ from harness.corpus import iter_cases, write_cases
 from harness.errors import CorpusError
 from harness.plan import load_plan
 from harness.rundir import Shard
-from harness.selection import CaseSelection, every_nth
+from harness.selection import CaseSelection, ClaimedBlocks, EveryNth, every_nth
 from tests.world import build_world, make_case
 
 
@@ -38,7 +39,8 @@ def test_the_shares_of_n_processes_partition_the_selection_in_its_order(
     expected = [c.case_id for c in plan.cases(in_shard=in_shard)]
 
     shares = [
-        [c.case_id for c in plan.cases(in_shard=in_shard, share=(index, 3))] for index in range(3)
+        [c.case_id for c in plan.cases(in_shard=in_shard, share=EveryNth(index, 3))]
+        for index in range(3)
     ]
 
     assert shares == [expected[i::3] for i in range(3)]
@@ -57,7 +59,7 @@ def test_a_bad_row_is_named_by_the_process_that_reads_it_only(tmp_path: Path) ->
     pq.write_table(pa.Table.from_pylist(rows, schema=CASE_SCHEMA), path)
 
     def share(index: int) -> list[str]:
-        keep = CaseSelection(share=(index, 2)).row_filter()
+        keep = CaseSelection(share=EveryNth(index, 2)).row_filter()
         return [c.case_id for c in iter_cases([path], keep=keep)]
 
     assert share(0) == ["c-000", "c-002", "c-004"]  # row 3 is not its to parse
@@ -71,7 +73,7 @@ def test_a_repeated_id_is_found_whichever_process_reads_the_rows(tmp_path: Path)
     write_cases(path, [*cases, cases[0].model_copy(update={"turns": cases[0].turns})])
 
     for index in range(2):
-        keep = CaseSelection(share=(index, 2)).row_filter()
+        keep = CaseSelection(share=EveryNth(index, 2)).row_filter()
         with pytest.raises(CorpusError, match=r"row 5: duplicate case_id 'c-000'"):
             list(iter_cases([path], keep=keep, batch_size=2))
 
@@ -98,3 +100,27 @@ def test_every_nth_splits_by_position() -> None:
         for i in range(7)
     )
     assert [c.case_id for c in every_nth(cases, 1, 3)] == ["x1", "x4"]
+
+
+@pytest.mark.parametrize("tags", [{}, {"channel": "online"}], ids=["by-id", "by-tags"])
+def test_claimed_blocks_go_to_whichever_process_reads_on_and_each_to_one_only(
+    tmp_path: Path, tags: dict[str, str]
+) -> None:
+    world = build_world(tmp_path / "w", cases=_cases(90))
+    plan = load_plan(world.write_scenario(corpus={"paths": ["../corpus"], "tags": tags}))
+    expected = [c.case_id for c in plan.cases()]
+    counter = iter(range(1_000))  # the run's shared counter (a multiprocessing Value)
+    fast, slow = (plan.cases(share=ClaimedBlocks(lambda: next(counter), size=4)) for _ in range(2))
+
+    taken_fast = [next(fast).case_id for _ in range(10)]  # the fast one starts first
+    taken_slow: list[str] = []
+    for case in slow:  # then both go on, the fast one two cases to each of the other's
+        taken_slow.append(case.case_id)
+        taken_fast.extend(c.case_id for c in islice(fast, 2))
+    taken_fast.extend(c.case_id for c in fast)
+
+    assert taken_fast[:10] == expected[:10]  # blocks 0, 1 and 2, in order
+    assert sorted(taken_fast + taken_slow) == sorted(expected)  # every case once
+    assert len(taken_fast) > 1.5 * len(taken_slow)  # the faster reader took more blocks
+    for taken in (taken_fast, taken_slow):
+        assert taken == sorted(taken, key=expected.index)  # each in corpus order

@@ -65,11 +65,17 @@ def test_three_processes_give_the_rows_of_one_and_call_each_request_once(many: W
     assert single_calls == 90 * 2 * 2  # cases x repeats x agent turns
     assert stats.requests == 2 * single_calls
     assert _rows(many.root / "three") == _rows(many.root / "one")
-    # Each worker wrote its own parts; the progress line counted every case of every worker.
-    writers = {
-        p.name.split("-results-")[0] for p in (many.root / "three/parts").glob("*-results-*")
-    }
-    assert len(writers) == 3
+    # The workers wrote their own parts, each case (and repeat) in exactly one worker's; the
+    # progress line counted every case of every worker.
+    parts = sorted((many.root / "three/parts").glob("*-results-*"))
+    owners: dict[tuple[str, int], set[str]] = {}
+    for part in parts:
+        writer = part.name.split("-results-")[0]
+        for row in pq.read_table(part, columns=["case_id", "repeat"]).to_pylist():
+            owners.setdefault((row["case_id"], row["repeat"]), set()).add(writer)
+    assert len(owners) == 180
+    assert all(len(writers) == 1 for writers in owners.values())
+    assert 1 < len(set().union(*owners.values())) <= 3
     assert "replayed 180 of 180 cases" in three.stderr
     assert RunFolder(many.root / "three").info()["finished_at"] is not None
 
@@ -122,3 +128,22 @@ def test_workers_preload_only_the_sdk_of_the_model_they_will_call(many: World) -
     assert chosen == ("anthropic", "aiohttp")  # --model decides, not the file
     unknown = Scenario.load(many.write_scenario(model={"provider": "nope", "id": "x"}))
     assert _adapter_preload(registries, unknown, None) == ()  # load_plan reports it
+
+
+def test_the_forkserver_exits_without_tearing_down_what_it_imported(tmp_path: Path) -> None:
+    # An exit handler registered before the module (as the SDK's or multiprocessing's are)
+    # never runs: the forkserver leaves at once, rather than ~0.4 s after its parent.
+    marker = tmp_path / "teardown-ran"
+    code = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')\n"
+        "import harness.forkserver_exit\n"
+        "sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
+    from harness.workers import _PRELOAD
+
+    assert _PRELOAD[0] == "harness.forkserver_exit"

@@ -26,7 +26,7 @@ import hashlib
 import json
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -59,6 +59,10 @@ _DROPPED = web.RequestKey("dropped", bool)  # marks a request whose connection w
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+#: How many requests' headers the server remembers (``headers_seen``).
+HEADERS_KEPT = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class ServerStats:
     """Counters since start or the last reset; a dropped connection counts as status 0."""
@@ -76,7 +80,8 @@ class _State:
     by_endpoint: Counter[str] = field(default_factory=Counter)
     by_status: Counter[int] = field(default_factory=Counter)
     attempts: Counter[str] = field(default_factory=Counter)  # body digest -> times seen
-    headers: list[dict[str, str]] = field(default_factory=list)
+    # The latest requests' only: a long benchmark must not grow the server (and its GC).
+    headers: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=HEADERS_KEPT))
     completions: int = 0  # completion requests, as numbered by a FaultPlan script
     seen_systems: set[str] = field(default_factory=set)
     batches: dict[str, MessageBatch] = field(default_factory=dict)
@@ -158,7 +163,8 @@ class MessagesApiServer:
             )
 
     def headers_seen(self) -> list[dict[str, str]]:
-        """Every request's headers (names in lower case), oldest first, e.g. to find the key."""
+        """The headers of the last :data:`HEADERS_KEPT` requests (names in lower case), oldest
+        first, e.g. to find the key."""
         with self._lock:
             return [dict(h) for h in self._state.headers]
 
