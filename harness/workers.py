@@ -94,13 +94,16 @@ class WorkerSpec:
 
 
 #: What the forkserver imports once, so that each worker it forks starts with them loaded;
-#: the model adapter adds its SDK (``WorkerSpec.preload``).
-_PRELOAD = ("harness.forkserver_exit", "harness.workers", "harness.run", "harness.plan")
+#: the model adapter adds its SDK (``WorkerSpec.preload``). pandas: pyarrow imports it on its
+#: first conversion of Python values (``pa.array``, ``Table.from_pylist``), which every
+#: worker makes; imported here, its pages are shared by all workers, not loaded in each.
+_PRELOAD = ("harness.workers", "harness.run", "harness.plan", "pandas")
 
 
 def _context(spec: WorkerSpec) -> Any:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*_PRELOAD, *spec.preload])
+    # harness.forkserver_setup last: it freezes what the others loaded (see its docstring).
+    context.set_forkserver_preload([*_PRELOAD, *spec.preload, "harness.forkserver_setup"])
     return context
 
 

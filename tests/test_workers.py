@@ -125,7 +125,7 @@ def test_workers_preload_only_the_sdk_of_the_model_they_will_call(many: World) -
     offline = Scenario.load(many.write_scenario(model={"provider": "offline", "id": "ref"}))
     assert _adapter_preload(registries, offline, None) == ()  # nothing to import ahead
     chosen = _adapter_preload(registries, offline, "anthropic:claude-sonnet-4-6")
-    assert chosen == ("anthropic", "aiohttp")  # --model decides, not the file
+    assert chosen == ("anthropic", "aiohttp", "harness.models.tls")  # --model decides
     unknown = Scenario.load(many.write_scenario(model={"provider": "nope", "id": "x"}))
     assert _adapter_preload(registries, unknown, None) == ()  # load_plan reports it
 
@@ -137,13 +137,18 @@ def test_the_forkserver_exits_without_tearing_down_what_it_imported(tmp_path: Pa
     code = (
         "import atexit, pathlib, sys\n"
         f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')\n"
-        "import harness.forkserver_exit\n"
+        "import harness.forkserver_setup\n"
         "sys.exit(3)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
 
     assert done.returncode == 0, done.stderr
     assert not marker.exists()
-    from harness.workers import _PRELOAD
+    from multiprocessing import forkserver
 
-    assert _PRELOAD[0] == "harness.forkserver_exit"
+    from harness.workers import _context
+
+    spec = WorkerSpec(count=2, scenario_path="s.yaml", model=None, concurrency=4, preload=("x",))
+    _context(spec)
+    preloaded = forkserver._forkserver._preload_modules  # what the forkserver will import
+    assert preloaded[-2:] == ["x", "harness.forkserver_setup"]  # last: after the SDK's

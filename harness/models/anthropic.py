@@ -113,7 +113,7 @@ class AnthropicModel(ModelAdapter):
     provider = "anthropic"
     Options: ClassVar[type[BaseModel]] = AnthropicOptions
     cacheable: ClassVar[bool] = True
-    preload: ClassVar[tuple[str, ...]] = ("anthropic", "aiohttp")
+    preload: ClassVar[tuple[str, ...]] = ("anthropic", "aiohttp", "harness.models.tls")
 
     def __init__(self, model_id: str, options: BaseModel | None = None) -> None:
         super().__init__(model_id, options)
@@ -230,9 +230,11 @@ class AnthropicModel(ModelAdapter):
             return None
         import anthropic
 
+        from harness.models import tls
+
         # Its pool allows DEFAULT_CONNECTION_LIMITS (1,000) connections: the runner's
         # concurrency is what bounds calls in flight.
-        return anthropic.DefaultAioHttpClient(timeout=self.settings.timeout_s)
+        return anthropic.DefaultAioHttpClient(timeout=self.settings.timeout_s, verify=tls.CONTEXT)
 
     async def _read_results(self, batch_id: str) -> dict[str, Completion | ProviderError]:
         results: dict[str, Completion | ProviderError] = {}
