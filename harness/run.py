@@ -17,10 +17,11 @@ True
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,17 +144,24 @@ async def _replay_all(
     return done_count // plan.scenario.repeats
 
 
-def _settle_heap() -> None:
-    """Collect once, then freeze what this process holds before its replay (:func:`gc.freeze`).
+@contextlib.contextmanager
+def _settled_heap() -> Iterator[None]:
+    """Collect once and freeze what this process holds, for the replay (:func:`gc.freeze`).
 
     A replay allocates a great many short-lived objects, so the collector runs often, and
     each full collection would walk every object loaded at startup: the SDK's types, the
-    harness, pandas. Frozen, they are never walked again; what the replay allocates is
-    collected as usual. At 256 calls in flight this cut a worker's CPU per call by a
-    sixth (docs/benchmarks.md).
+    harness, pandas. Frozen, they are not walked; what the replay allocates is collected
+    as usual. At 256 calls in flight this cut a worker's CPU per call by about a sixth
+    (docs/benchmarks.md). Unfrozen afterwards, so the process ends as it would have (frozen
+    objects would outlive the interpreter's last collection, and native extensions such as
+    DuckDB's report them as leaks on exit).
     """
     gc.collect()
     gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 async def replay_stream(
@@ -169,7 +177,6 @@ async def replay_stream(
     fatal stop or a configuration error propagates once in-flight items are cancelled.
     Returns the number of items reported.
     """
-    _settle_heap()
     # A few more cases than calls in flight: while C calls wait on the network, a case
     # between two turns (or being scored) does not leave a call slot idle. The runner's
     # limiter keeps calls in flight at C; far more lanes only add scheduling work.
@@ -191,13 +198,14 @@ async def replay_stream(
             on_done(replayed)
             done_count += 1
 
-    lanes = [asyncio.ensure_future(lane()) for _ in range(limit)]
-    try:
-        await asyncio.gather(*lanes)
-    finally:  # one lane failed (a fatal stop, a bad case): stop the others, then raise
-        for task in lanes:
-            task.cancel()
-        await asyncio.gather(*lanes, return_exceptions=True)
+    with _settled_heap():
+        lanes = [asyncio.ensure_future(lane()) for _ in range(limit)]
+        try:
+            await asyncio.gather(*lanes)
+        finally:  # one lane failed (a fatal stop, a bad case): stop the others, then raise
+            for task in lanes:
+                task.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
     return done_count
 
 
