@@ -154,8 +154,12 @@ def _settled_heap() -> Iterator[None]:
     as usual. At 256 calls in flight this cut a worker's CPU per call by about a sixth
     (docs/benchmarks.md). Unfrozen afterwards, so the process ends as it would have (frozen
     objects would outlive the interpreter's last collection, and native extensions such as
-    DuckDB's report them as leaks on exit).
+    DuckDB's report them as leaks on exit). A worker process is left as its forkserver froze
+    it: unfrozen, its next full collection would copy every page it shares with the others.
     """
+    if gc.get_freeze_count():  # a worker: its forkserver froze what it shares, for good
+        yield
+        return
     gc.collect()
     gc.freeze()
     try:
