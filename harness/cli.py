@@ -161,9 +161,10 @@ def _run(args: argparse.Namespace) -> int:
     # importing while this process loads (see harness.workers).
     scenario = Scenario.load(args.scenario)
     try:
-        items = count_cases(scenario.corpus_paths) * scenario.repeats
+        cases = count_cases(scenario.corpus_paths)
     except HarnessError:
-        items = 0  # load_plan below names the problem, with the scenario file
+        cases = 0  # load_plan below names the problem, with the scenario file
+    items = cases * scenario.repeats
     concurrency = args.concurrency or scenario.concurrency
     count = _process_count(args.processes, items // (shard.count if shard else 1), concurrency)
     if args.batch or scenario.batch.enabled:
@@ -177,7 +178,7 @@ def _run(args: argparse.Namespace) -> int:
         cache_mode=args.cache,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
         preload=_adapter_preload(registries, scenario, args.model),
-        block_cases=block_cases(items // scenario.repeats, count),
+        block_cases=block_cases(cases, count),
     )
     if count > 1:
         warm_up(processes)

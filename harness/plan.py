@@ -20,7 +20,7 @@ from weakref import WeakKeyDictionary
 from harness.cache import CacheMode, ResponseCache
 from harness.calls import CallRunner
 from harness.cases import Case
-from harness.corpus import BATCH_SIZE, corpus_files, corpus_hash, iter_cases
+from harness.corpus import corpus_files, corpus_hash, iter_cases
 from harness.disclosures import PinnedDisclosure, load_registry
 from harness.errors import ConfigError, HarnessError
 from harness.models.base import Completion, ModelAdapter
@@ -30,7 +30,7 @@ from harness.prompts import PromptVersion
 from harness.scenario import Scenario
 from harness.scoring.base import AnyScorer
 from harness.scoring.loading import JudgeModel, any_needs_judge, build_scorers, load_judge
-from harness.selection import CaseSelection, ClaimedBlocks, EveryNth, Share
+from harness.selection import CaseSelection, EveryNth, Share
 
 
 @dataclass(frozen=True)
@@ -157,12 +157,11 @@ class ReplayPlan:
         ``in_shard``, then this process's ``share`` (see :mod:`harness.selection`); only the
         rows selected are parsed when no tag filters."""
         corpus = self.scenario.corpus
-        selection = CaseSelection(corpus.tags, corpus.limit, in_shard, share or EveryNth())
-        # Claimed blocks are claimed as the reader reaches them: read a block at a time.
-        batch = share.size if isinstance(share, ClaimedBlocks) else BATCH_SIZE
+        share = share or EveryNth()
+        selection = CaseSelection(corpus.tags, corpus.limit, in_shard, share)
         keep = selection.row_filter()
         if keep is not None:
-            return iter_cases(self.scenario.corpus_paths, keep=keep, batch_size=batch)
+            return iter_cases(self.scenario.corpus_paths, keep=keep, batch_size=share.batch_rows)
         return selection.apply(iter_cases(self.scenario.corpus_paths))
 
     def case_seed(self, case_id: str, repeat: int) -> int:

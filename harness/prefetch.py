@@ -28,7 +28,7 @@ from harness.calls import CallRunner
 from harness.cases import Case
 from harness.plan import ReplayPlan
 from harness.replay import CaseReplay
-from harness.run import replay_stream
+from harness.stream import replay_stream
 
 Key = tuple[str, int]
 

@@ -25,7 +25,7 @@ from itertools import islice
 from typing import Protocol
 
 from harness.cases import Case
-from harness.corpus import RowFilter
+from harness.corpus import BATCH_SIZE, RowFilter
 
 #: Cases per claimed block: small enough that workers finish within a few tenths of a
 #: second of each other, large enough that claiming costs nothing measurable.
@@ -43,7 +43,13 @@ def block_cases(cases: int, processes: int) -> int:
 
 
 class Share(Protocol):
-    """Which positions of the selection (0, 1, 2, ... in corpus order) this process takes."""
+    """Which positions of the selection (0, 1, 2, ... in corpus order) this process takes.
+
+    ``batch_rows``: how many corpus rows to read at a time for it.
+    """
+
+    @property
+    def batch_rows(self) -> int: ...
 
     def takes(self, position: int) -> bool: ...
 
@@ -58,6 +64,7 @@ class EveryNth:
 
     index: int = 0
     count: int = 1
+    batch_rows: int = BATCH_SIZE
 
     def takes(self, position: int) -> bool:
         return position % self.count == self.index
@@ -77,16 +84,16 @@ class ClaimedBlocks:
         self.size = size
         self._mine = -1
 
+    @property
+    def batch_rows(self) -> int:
+        """A block at a time: a block is claimed when the reader reaches it, not earlier."""
+        return self.size
+
     def takes(self, position: int) -> bool:
         block = position // self.size
         while self._mine < block:
             self._mine = self._claim()
         return self._mine == block
-
-
-def every_nth(cases: Iterator[Case], index: int, count: int) -> Iterator[Case]:
-    """Process ``index`` of ``count``'s cases of ``cases``: see :class:`EveryNth`."""
-    return islice(cases, index, None, count)
 
 
 @dataclass(frozen=True)

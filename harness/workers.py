@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from harness.calls import CallRunner
     from harness.progress import Progress
     from harness.replay import CaseReplay
-    from harness.run import ReplayStats
+    from harness.stream import ReplayStats
 
 #: Below this many selected cases a second process costs more (its startup) than it saves.
 MIN_CASES_PER_PROCESS = 1_000
@@ -97,7 +97,7 @@ class WorkerSpec:
 #: the model adapter adds its SDK (``WorkerSpec.preload``). pandas: pyarrow imports it on its
 #: first conversion of Python values (``pa.array``, ``Table.from_pylist``), which every
 #: worker makes; imported here, its pages are shared by all workers, not loaded in each.
-_PRELOAD = ("harness.workers", "harness.run", "harness.plan", "pandas")
+_PRELOAD = ("harness.workers", "harness.stream", "harness.rundir", "pandas")
 
 
 def _context(spec: WorkerSpec) -> Any:
@@ -121,7 +121,7 @@ def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplaySt
     Raises the first worker's error (same class, same message) after stopping the others;
     rows every worker already committed stay in the parts, so ``--resume`` continues.
     """
-    from harness.run import ReplayStats
+    from harness.stream import ReplayStats
 
     context = _context(spec)
     messages = context.Queue()
@@ -241,8 +241,8 @@ def _worker_main(spec: WorkerSpec, index: int, messages: Any, lifeline: Any, blo
 
 def _replay_share(spec: WorkerSpec, index: int, messages: Any, blocks: Any) -> ReplayStats:
     from harness.plan import load_plan
-    from harness.run import replay_into_parts
     from harness.rundir import RunFolder, Shard
+    from harness.stream import replay_into_parts
 
     plan = load_plan(spec.scenario_path, model=spec.model, preflight=False)
     process = f"p{index}-{secrets.token_hex(3)}"

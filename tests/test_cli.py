@@ -28,7 +28,7 @@ def test_run_passes_with_exit_0_and_prints_the_table(world: World) -> None:
     assert "broker_status" in done.stdout and "3/5" in done.stdout
     assert (world.root / "out" / "report.html").is_file()
     # Nothing but the harness's own lines: the replay freezes the collector while it runs
-    # (harness.run._settled_heap) and must unfreeze it, or DuckDB reports leaks at exit.
+    # (harness.stream._settled_heap) and must unfreeze it, or DuckDB reports leaks at exit.
     assert "leaked" not in done.stderr, done.stderr
 
 

@@ -248,3 +248,16 @@ def test_options_are_closed_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None
         "'temperature'?); allowed keys: api_key_env, base_url, max_tokens, seed, temperature, "
         "timeout_s, top_p",
     ]
+
+
+def test_an_answer_with_a_field_the_adapter_does_not_know_still_gives_its_text(
+    keyless: MessagesApiServer,
+) -> None:
+    adapter = build(MODEL, {"base_url": keyless.openai_base_url, "seed": 11})
+    (expected,) = complete(adapter, request("Hello"))
+    keyless.faults = FaultPlan(script={2: "novel_block"})  # the message gains "novel_field"
+
+    (completion,) = complete(adapter, request("Hello"))
+
+    assert completion.text == expected.text
+    assert completion.usage.output_tokens == expected.usage.output_tokens

@@ -9,12 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.cases import CASE_SCHEMA, Case, Turn
+from harness.cases import CASE_SCHEMA, Case
 from harness.corpus import iter_cases, write_cases
 from harness.errors import CorpusError
 from harness.plan import load_plan
 from harness.rundir import Shard
-from harness.selection import CaseSelection, ClaimedBlocks, EveryNth, every_nth
+from harness.selection import CaseSelection, ClaimedBlocks, EveryNth
 from tests.world import build_world, make_case
 
 
@@ -92,14 +92,6 @@ def test_rows_past_the_limit_are_not_read(tmp_path: Path) -> None:
         "c-002",
         "c-003",
     ]
-
-
-def test_every_nth_splits_by_position() -> None:
-    cases = iter(
-        Case(case_id=f"x{i}", source="s", turns=(Turn(role="customer", text="q"),))
-        for i in range(7)
-    )
-    assert [c.case_id for c in every_nth(cases, 1, 3)] == ["x1", "x4"]
 
 
 @pytest.mark.parametrize("tags", [{}, {"channel": "online"}], ids=["by-id", "by-tags"])
