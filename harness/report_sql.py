@@ -4,7 +4,7 @@
 a pass→fail flip against the baseline, paired as the gate pairs them), then gathers text
 (failures with evidence, transcripts, the baseline's turns and verdicts) for those only,
 so a run of a million cases never aggregates the text of every failing case.
-Parameters: ``$run_id``, ``$baseline_id``, ``$errors_are_failures``, ``$limit``, ``$offset``.
+Parameters: ``$run_id``, ``$baseline_id``, ``$errors_are_failures``, ``$limit``.
 """
 
 REPORT_CASES = """
@@ -27,7 +27,7 @@ WITH paired AS (
     LEFT JOIN paired p ON p.case_id = k.case_id AND p."repeat" = k."repeat"
     GROUP BY k.case_id, k."repeat"
     ORDER BY newly DESC, k.case_id, k."repeat"
-    LIMIT $limit OFFSET $offset
+    LIMIT $limit
 ), bad AS (
     SELECT r.case_id, r."repeat",
            list({'criterion': r.criterion, 'status': r.status,

@@ -376,7 +376,6 @@ class RunStore:
         *,
         errors_are_failures: bool = True,
         limit: int | None = None,
-        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Failing cases as the report shows them: newly failing first, then by case and repeat.
 
@@ -396,7 +395,6 @@ class RunStore:
                 "baseline_id": baseline_id,
                 "errors_are_failures": errors_are_failures,
                 "limit": limit,
-                "offset": offset,
             },
         )
 

@@ -22,9 +22,9 @@ from harness.plan import load_plan
 from harness.redaction import RedactionPolicy, find_personal_data
 from harness.report import FailingCase, ReportData, render_report
 from harness.report.embed import embed_cases
-from harness.report.figures import trends
+from harness.report.figures import percent, trends
 from harness.report.marks import Segment, mark_spans, redacted_segments
-from harness.report.render import percent, points
+from harness.report.render import points
 from harness.report.views import case_anchor, case_summary, case_view
 from harness.run import RunOutcome, run_scenario
 from harness.store import RunStore

@@ -1,4 +1,4 @@
-"""The report opened in real headless Chromium: it shows the figures, runs no script, loads nothing.
+"""The report in real headless Chromium: its figures show, only its own script runs, nothing loads.
 
 Needs Debian's Chromium at /usr/bin/chromium. Without it the test is skipped, unless
 HARNESS_REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
@@ -116,7 +116,7 @@ def browser(failing_run: RunOutcome, compared_runs: Reports) -> Iterator[Any]:
         chromium.close()
 
 
-def test_report_in_chromium_shows_figures_runs_no_script_and_loads_nothing(
+def test_report_in_chromium_shows_figures_runs_only_its_script_and_loads_nothing(
     browser: Any, failing_run: RunOutcome, tmp_path: Path
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -37,7 +37,6 @@ class Trend:
     points: str  # SVG polyline points
     last: tuple[float, float] | None  # this run's point
     threshold_y: float
-    floor: float  # the rate at the bottom of the chart
 
     @property
     def runs(self) -> int:
@@ -45,17 +44,18 @@ class Trend:
 
     @property
     def label(self) -> str:
-        words = [_rate(r) for r in self.rates]
+        words = [percent(r) for r in self.rates]
         if words:
             words[-1] += " (this run)"
         runs = "run" if self.runs == 1 else f"last {self.runs} runs"
         return (
             f"Pass rate in the {runs}, oldest first: {', '.join(words)}; "
-            f"threshold {_rate(self.threshold, 0)}"
+            f"threshold {percent(self.threshold, 0)}"
         )
 
 
-def _rate(rate: float | None, places: int = 1) -> str:
+def percent(rate: float | None, places: int = 1) -> str:
+    """``0.5`` → ``50.0%``; thresholds use ``places=0`` and keep a needed decimal (97.5%)."""
     if rate is None:
         return "n/a"
     text = f"{rate * 100:.{max(places, 1)}f}"
@@ -119,7 +119,6 @@ def _trend(criterion: str, rates: list[float | None], threshold: float) -> Trend
         points=" ".join(f"{a},{b}" for a, b in xy),
         last=last,
         threshold_y=y(threshold),
-        floor=floor,
     )
 
 

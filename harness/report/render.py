@@ -30,7 +30,7 @@ from harness.drift import Flip
 from harness.gate import GateResult
 from harness.redaction import RedactionPolicy, redact
 from harness.report.embed import embed_cases
-from harness.report.figures import TREND_RUNS, call_comparison, trends
+from harness.report.figures import TREND_RUNS, call_comparison, percent, trends
 from harness.report.views import (
     STATUS_WORDS,
     FailingCase,
@@ -111,7 +111,7 @@ def redaction_words(policy: RedactionPolicy) -> str:
 def render_report(data: ReportData, path: Path) -> Path:
     """Write the report for ``data`` to ``path`` and return ``path``."""
     env = report_environment(TEMPLATES)
-    env.filters.update(percent=percent, points=points, number=number, when=when, value=value)
+    env.filters.update(percent=percent, points=points, number=number, when=when, value=display)
     env.filters["shell"] = lambda item: shlex.quote(str(item))  # a command the reader may copy
     # Tag values outside a case (the segments table): the policy's patterns, no names.
     env.filters["redacted"] = lambda item: redact(str(item), data.redaction)
@@ -152,7 +152,6 @@ def render_report(data: ReportData, path: Path) -> Path:
         embedded=embedded,
         data_block=Markup(embedded.text),  # JSON with <, > and & as \u escapes (see embed)
         segments=embedded.segments,
-        anchors=anchors,
         flips=flips,
         flip_targets={row.target for row in flips if row.row_id},
         flips_total=len(gate.flipped),
@@ -203,16 +202,6 @@ def flip_rows(
     return rows
 
 
-def percent(rate: float | None, places: int = 1) -> str:
-    """``0.5`` → ``50.0%``; thresholds use ``places=0`` and keep a needed decimal (97.5%)."""
-    if rate is None:
-        return "n/a"
-    text = f"{rate * 100:.{max(places, 1)}f}"
-    if places == 0 and text.endswith(".0"):
-        text = text[:-2]
-    return f"{text}%"
-
-
 def points(delta: float | None) -> str:
     """A pass-rate change in percentage points, signed: ``+2.5 pts``, ``−10.0 pts``."""
     if delta is None:
@@ -231,11 +220,6 @@ def number(count: int | float | None) -> str:
     if isinstance(count, float) and not count.is_integer():
         return f"{count:,.2f}"
     return f"{int(count):,}"
-
-
-def value(item: Any) -> str:
-    """A manifest or fact value as plain text: strings as they are, anything else as JSON."""
-    return display(item)
 
 
 def when(iso: str | None) -> str:

@@ -92,10 +92,6 @@ class FailingCase:
     #: None without a baseline run, or when the baseline did not replay this case.
     baseline: BaselineCase | None = None
 
-    @property
-    def newly_failing(self) -> bool:
-        return "pass_to_fail" in self.flips.values()
-
     @classmethod
     def from_store_row(cls, row: Mapping[str, Any]) -> FailingCase:
         """From a :meth:`~harness.store.RunStore.report_cases` row."""
@@ -144,10 +140,6 @@ class TurnView:
     def cited(self) -> bool:
         return bool(self.notes)
 
-    @property
-    def text(self) -> str:
-        return "".join(s.text for s in self.segments)
-
 
 @dataclass(frozen=True)
 class TurnRow:
@@ -161,10 +153,6 @@ class TurnRow:
     baseline: TurnView | None = None
     changed: bool | None = None
 
-    @property
-    def shared(self) -> bool:
-        return self.turn.role != "agent"
-
 
 @dataclass(frozen=True)
 class FailureView:
@@ -174,7 +162,6 @@ class FailureView:
     status: str
     reason: str
     items: list[EvidenceItem]
-    error: str | None = None
     #: The baseline's status for this criterion on this case (None: no baseline result).
     baseline_status: str | None = None
 
@@ -257,7 +244,6 @@ def case_view(
                 criterion=f["criterion"],
                 status=f["status"],
                 reason=_reason(f, policy, names),
-                error=loose_redact(f.get("error"), policy, names) if f.get("error") else None,
                 items=evidence_items(evidence),
                 baseline_status=(
                     base.results.get(f["criterion"], {}).get("status") if base else None
@@ -306,8 +292,11 @@ def case_summary(case: FailingCase, *, policy: RedactionPolicy) -> CaseSummary:
 
 
 def _reason(failure: Mapping[str, Any], policy: RedactionPolicy, names: Sequence[str]) -> str:
-    """The failure's reason as the list of cases shows it: the scorer's reason, else the error."""
-    reason = (failure.get("evidence") or {}).get("reason") or failure.get("error")
+    """The failure's reason, the same in the HTML and the script's list of cases: for an
+    error its message, else the scorer's reason (each falling back to the other)."""
+    said = (failure.get("evidence") or {}).get("reason")
+    error = failure.get("error")
+    reason = (error or said) if failure.get("status") == "error" else (said or error)
     return str(loose_redact(reason, policy, names)) if reason else "no reason recorded"
 
 
