@@ -6,7 +6,7 @@
 For each true pass rate (0.90 ... 0.99) and number of applicable cases, draws ``--trials``
 synthetic corpora (each case passes independently with the true rate) and puts each
 through the harness's own gate decision (``judge_rate`` and ``GateResult.passed`` from
-harness/gate.py) under each policy a scenario can choose: point estimate or Wilson lower
+harness/gate/policy.py) under each policy a scenario can choose: point estimate or Wilson lower
 bound, with an inconclusive criterion failing the check or not. The gate sees only the
 pass count, so a corpus is drawn as its count; every figure is also computed exactly
 (binomial sum over the same decision) to bound the simulation's noise. A sample of
@@ -37,8 +37,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.drift import Regression
-from harness.gate import (
+from harness.config.scenario import GatePolicy, RegressionPolicy, Thresholds
+from harness.gate.drift import Regression
+from harness.gate.policy import (
     CriterionResult,
     GateResult,
     cases_for_threshold,
@@ -46,9 +47,8 @@ from harness.gate import (
     judge_rate,
 )
 from harness.golden.coverage import PowerSettings, corpus_stats
-from harness.results import RESULT_SCHEMA, TRANSCRIPT_SCHEMA
-from harness.scenario import GatePolicy, RegressionPolicy, Thresholds
-from harness.store import RunStore
+from harness.run.parts import RESULT_SCHEMA, TRANSCRIPT_SCHEMA
+from harness.store.database import RunStore
 
 THRESHOLD = Thresholds().default  # 95%, what a scenario gets without `thresholds:`
 RATES = (0.90, 0.93, 0.95, 0.97, 0.99)

@@ -20,8 +20,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.results import RESULT_SCHEMA, TRANSCRIPT_SCHEMA
-from harness.store import RunStore
+from harness.run.parts import RESULT_SCHEMA, TRANSCRIPT_SCHEMA
+from harness.store.database import RunStore
 
 CRITERIA = [
     "broker_status",

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.cases import Case, Turn  # noqa: E402
+from harness.corpus.cases import Case, Turn  # noqa: E402
 from tests.world import build_world  # noqa: E402  (a small real world on disk)
 
 
@@ -137,7 +137,7 @@ def harness_run(scenario: Path, n: int, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "harness.cli",
+        "harness.cli.main",
         "run",
         str(scenario),
         *("--out", f"out{n}", "--db", f"h{n}.duckdb"),

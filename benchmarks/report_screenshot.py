@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.plan import load_plan  # noqa: E402
-from harness.run import RunOutcome, run_scenario  # noqa: E402
+from harness.run.finish import RunOutcome, run_scenario  # noqa: E402
+from harness.run.plan import load_plan  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLIPPED_ROWS = 6  # rows of the flipped-cases table in the picture

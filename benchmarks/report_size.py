@@ -37,9 +37,9 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.plan import load_plan  # noqa: E402
-from harness.run import finish_run, run_scenario  # noqa: E402
-from harness.store import RunStore  # noqa: E402
+from harness.run.finish import finish_run, run_scenario  # noqa: E402
+from harness.run.plan import load_plan  # noqa: E402
+from harness.store.database import RunStore  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 DOCS = ROOT / "docs" / "benchmarks.md"

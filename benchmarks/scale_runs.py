@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.replay_throughput import harness_run, start_server, synthetic_cases  # noqa: E402
-from harness.corpus import write_cases  # noqa: E402
+from harness.corpus.files import write_cases  # noqa: E402
 from tests.world import World, build_world  # noqa: E402
 
 FILE_CASES = 50_000  # cases per corpus file: the corpus is written in pieces, never held whole

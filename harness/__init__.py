@@ -10,8 +10,9 @@ disclosure; gate on pass rates computed in DuckDB; render an HTML report.
 True
 """
 
-from harness.cases import Case, GoldenLabel, Turn
-from harness.corpus import iter_cases, write_cases
+from harness.config.scenario import Scenario
+from harness.corpus.cases import Case, GoldenLabel, Turn
+from harness.corpus.files import iter_cases, write_cases
 from harness.errors import (
     ConfigError,
     CorpusError,
@@ -20,10 +21,9 @@ from harness.errors import (
     StoreError,
     TemplateError,
 )
-from harness.gate import CriterionResult, GateResult
-from harness.plan import ReplayPlan, load_plan
-from harness.run import RunOutcome, run_scenario
-from harness.scenario import Scenario
+from harness.gate.policy import CriterionResult, GateResult
+from harness.run.finish import RunOutcome, run_scenario
+from harness.run.plan import ReplayPlan, load_plan
 
 __all__ = [
     "Case",

@@ -10,7 +10,7 @@ the built-in it resembles, so callers can catch either::
     ├── ModelError(RuntimeError)       a model adapter could not produce a completion
     └── StoreError(RuntimeError)       results could not be written or read
 
-A breached threshold is *not* an error: it is a :class:`harness.gate.GateResult`. The edges
+A breached threshold is *not* an error: it is a :class:`harness.gate.policy.GateResult`. The edges
 (CLI and pytest plugin) turn errors into exit status 2 and gate results into 0 or 1.
 """
 

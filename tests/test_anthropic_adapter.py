@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.cases import Case, Turn
+from harness.corpus.cases import Case, Turn
 from harness.errors import ConfigError
 from harness.models.anthropic import AnthropicModel, BatchStatus
 from harness.models.base import Completion, CompletionRequest, Message, ProviderError, Usage

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.config.scenario import Scenario
 from harness.errors import ConfigError
-from harness.plan import load_plan
-from harness.run import RunOutcome, run_scenario
-from harness.scenario import Scenario
-from harness.store import RunStore
+from harness.run.finish import RunOutcome, run_scenario
+from harness.run.plan import load_plan
+from harness.store.database import RunStore
 from tests.test_report import run_world
 from tests.world import build_world
 

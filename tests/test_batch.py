@@ -10,13 +10,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from harness.batch import BatchCallRunner, BatchSettings
-from harness.calls import CallPolicy
-from harness.cases import Case, Turn
+from harness.corpus.cases import Case, Turn
 from harness.models.anthropic import AnthropicModel
 from harness.models.base import CompletionRequest, Message
-from harness.plan import load_plan
-from harness.run import run_scenario
+from harness.replay.batch import BatchCallRunner, BatchSettings
+from harness.replay.calls import CallPolicy
+from harness.run.finish import run_scenario
+from harness.run.plan import load_plan
 from harness.testing import MessagesApiServer
 from tests.world import World
 

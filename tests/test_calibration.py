@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.plan import load_plan
-from harness.run import run_scenario
+from harness.run.finish import run_scenario
+from harness.run.plan import load_plan
 from harness.scoring.calibration import (
     CalibrationEntry,
     CalibrationRow,

@@ -9,9 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from harness.cache import CacheMiss, ResponseCache
-from harness.calls import CallPolicy, CallRunner, ModelCall, RunStopped
-from harness.cases import Case, Turn
+from harness.corpus.cases import Case, Turn
 from harness.models.base import (
     Completion,
     CompletionRequest,
@@ -20,6 +18,8 @@ from harness.models.base import (
     ProviderError,
     Usage,
 )
+from harness.replay.cache import CacheMiss, ResponseCache
+from harness.replay.calls import CallPolicy, CallRunner, ModelCall, RunStopped
 
 CASE = Case(case_id="c1", source="t", turns=(Turn(role="customer", text="hi"),))
 
@@ -251,7 +251,7 @@ def test_corrupt_cache_segment_is_named(cache_dir: Path) -> None:
 
 
 def test_limiter_hands_slots_out_in_order_and_survives_cancelled_waiters() -> None:
-    from harness.calls import AdaptiveLimiter
+    from harness.replay.calls import AdaptiveLimiter
 
     async def in_order() -> tuple[list[int], int, int]:
         limiter = AdaptiveLimiter(2)

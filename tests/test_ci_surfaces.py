@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness.ci_surfaces import (
+from harness.gate.policy import CriterionResult, GateResult
+from harness.outputs.github import (
     annotations_text,
     comment_marker,
     junit_xml,
@@ -20,10 +21,9 @@ from harness.ci_surfaces import (
     publish_step_summary,
     summary_markdown,
 )
-from harness.gate import CriterionResult, GateResult
-from harness.plan import load_plan
-from harness.report import FailingCase
-from harness.run import RunOutcome, run_scenario
+from harness.outputs.report import FailingCase
+from harness.run.finish import RunOutcome, run_scenario
+from harness.run.plan import load_plan
 from tests.world import build_world, default_cases, make_case
 
 XSD = Path(__file__).parent / "data" / "junit.xsd"
@@ -270,7 +270,7 @@ def test_publish_step_summary_appends(outcome: RunOutcome, tmp_path: Path) -> No
 def test_cli_prints_the_summary_path_and_publishes_in_github_actions(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness.cli import main
+    from harness.cli.main import main
 
     world = build_world(tmp_path / "world")
     scenario = world.write_scenario(thresholds={"default": 0.95})
@@ -292,7 +292,7 @@ def test_cli_prints_the_summary_path_and_publishes_in_github_actions(
 def test_cli_outside_github_actions_leaves_no_annotations(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness.cli import main
+    from harness.cli.main import main
 
     world = build_world(tmp_path / "world")
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

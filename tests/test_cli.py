@@ -28,7 +28,7 @@ def test_run_passes_with_exit_0_and_prints_the_table(world: World) -> None:
     assert "broker_status" in done.stdout and "3/5" in done.stdout
     assert (world.root / "out" / "report.html").is_file()
     # Nothing but the harness's own lines: the replay freezes the collector while it runs
-    # (harness.stream._settled_heap) and must unfreeze it, or DuckDB reports leaks at exit.
+    # (harness.run.process._settled_heap) and must unfreeze it, or DuckDB reports leaks at exit.
     assert "leaked" not in done.stderr, done.stderr
 
 
@@ -103,7 +103,7 @@ def test_missing_scenario_file_exits_2(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:
-    from harness.cli import build_parser
+    from harness.cli.main import build_parser
 
     commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert {"run", "demo", "estimate", "merge", "corpus", "calibrate", "history"} <= set(commands)

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.cases import CASE_SCHEMA, SCHEMA_METADATA_KEY, Case, Turn, cases_to_table
-from harness.corpus import corpus_hash, iter_cases, write_cases
+from harness.corpus.cases import CASE_SCHEMA, SCHEMA_METADATA_KEY, Case, Turn, cases_to_table
+from harness.corpus.files import corpus_hash, iter_cases, write_cases
 from harness.errors import CorpusError
 from tests.world import default_cases, make_case
 

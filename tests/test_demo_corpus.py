@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import Case
-from harness.corpus import corpus_files, corpus_hash, iter_cases
+from harness.config.disclosures import load_registry
+from harness.corpus.cases import Case
+from harness.corpus.files import corpus_files, corpus_hash, iter_cases
 from harness.demo.generate import DEFAULT_SEED, main
 from harness.demo.quotes import price_quote
-from harness.disclosures import load_registry
 from harness.models.offline_cues import EVENT_ORDER
 from harness.scoring.base import ScorerContext, Transcript
 from harness.scoring.disclosure_rules import disclosure_rules

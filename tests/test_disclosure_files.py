@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import FactValue
+from harness.config.disclosures import Disclosure, DisclosureVersion, fill, load_registry
+from harness.config.phrases import find_phrase
+from harness.corpus.cases import FactValue
 from harness.demo.quotes import price_quote
-from harness.disclosures import Disclosure, DisclosureVersion, fill, load_registry
-from harness.text import find_phrase
 
 FOLDER = Path(__file__).resolve().parent.parent / "scenarios" / "disclosures"
 REGISTRY = load_registry(FOLDER)

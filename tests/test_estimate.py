@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import ResponseCache
-from harness.estimate import CHARS_PER_TOKEN, estimate_plan
-from harness.plan import load_plan
-from harness.run import run_scenario
+from harness.replay.cache import ResponseCache
+from harness.run.estimate import CHARS_PER_TOKEN, estimate_plan
+from harness.run.finish import run_scenario
+from harness.run.plan import load_plan
 from harness.testing import MessagesApiServer
 from tests.world import World
 

@@ -21,9 +21,9 @@ from benchmarks.gate_policy_simulation import (
     run_simulation,
     write_doc,
 )
+from harness.config.scenario import GatePolicy
+from harness.gate.stats import required_cases
 from harness.golden.coverage import PowerSettings
-from harness.scenario import GatePolicy
-from harness.stats import required_cases
 
 SIZES = (50, 100, 600)
 TRIALS = 600

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.drift import Flip, Regression
-from harness.gate import GateResult, cases_for_threshold, evaluate_gate, judge_rate
-from harness.scenario import GatePolicy, RegressionPolicy
-from harness.store import RunStore
-from harness.summary import gate_table
+from harness.config.scenario import GatePolicy, RegressionPolicy
+from harness.gate.drift import Flip, Regression
+from harness.gate.policy import GateResult, cases_for_threshold, evaluate_gate, judge_rate
+from harness.outputs.table import gate_table
+from harness.store.database import RunStore
 from tests.gate_data import Statuses, load_run
 
 CASES = [f"c{i}" for i in range(1, 9)]
@@ -284,8 +284,8 @@ def test_sql_agrees_with_pure_python_on_random_runs(tmp_path: Path) -> None:
 
 
 def test_report_shows_interval_inconclusive_pairs_segments_and_flips(tmp_path: Path) -> None:
-    from harness.plan import load_plan
-    from harness.run import run_scenario
+    from harness.run.finish import run_scenario
+    from harness.run.plan import load_plan
     from tests.test_report import parse, run_world, table_rows
     from tests.world import build_world
 

@@ -6,8 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
-from harness.cases import Turn
-from harness.corpus import iter_cases
+from harness.corpus.cases import Turn
+from harness.corpus.files import iter_cases
 from harness.golden.export import export_audit_log
 from harness.golden.importers import detect_format, import_cases, import_files
 

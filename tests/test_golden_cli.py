@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import build_parser
-from harness.corpus import iter_cases
+from harness.cli.main import build_parser
+from harness.corpus.files import iter_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "corpus" / "examples"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.corpus import iter_cases, write_cases
+from harness.corpus.files import iter_cases, write_cases
 from harness.errors import CorpusError
 from harness.golden.contract import (
     MANIFEST_NAME,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import Case, Turn
-from harness.corpus import iter_cases, write_cases
+from harness.corpus.cases import Case, Turn
+from harness.corpus.files import iter_cases, write_cases
 from harness.golden.dedupe import Duplicate, find_duplicates, remove_cases
 
 ROOT = Path(__file__).resolve().parent.parent

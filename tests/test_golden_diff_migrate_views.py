@@ -8,12 +8,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from harness.cases import SCHEMA_METADATA_KEY, Case, GoldenLabel, Turn
-from harness.corpus import iter_cases, write_cases
+from harness.corpus.cases import SCHEMA_METADATA_KEY, Case, GoldenLabel, Turn
+from harness.corpus.files import iter_cases, write_cases
+from harness.corpus.migrate import migrate_file, schema_version, write_v0_file
 from harness.errors import CorpusError
 from harness.golden.diff import LabelDelta, diff_corpora, render_diff
-from harness.golden.migrate import migrate_file, schema_version, write_v0_file
-from harness.golden.views import connect, query
+from harness.store.views import connect, query
 
 ROOT = Path(__file__).resolve().parent.parent
 LABEL = GoldenLabel(disclosure_id="commission", applicable=True, presented=False, note="late")

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.cases import Case, GoldenLabel, Turn
-from harness.corpus import iter_cases
-from harness.disclosures import load_registry
+from harness.config.disclosures import load_registry
+from harness.corpus.cases import Case, GoldenLabel, Turn
+from harness.corpus.files import iter_cases
 from harness.golden.importers import (
     ColumnMapping,
     ImportInputError,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import GoldenLabel
-from harness.corpus import iter_cases
-from harness.disclosures import load_registry
+from harness.config.disclosures import load_registry
+from harness.corpus.cases import GoldenLabel
+from harness.corpus.files import iter_cases
 from harness.errors import CorpusError
 from harness.golden.labels import (
     LabelEdit,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.corpus import iter_cases
-from harness.disclosures import load_registry
+from harness.config.disclosures import load_registry
+from harness.corpus.files import iter_cases
 from harness.golden.sampling import sample_cases, split_cases
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.cases import CASE_SCHEMA, SCHEMA_METADATA_KEY, Case, GoldenLabel, Turn
-from harness.corpus import write_cases
-from harness.disclosures import load_registry
+from harness.config.disclosures import load_registry
+from harness.corpus.cases import CASE_SCHEMA, SCHEMA_METADATA_KEY, Case, GoldenLabel, Turn
+from harness.corpus.files import write_cases
 from harness.golden.validate import validate_corpus
 
 ROOT = Path(__file__).resolve().parent.parent

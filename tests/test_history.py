@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.cli_history import history_table
-from harness.store import RunStore
+from harness.cli.history import history_table
+from harness.cli.main import main
+from harness.store.database import RunStore
 from tests.gate_data import load_run
 
 RUNS = [  # (run id, scenario, finished at, verdict, commission statuses of c1..c4)

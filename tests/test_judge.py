@@ -14,9 +14,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from harness.cases import Turn
-from harness.plan import load_plan
-from harness.run import RunOutcome, run_scenario
+from harness.corpus.cases import Turn
+from harness.run.finish import RunOutcome, run_scenario
+from harness.run.plan import load_plan
 from harness.scoring.base import Transcript
 from harness.scoring.judge import InvalidAnswer, parse_answer
 from harness.testing import ApiPrompt, MessagesApiServer
@@ -307,7 +307,7 @@ def test_a_judge_below_its_kappa_floor_refuses_the_gate(
 
 
 def _labelled_cases() -> list[Any]:
-    from harness.cases import GoldenLabel
+    from harness.corpus.cases import GoldenLabel
     from tests.world import make_case
 
     good = "We are a credit broker, not a lender. Representative 9.9% APR."

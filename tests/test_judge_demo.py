@@ -9,11 +9,11 @@ import duckdb
 import pytest
 import yaml
 
-from harness.plan import load_plan
-from harness.run import run_scenario
+from harness.run.finish import run_scenario
+from harness.run.plan import load_plan
 from harness.scoring.calibration import calibrate_plan
-from harness.scoring.reference_judge import reference_judge
 from harness.testing import MessagesApiServer
+from harness.testing.reference_judge import reference_judge
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

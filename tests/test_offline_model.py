@@ -9,21 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import Case, Turn
-from harness.corpus import iter_cases
+from harness.config.disclosures import PinnedDisclosure, fill, load_registry
+from harness.config.phrases import find_phrase
+from harness.config.prompts import PromptVersion
+from harness.corpus.cases import Case, Turn
+from harness.corpus.files import iter_cases
 from harness.demo.quotes import price_quote
-from harness.disclosures import PinnedDisclosure, fill, load_registry
 from harness.errors import ConfigError
 from harness.models.base import CompletionRequest, Message
 from harness.models.offline import OfflineModel, OfflineOptions
 from harness.models.offline_brief import read_brief
 from harness.models.offline_cues import read_message
 from harness.models.offline_paraphrase import LEAD_INS, toggle_contractions, with_lead_in
-from harness.prompts import PromptVersion
-from harness.replay import user_messages
+from harness.replay.conversation import user_messages
 from harness.scoring.base import ScorerContext, Transcript
 from harness.scoring.disclosure_rules import disclosure_rules
-from harness.text import find_phrase
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = load_registry(ROOT / "scenarios" / "disclosures")

@@ -8,7 +8,7 @@ import pytest
 
 from harness.errors import ConfigError
 from harness.models.base import Usage
-from harness.prices import PriceTable
+from harness.models.prices import PriceTable
 
 
 def test_longest_prefix_wins_and_extra_files_override(tmp_path: Path) -> None:

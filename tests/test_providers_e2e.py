@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.errors import ConfigError
-from harness.plan import load_plan
-from harness.run import run_scenario
+from harness.run.finish import run_scenario
+from harness.run.plan import load_plan
 from harness.testing import FaultPlan, MessagesApiServer
 from tests.world import World, build_world, make_case
 
@@ -168,7 +168,7 @@ def _cli(world: World, env: dict[str, str], *args: str) -> subprocess.CompletedP
         [
             sys.executable,
             "-m",
-            "harness.cli",
+            "harness.cli.main",
             "run",
             str(world.scenario),
             "--db",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from harness.results import TIMING_COLUMNS
+from harness.run.parts import TIMING_COLUMNS
 from tests.world import World
 
 
@@ -107,7 +107,7 @@ def test_config_error_midway_exits_2_and_keeps_results(
     pytester: pytest.Pytester, world: World
 ) -> None:
     # Only case-005 lacks the fact the prompt needs, so the pre-flight (first case) passes.
-    from harness.corpus import write_cases
+    from harness.corpus.files import write_cases
     from tests.world import default_cases
 
     cases = default_cases()
@@ -140,7 +140,7 @@ def test_pytest_shards_merge_into_the_whole_run(pytester: pytest.Pytester, world
         [
             sys.executable,
             "-m",
-            "harness.cli",
+            "harness.cli.main",
             "merge",
             *shards,
             "--out",

@@ -14,12 +14,12 @@ import duckdb
 import pytest
 import yaml
 
-from harness.cases import Case, Turn
-from harness.cli import main as cli_main
-from harness.corpus import write_cases
+from harness.cli.main import main as cli_main
+from harness.corpus.cases import Case, Turn
+from harness.corpus.files import write_cases
 from harness.errors import ConfigError
-from harness.plan import load_plan
-from harness.run import run_scenario
+from harness.run.finish import run_scenario
+from harness.run.plan import load_plan
 from harness.scoring import ragas_metrics
 from harness.scoring.ragas_metrics import RagSample, hashed_embedding, score_metric
 from harness.testing import ApiPrompt, MessagesApiServer

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import Case, GoldenLabel, Turn
-from harness.errors import ConfigError
-from harness.redaction import (
+from harness.config.redaction import (
     RedactionPolicy,
     apply_redactions,
     find_personal_data,
@@ -17,7 +15,9 @@ from harness.redaction import (
     redact_case,
     redact_facts,
 )
-from harness.scenario import Scenario
+from harness.config.scenario import Scenario
+from harness.corpus.cases import Case, GoldenLabel, Turn
+from harness.errors import ConfigError
 from tests.world import build_world
 
 POLICY = RedactionPolicy()

@@ -9,13 +9,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from harness.cache import cache_key
 from harness.errors import ConfigError
-from harness.hooks import hookimpl
 from harness.models.base import Completion, CompletionRequest, Message, ModelAdapter
-from harness.plan import ReplayPlan, load_plan
-from harness.plugins import build_registries
-from harness.run import RunOutcome, run_scenario
+from harness.plugins.hooks import hookimpl
+from harness.plugins.registry import build_registries
+from harness.replay.cache import cache_key
+from harness.run.finish import RunOutcome, run_scenario
+from harness.run.plan import ReplayPlan, load_plan
 from tests.world import World
 
 GOOD = "We are a credit broker, not a lender. Representative 9.9% APR."

@@ -16,18 +16,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import Case
-from harness.gate import GateResult
-from harness.plan import load_plan
-from harness.redaction import RedactionPolicy, find_personal_data
-from harness.report import FailingCase, ReportData, render_report
-from harness.report.embed import embed_cases
-from harness.report.figures import percent, trends
-from harness.report.marks import Segment, mark_spans, redacted_segments
-from harness.report.render import points
-from harness.report.views import case_anchor, case_summary, case_view
-from harness.run import RunOutcome, run_scenario
-from harness.store import RunStore
+from harness.config.redaction import RedactionPolicy, find_personal_data
+from harness.corpus.cases import Case
+from harness.gate.policy import GateResult
+from harness.outputs.report import FailingCase, ReportData, render_report
+from harness.outputs.report.embed import embed_cases
+from harness.outputs.report.figures import percent, trends
+from harness.outputs.report.marks import Segment, mark_spans, redacted_segments
+from harness.outputs.report.render import points
+from harness.outputs.report.views import case_anchor, case_summary, case_view
+from harness.run.finish import RunOutcome, run_scenario
+from harness.run.plan import load_plan
+from harness.store.database import RunStore
 from tests.world import build_world, default_cases, make_case
 
 # Each part would run script if the report let it through; the markers let the browser test

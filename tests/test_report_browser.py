@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from harness.report import FailingCase, ReportData, render_report
-from harness.run import RunOutcome
-from harness.store import RunStore
+from harness.outputs.report import FailingCase, ReportData, render_report
+from harness.run.finish import RunOutcome
+from harness.store.database import RunStore
 from tests.test_report import PERSONAL, extra_cases, run_compared, run_world
 from tests.world import default_cases
 

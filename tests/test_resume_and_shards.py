@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.errors import ConfigError, StoreError
-from harness.merge import merge_runs
-from harness.plan import load_plan
-from harness.run import run_scenario
-from harness.rundir import RunFolder, Shard
+from harness.run.finish import run_scenario
+from harness.run.folder import RunFolder, Shard
+from harness.run.merge import merge_runs
+from harness.run.plan import load_plan
 from harness.testing import MessagesApiServer
 from tests.world import World, build_world, make_case
 
@@ -121,7 +121,7 @@ def test_a_second_concurrent_resume_is_refused(world: World, tmp_path: Path) -> 
             [
                 sys.executable,
                 "-m",
-                "harness.cli",
+                "harness.cli.main",
                 "run",
                 str(world.scenario),
                 "--resume",

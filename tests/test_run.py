@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.errors import ConfigError
-from harness.plan import load_plan
-from harness.run import run_scenario
+from harness.run.finish import run_scenario
+from harness.run.plan import load_plan
 from tests.world import World
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cases import Case, Turn
-from harness.disclosures import PinnedDisclosure, load_registry
+from harness.config.disclosures import PinnedDisclosure, load_registry
+from harness.corpus.cases import Case, Turn
 from harness.scoring.base import ScorerContext, Transcript
 from harness.scoring.disclosure_rules import disclosure_rules
 from tests.world import World, make_case

@@ -12,14 +12,14 @@ import duckdb
 import pytest
 
 from harness.errors import ConfigError
-from harness.plan import load_plan
-from harness.plugins import build_registries
-from harness.run import run_scenario
+from harness.plugins.registry import build_registries
+from harness.run.finish import run_scenario
+from harness.run.plan import load_plan
 from tests.world import World
 
 PLUGIN = textwrap.dedent(
     """
-    from harness.hooks import hookimpl
+    from harness.plugins.hooks import hookimpl
     from harness.scoring.base import Score
 
 

@@ -9,12 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.cases import CASE_SCHEMA, Case
-from harness.corpus import iter_cases, write_cases
+from harness.corpus.cases import CASE_SCHEMA, Case
+from harness.corpus.files import iter_cases, write_cases
+from harness.corpus.selection import CaseSelection, ClaimedBlocks, EveryNth
 from harness.errors import CorpusError
-from harness.plan import load_plan
-from harness.rundir import Shard
-from harness.selection import CaseSelection, ClaimedBlocks, EveryNth
+from harness.run.folder import Shard
+from harness.run.plan import load_plan
 from tests.world import build_world, make_case
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.text import find_phrase, normalise
+from harness.config.phrases import find_phrase, normalise
 
 
 @pytest.mark.parametrize(

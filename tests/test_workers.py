@@ -10,10 +10,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from harness.rundir import RunFolder
-from harness.selection import EveryNth
+from harness.corpus.selection import EveryNth
+from harness.run.folder import RunFolder
+from harness.run.workers.pool import WorkerSpec, auto_processes
 from harness.testing import MessagesApiServer
-from harness.workers import WorkerSpec, auto_processes
 from tests.world import World, build_world, make_case
 
 KEY = "sk-ant-workers-test"
@@ -117,9 +117,9 @@ def test_concurrency_and_cases_split_evenly() -> None:
 
 
 def test_workers_preload_only_the_sdk_of_the_model_they_will_call(many: World) -> None:
-    from harness.cli import _adapter_preload
-    from harness.plugins import build_registries
-    from harness.scenario import Scenario
+    from harness.cli.main import _adapter_preload
+    from harness.config.scenario import Scenario
+    from harness.plugins.registry import build_registries
 
     registries = build_registries()
     offline = Scenario.load(many.write_scenario(model={"provider": "offline", "id": "ref"}))
@@ -137,7 +137,7 @@ def test_the_forkserver_exits_without_tearing_down_what_it_imported(tmp_path: Pa
     code = (
         "import atexit, pathlib, sys\n"
         f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')\n"
-        "import harness.forkserver_setup\n"
+        "import harness.run.workers.forkserver\n"
         "sys.exit(3)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -146,9 +146,9 @@ def test_the_forkserver_exits_without_tearing_down_what_it_imported(tmp_path: Pa
     assert not marker.exists()
     from multiprocessing import forkserver
 
-    from harness.workers import _context
+    from harness.run.workers.pool import _context
 
     spec = WorkerSpec(count=2, scenario_path="s.yaml", model=None, concurrency=4, preload=("x",))
     _context(spec)
     preloaded = forkserver._forkserver._preload_modules  # what the forkserver will import
-    assert preloaded[-2:] == ["x", "harness.forkserver_setup"]  # last: after the SDK's
+    assert preloaded[-2:] == ["x", "harness.run.workers.forkserver"]  # last: after the SDK's

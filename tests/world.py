@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from harness.cases import Case, GoldenLabel, Turn
-from harness.corpus import write_cases
+from harness.corpus.cases import Case, GoldenLabel, Turn
+from harness.corpus.files import write_cases
 
 BROKER_STATUS = {
     "id": "broker_status",

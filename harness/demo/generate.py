@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from harness.cases import Case, FactValue
-from harness.corpus import write_cases
+from harness.config.disclosures import DisclosureRegistry, load_registry
+from harness.corpus.cases import Case, FactValue
+from harness.corpus.files import write_cases
 from harness.demo.quotes import PRODUCT_NAMES, draw_quote
 from harness.demo.scripts import Segments, draw_segments, plan_script
 from harness.demo.transcripts import (
@@ -32,7 +33,6 @@ from harness.demo.transcripts import (
     render_transcript,
     skeleton_turns,
 )
-from harness.disclosures import DisclosureRegistry, load_registry
 from harness.errors import HarnessError
 
 DEFAULT_SEED = 20261123

@@ -36,11 +36,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.cases import Case, GoldenLabel, Turn
-from harness.corpus import write_cases
+from harness.config.disclosures import DisclosureRegistry, fill, load_registry
+from harness.corpus.cases import Case, GoldenLabel, Turn
+from harness.corpus.files import write_cases
 from harness.demo.generate import DEFAULT_SEED, generate_cases
 from harness.demo.production import REPHRASINGS
-from harness.disclosures import DisclosureRegistry, fill, load_registry
 from harness.errors import HarnessError
 
 FILE_NAME = "hard_cases.parquet"

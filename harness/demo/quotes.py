@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from harness.cases import FactValue
+from harness.corpus.cases import FactValue
 
 PRODUCT_NAMES = {
     "heat_pump": "air source heat pump",

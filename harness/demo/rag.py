@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from harness.cases import Case, Turn
-from harness.corpus import write_cases
+from harness.corpus.cases import Case, Turn
+from harness.corpus.files import write_cases
 from harness.errors import HarnessError
 
 DEFAULT_SEED = 20261123

@@ -16,10 +16,10 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from harness.cases import FactValue, GoldenLabel, Turn
+from harness.config.disclosures import Disclosure, DisclosureVersion, fill
+from harness.corpus.cases import FactValue, GoldenLabel, Turn
 from harness.demo.production import HARD_PASSES, LINES, REPHRASINGS, SLIPS, Slip
 from harness.demo.scripts import Beat
-from harness.disclosures import Disclosure, DisclosureVersion, fill
 
 REPHRASE_RATE = 0.2  # how often production used its own accepted rephrasing
 HARD_PASS_RATE = 0.012

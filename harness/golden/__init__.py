@@ -9,6 +9,7 @@ paths and values that neither prints nor reads the environment. See ``docs/corpu
 
 from __future__ import annotations
 
+from harness.corpus.migrate import migrate_corpus, migrate_file, schema_version
 from harness.golden.contract import (
     ContractProblem,
     CorpusManifest,
@@ -36,10 +37,9 @@ from harness.golden.labels import (
     import_labels_csv,
     read_history,
 )
-from harness.golden.migrate import migrate_corpus, migrate_file, schema_version
 from harness.golden.sampling import sample_cases, split_cases
 from harness.golden.validate import Problem, ValidationReport, validate_corpus
-from harness.golden.views import connect, query
+from harness.store.views import connect, query
 
 __all__ = [
     "ColumnMapping",

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness.cases import SCHEMA_VERSION
-from harness.corpus import corpus_files, iter_cases
+from harness.corpus.cases import SCHEMA_VERSION
+from harness.corpus.files import corpus_files, iter_cases
 from harness.errors import CorpusError
 
 MANIFEST_NAME = "MANIFEST.json"

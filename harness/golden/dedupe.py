@@ -1,7 +1,7 @@
 """Finding duplicate cases: exact (same normalised conversation) and near (similar enough).
 
 A case's text is its conversation as the replay sees it: every turn, with its role, after
-:func:`harness.text.normalise` (case, punctuation, quotes and number separators folded).
+:func:`harness.config.phrases.normalise` (case, punctuation, quotes and number separators folded).
 Exact duplicates have the same text; near duplicates a similarity (rapidfuzz's normalised
 Indel ratio, 0 to 1) at or above the threshold. Each group of duplicates keeps its older
 case (earlier ``recorded_at``; cases without one count as newest; ties keep corpus order).
@@ -20,9 +20,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from harness.cases import Case
-from harness.corpus import corpus_files, iter_cases, write_cases
-from harness.text import normalise
+from harness.config.phrases import normalise
+from harness.corpus.cases import Case
+from harness.corpus.files import corpus_files, iter_cases, write_cases
 
 DEFAULT_THRESHOLD = 0.97
 _NEVER = datetime.max.replace(tzinfo=UTC)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.cases import Case, GoldenLabel
+from harness.corpus.cases import Case, GoldenLabel
 from harness.errors import CorpusError
 
 FIELDS = ("source", "recorded_at", "tags", "facts", "turns", "question", "contexts", "reference")

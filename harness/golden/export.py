@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.cases import Case
+from harness.corpus.cases import Case
 
 STEP = timedelta(seconds=15)
 REVIEW_DELAY = timedelta(days=2)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.cases import Case, GoldenLabel
-from harness.corpus import corpus_files, iter_cases, write_cases
-from harness.disclosures import DisclosureRegistry
+from harness.config.disclosures import DisclosureRegistry
+from harness.corpus.cases import Case, GoldenLabel
+from harness.corpus.files import corpus_files, iter_cases, write_cases
 from harness.errors import CorpusError, did_you_mean
 from harness.golden.contract import HISTORY_NAME
 from harness.golden.importers.records import Record, Reject, read_csv

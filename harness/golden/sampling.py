@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 
-from harness.cases import Case
-from harness.disclosures import PinnedDisclosure
+from harness.config.disclosures import PinnedDisclosure
+from harness.corpus.cases import Case
 
 Stratum = tuple[str, ...]
 

@@ -21,12 +21,12 @@ from typing import Literal
 
 import pyarrow as pa
 
-from harness.cases import SCHEMA_VERSION, Case, CaseRowError
-from harness.corpus import corpus_files, iter_cases, open_corpus_file
-from harness.disclosures import DisclosureRegistry, PinnedDisclosure
+from harness.config.disclosures import DisclosureRegistry, PinnedDisclosure
+from harness.corpus.cases import SCHEMA_VERSION, Case, CaseRowError
+from harness.corpus.files import corpus_files, iter_cases, open_corpus_file
+from harness.corpus.migrate import migrated_batches, schema_version
 from harness.errors import CorpusError, did_you_mean
 from harness.golden.contract import MANIFEST_NAME, check_contract
-from harness.golden.migrate import migrated_batches, schema_version
 
 Severity = Literal["error", "warning"]
 

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.config_files import validate_model
+from harness.config.files import validate_model
 from harness.errors import ModelError
 
 if TYPE_CHECKING:
-    from harness.cases import Case
+    from harness.corpus.cases import Case
 
 
 #: The user message that prompts an agent turn opening the conversation (a greeting).
@@ -118,7 +118,7 @@ class ModelAdapter(ABC):
     #: Whether answers are worth caching (paid or slow providers); free local ones are not.
     cacheable: ClassVar[bool] = False
     #: Modules a replay worker process imports ahead, while its parent loads the plan (the
-    #: provider's SDK; see harness.workers).
+    #: provider's SDK; see harness.run.workers.pool).
     preload: ClassVar[tuple[str, ...]] = ()
     #: Option names that do not change the answer, left out of the cache key.
     cache_ignores: ClassVar[frozenset[str]] = frozenset({"timeout_s", "api_key_env"})

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from harness.config.phrases import normalise
 from harness.models.base import CONVERSATION_START
-from harness.text import normalise
 
 # The steps of a point-of-sale finance conversation, in the order they happen.
 EVENT_ORDER = ("eligibility_check", "offer_presented", "application_submitted", "agreement_signed")

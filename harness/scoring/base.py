@@ -12,7 +12,7 @@ owns. It keeps no results on itself, so one instance scores many cases at once.
 
 A scorer that needs model calls (the LLM judge, ragas's LLM metrics) implements
 :class:`AsyncScorer` instead: ``replay_case`` awaits its ``ascore`` with a
-:class:`ScoringCalls`, which carries the judge's own :class:`~harness.calls.CallRunner`
+:class:`ScoringCalls`, which carries the judge's own :class:`~harness.replay.calls.CallRunner`
 (retries, cache, cost) and the case's call log, so its calls are counted apart from the
 agent's.
 """
@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from harness.cases import Case, Turn
-from harness.disclosures import PinnedDisclosure
-from harness.scoring.settings import ScoringSettings
+from harness.config.disclosures import PinnedDisclosure
+from harness.config.scoring import ScoringSettings
+from harness.corpus.cases import Case, Turn
 
 if TYPE_CHECKING:
-    from harness.calls import CallRunner, ModelCall
+    from harness.replay.calls import CallRunner, ModelCall
 
 ScoreStatus = Literal["passed", "failed", "not_applicable", "error", "not_run"]
 

@@ -30,11 +30,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.cases import Case
+from harness.corpus.cases import Case
 from harness.scoring.base import AnyScorer, ScoringCalls
 
 if TYPE_CHECKING:
-    from harness.plan import ReplayPlan
+    from harness.run.plan import ReplayPlan
 
 GOLD = "gold"
 _CLASSES = ("passed", "failed")

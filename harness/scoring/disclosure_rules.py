@@ -31,12 +31,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.cases import Case, GoldenLabel
-from harness.disclosures import DisclosureVersion, PinnedDisclosure, fill, placeholders
+from harness.config.disclosures import DisclosureVersion, PinnedDisclosure, fill, placeholders
+from harness.config.phrases import contains_any, find_phrase
+from harness.corpus.cases import Case, GoldenLabel
 from harness.errors import ConfigError
 from harness.scoring.base import Score, ScorerContext, ScoreStatus, Transcript
 from harness.scoring.matching import find_in_turn, stated_figures
-from harness.text import contains_any, find_phrase
 
 RULES = "rules"
 

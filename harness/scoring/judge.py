@@ -1,7 +1,7 @@
 """The LLM judge: a model reads the transcript and the disclosure's rubric and says whether it
 was presented, quoting the agent's words.
 
-The judge's calls go through its own :class:`~harness.calls.CallRunner` (retries, response
+The judge's calls go through its own :class:`~harness.replay.calls.CallRunner` (retries, response
 cache, cost), built by the plan from the scenario's ``scoring.judge`` and logged with
 ``purpose = "judge"``, so they are counted apart from the agent's.
 
@@ -27,14 +27,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.calls import ModelCall
-from harness.cases import Case
-from harness.disclosures import PinnedDisclosure, fill, placeholders
+from harness.config.disclosures import PinnedDisclosure, fill, placeholders
+from harness.config.phrases import find_phrase
+from harness.config.scoring import JudgeSettings
+from harness.corpus.cases import Case
 from harness.models.base import CompletionRequest, Message, ProviderError
+from harness.replay.calls import ModelCall
 from harness.scoring.base import Score, ScoringCalls, Transcript
 from harness.scoring.rubrics import Rubric
-from harness.scoring.settings import JudgeSettings
-from harness.text import find_phrase
 
 JUDGE = "judge"
 JUDGE_TURN_INDEX = -1  # judge calls answer no agent turn

@@ -1,8 +1,8 @@
 """Finding a key fact in an agent turn: where it was said, in which words, and whether negated.
 
-Builds on :mod:`harness.text` (normalisation, token-bounded and fuzzy matching) and adds what
-a verdict needs as evidence: the sentence as the agent said it, the normalised span, and the
-negation cue when a phrase was said in the negative ("we're **not** paid a commission by the
+Builds on :mod:`harness.config.phrases` (normalisation, token-bounded and fuzzy matching) and
+adds what a verdict needs as evidence: the sentence as the agent said it, the normalised span,
+and the negation cue when a phrase was said in the negative ("we're **not** paid a commission by the
 lender" does not convey "paid a commission by the lender"). A negation counts only inside
 the same clause and within a few words before the phrase, so "This is a soft search, not a
 hard search" still leaves "the lender only does a hard search" free to convey the fact.
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from harness.cases import FactValue
-from harness.disclosures import fill, placeholders
-from harness.text import bounded_starts, normalise
+from harness.config.disclosures import fill, placeholders
+from harness.config.phrases import bounded_starts, normalise
+from harness.corpus.cases import FactValue
 
 # Words that negate what follows them in the same clause.
 NEGATION_CUES = frozenset(

@@ -29,8 +29,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.cases import Case
-from harness.corpus import corpus_files, iter_cases
+from harness.config.scoring import RagasMetricSpec
+from harness.corpus.cases import Case
+from harness.corpus.files import corpus_files, iter_cases
 from harness.errors import ConfigError, HarnessError, did_you_mean
 from harness.models.base import ProviderError
 from harness.scoring.base import Score, ScorerContext, ScoringCalls, Transcript
@@ -44,7 +45,6 @@ from harness.scoring.ragas_metrics import (
     ragas_version,
     score_metric,
 )
-from harness.scoring.settings import RagasMetricSpec
 
 # What each metric reads from the case (besides the agent's answer).
 NEEDS: dict[str, tuple[str, ...]] = {

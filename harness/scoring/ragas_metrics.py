@@ -9,7 +9,7 @@ send it, and building one creates ``~/.local/share/ragas/uuid.json``.
 LLM metrics (faithfulness, answer relevancy, context precision) do not use ragas's own LLM
 wrappers: its Anthropic path sends ``temperature`` and ``top_p`` together, which current
 models reject, and its cache keys ignore the model. :class:`RunnerLLM` sends each prompt
-through the judge's :class:`~harness.calls.CallRunner` instead (our retries, response cache,
+through the judge's :class:`~harness.replay.calls.CallRunner` instead (our retries, response cache,
 cost and call log), and validates the JSON answer against the metric's own pydantic model,
 asking again once when it does not validate. Answer relevancy compares questions through
 embeddings; with no embedding model configured, :class:`HashedEmbeddings` gives a local,
@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from harness.calls import CallRunner, ModelCall
-from harness.cases import Case
+from harness.corpus.cases import Case
 from harness.errors import ConfigError
 from harness.models.base import CompletionRequest, Message
+from harness.replay.calls import CallRunner, ModelCall
 
 if TYPE_CHECKING:
     from harness.scoring.base import ScoringCalls

@@ -25,8 +25,8 @@ from harness.scoring.repeats import RepeatReport, repeat_report
 from harness.scoring.rubrics import rubric_path
 
 if TYPE_CHECKING:
-    from harness.plan import ReplayPlan
-    from harness.store import RunStore
+    from harness.run.plan import ReplayPlan
+    from harness.store.database import RunStore
 
 
 @dataclass(frozen=True)

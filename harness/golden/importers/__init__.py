@@ -6,7 +6,7 @@ files) and ``eval-samples`` (Inspect / OpenAI evals JSONL). The format is detect
 file when not given. Records that cannot be imported are returned as rejects with their
 file, line and reason, and written to a rejects file; the others import. Duplicate ids
 (within or across files) and labels naming unknown disclosures are rejects too. Personal
-data is redacted with the same :class:`~harness.redaction.RedactionPolicy` the report uses.
+data is redacted with the same :class:`~harness.config.redaction.RedactionPolicy` the report uses.
 
 >>> report = import_files([Path("samples.jsonl")], Path("imported.parquet"))  # doctest: +SKIP
 >>> report.imported, len(report.rejects)  # doctest: +SKIP
@@ -20,9 +20,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.cases import Case
-from harness.corpus import write_cases
-from harness.disclosures import DisclosureRegistry
+from harness.config.disclosures import DisclosureRegistry
+from harness.config.redaction import RedactionPolicy, redact_case
+from harness.corpus.cases import Case
+from harness.corpus.files import write_cases
 from harness.errors import did_you_mean
 from harness.golden.importers.audit_log import audit_log_cases
 from harness.golden.importers.base import (
@@ -49,7 +50,6 @@ from harness.golden.importers.records import (
     read_yaml_items,
 )
 from harness.golden.importers.table import check_columns, is_case_file, table_cases
-from harness.redaction import RedactionPolicy, redact_case
 
 DEFAULT_REDACTION = RedactionPolicy()  # every kind of personal data, as reports use
 

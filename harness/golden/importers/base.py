@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.cases import Case, CaseRowError, FactValue, TurnRole
-from harness.config_files import load_yaml_mapping, validate_model
+from harness.config.files import load_yaml_mapping, validate_model
+from harness.corpus.cases import Case, CaseRowError, FactValue, TurnRole
 from harness.errors import ConfigError
 
 FormatName = Literal["table", "audit-log", "promptfoo", "eval-samples"]

@@ -16,10 +16,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.cases import Case, CaseRowError
+from harness.corpus.cases import Case, CaseRowError
+from harness.corpus.migrate import migrated_batches
 from harness.golden.importers.base import Imported
 from harness.golden.importers.records import ImportInputError, Reject
-from harness.golden.migrate import migrated_batches
 
 
 def case_file_items(path: Path) -> Iterator[Imported | Reject]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from harness.cases import CASE_SCHEMA, REQUIRED_COLUMNS, SCHEMA_METADATA_KEY
+from harness.corpus.cases import CASE_SCHEMA, REQUIRED_COLUMNS, SCHEMA_METADATA_KEY
 from harness.golden.importers.base import (
     ColumnMapping,
     Imported,

@@ -1,0 +1,334 @@
+"""Disclosures: what the agent must say, when, and in which approved wording.
+
+Each disclosure lives in ``scenarios/disclosures/<id>.yaml`` and holds its versions. A
+version carries the approved wording, the key facts that must appear (each with the phrasings
+that count), the phrases that contradict it, when it applies and its deadline.
+
+>>> registry = load_registry(Path("scenarios/disclosures"))  # doctest: +SKIP
+>>> registry.get("commission", 2).wording  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import string
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.config.files import load_yaml_mapping, validate_model
+from harness.corpus.cases import Case, FactValue
+from harness.errors import ConfigError, did_you_mean
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+
+class EventCondition(BaseModel):
+    """Holds when the case contains the named event."""
+
+    model_config = _FROZEN
+    event: str
+
+
+class FactCondition(BaseModel):
+    """Holds when a case fact equals a value (or is one of several)."""
+
+    model_config = _FROZEN
+    fact: str
+    equals: FactValue = None
+    one_of: tuple[FactValue, ...] | None = None
+
+    def holds(self, facts: Mapping[str, FactValue]) -> bool:
+        value = facts.get(self.fact)
+        if self.one_of is not None:
+            return value in self.one_of
+        return value == self.equals
+
+
+class CustomerMentionsCondition(BaseModel):
+    """Holds when any customer turn contains any of the phrases (normalised)."""
+
+    model_config = _FROZEN
+    customer_mentions: tuple[str, ...] = Field(min_length=1)
+
+
+class AllCondition(BaseModel):
+    model_config = _FROZEN
+    all: tuple[Condition, ...] = Field(min_length=1)
+
+
+class AnyCondition(BaseModel):
+    model_config = _FROZEN
+    any: tuple[Condition, ...] = Field(min_length=1)
+
+
+Condition = Annotated[
+    EventCondition | FactCondition | CustomerMentionsCondition | AllCondition | AnyCondition,
+    Field(union_mode="left_to_right"),
+]
+AllCondition.model_rebuild()
+AnyCondition.model_rebuild()
+
+
+def condition_holds(condition: Condition | None, case: Case) -> bool:
+    """Whether ``condition`` holds for ``case``; no condition means always."""
+    from harness.config.phrases import contains_any  # local: text matching is its own concept
+
+    if condition is None:
+        return True
+    if isinstance(condition, EventCondition):
+        return condition.event in case.events
+    if isinstance(condition, FactCondition):
+        return condition.holds(case.facts)
+    if isinstance(condition, CustomerMentionsCondition):
+        return any(
+            contains_any(t.text or "", condition.customer_mentions)
+            for t in case.turns
+            if t.role == "customer"
+        )
+    if isinstance(condition, AllCondition):
+        return all(condition_holds(c, case) for c in condition.all)
+    return any(condition_holds(c, case) for c in condition.any)
+
+
+class KeyFact(BaseModel):
+    """A fact the disclosure must convey; any one of ``phrases`` conveys it.
+
+    Phrases may name case facts in braces (``"{apr}% APR"``), filled from the case, so a
+    stated figure is checked against the case's own figure. ``patterns`` are regular
+    expressions for wording a list of phrases cannot capture; they are searched in the
+    normalised text (lower case, curly quotes and dashes folded, punctuation dropped) and
+    take no placeholders. A pattern that does not compile is refused when the file loads.
+    """
+
+    model_config = _FROZEN
+    id: str
+    description: str
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"regular expression {pattern!r} does not compile ({exc}); escape "
+                    "special characters such as ( ) [ ] . ? with a backslash, or list the "
+                    "wording under 'phrases' instead"
+                ) from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> KeyFact:
+        if not self.phrases and not self.patterns:
+            raise ValueError(f"key fact '{self.id}' needs at least one phrase or pattern")
+        return self
+
+    def compiled_patterns(self) -> tuple[re.Pattern[str], ...]:
+        """The patterns, matched against normalised text (lower case, plain punctuation)."""
+        return tuple(re.compile(p, re.IGNORECASE) for p in self.patterns)
+
+
+class Deadline(BaseModel):
+    """By when the disclosure must have been presented.
+
+    ``before_event``: in an agent turn before the first such event (when the case has it;
+    otherwise by the end of the conversation). ``within_agent_turns``: within that many
+    agent turns after the ``trigger`` (the first customer turn mentioning a trigger phrase).
+    """
+
+    model_config = _FROZEN
+    before_event: str | None = None
+    within_agent_turns: int | None = Field(default=None, ge=1)
+    trigger: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _trigger_with_window(self) -> Deadline:
+        if (self.within_agent_turns is None) != (self.trigger is None):
+            raise ValueError("'within_agent_turns' and 'trigger' go together")
+        return self
+
+
+VersionStatus = Literal["draft", "approved", "superseded", "retired"]
+
+
+class DisclosureVersion(BaseModel):
+    """One immutable version of a disclosure."""
+
+    model_config = _FROZEN
+    version: int = Field(ge=1)
+    status: VersionStatus
+    approved_by: str | None = None
+    approved_on: date | None = None
+    wording: str = Field(min_length=1)
+    key_facts: tuple[KeyFact, ...] = Field(min_length=1)
+    contradictions: tuple[str, ...] = ()
+    applies_when: Condition | None = None
+    deadline: Deadline = Deadline()
+    fuzzy_threshold: int = Field(default=90, ge=50, le=100)
+
+    @model_validator(mode="after")
+    def _approved_has_approver(self) -> DisclosureVersion:
+        if self.status in ("approved", "superseded") and not self.approved_by:
+            raise ValueError(f"version {self.version} is {self.status} but has no approved_by")
+        return self
+
+
+class Disclosure(BaseModel):
+    """A disclosure and all its versions, oldest first."""
+
+    model_config = _FROZEN
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    purpose: str
+    versions: tuple[DisclosureVersion, ...] = Field(min_length=1)
+
+    @field_validator("versions")
+    @classmethod
+    def _unique_versions(cls, versions: tuple[DisclosureVersion, ...]) -> tuple[Any, ...]:
+        numbers = [v.version for v in versions]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError(f"version numbers repeat: {numbers}")
+        return tuple(sorted(versions, key=lambda v: v.version))
+
+    def version(self, number: int) -> DisclosureVersion:
+        for v in self.versions:
+            if v.version == number:
+                return v
+        known = ", ".join(str(v.version) for v in self.versions)
+        raise ConfigError(
+            f"disclosure '{self.id}' has no version {number}; known versions: {known}"
+        )
+
+    def latest_approved(self) -> DisclosureVersion:
+        approved = [v for v in self.versions if v.status == "approved"]
+        if not approved:
+            raise ConfigError(f"disclosure '{self.id}' has no approved version")
+        return approved[-1]
+
+
+class PinnedDisclosure(BaseModel):
+    """A disclosure at the version a scenario runs: what prompts render and scorers check."""
+
+    model_config = ConfigDict(frozen=True)
+    disclosure: Disclosure
+    current: DisclosureVersion
+
+    @property
+    def id(self) -> str:
+        return self.disclosure.id
+
+    @property
+    def title(self) -> str:
+        return self.disclosure.title
+
+    @property
+    def older_versions(self) -> tuple[DisclosureVersion, ...]:
+        return tuple(v for v in self.disclosure.versions if v.version < self.current.version)
+
+    def content_hash(self) -> str:
+        """sha256 of this version's canonical JSON: changes whenever its content changes."""
+        payload = json.dumps(self.current.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(f"{self.id}\n{payload}".encode()).hexdigest()
+
+    def applies_to(self, case: Case) -> bool:
+        return condition_holds(self.current.applies_when, case)
+
+
+class DisclosureRegistry:
+    """All disclosures found in a folder, by id."""
+
+    def __init__(self, disclosures: Mapping[str, Disclosure], folder: Path) -> None:
+        self._by_id = dict(sorted(disclosures.items()))
+        self.folder = folder
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._by_id)
+
+    def disclosure(self, disclosure_id: str) -> Disclosure:
+        try:
+            return self._by_id[disclosure_id]
+        except KeyError:
+            hint = did_you_mean(disclosure_id, self._by_id)
+            raise ConfigError(
+                f"unknown disclosure '{disclosure_id}'{hint}; {self.folder} defines: "
+                f"{', '.join(self._by_id) or 'none'}"
+            ) from None
+
+    def pin(self, disclosure_id: str, version: int | Literal["latest"]) -> PinnedDisclosure:
+        """The disclosure at ``version`` (``"latest"``: the newest approved version)."""
+        disclosure = self.disclosure(disclosure_id)
+        current = (
+            disclosure.latest_approved() if version == "latest" else disclosure.version(version)
+        )
+        return PinnedDisclosure(disclosure=disclosure, current=current)
+
+
+def load_registry(folder: Path) -> DisclosureRegistry:
+    """Load every ``<id>.yaml`` in ``folder``; the file name must match the disclosure id."""
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: disclosure folder not found")
+    disclosures: dict[str, Disclosure] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        data = load_yaml_mapping(path)
+        disclosure = validate_model(Disclosure, data, str(path))
+        if disclosure.id != path.stem:
+            raise ConfigError(
+                f"{path}: field 'id' is '{disclosure.id}' but the file is named "
+                f"'{path.name}'; name the file '{disclosure.id}.yaml'"
+            )
+        for v in disclosure.versions:
+            _check_placeholders(path, disclosure.id, v)
+        disclosures[disclosure.id] = disclosure
+    if not disclosures:
+        raise ConfigError(f"{folder}: no disclosure files (<id>.yaml) found")
+    return DisclosureRegistry(disclosures, folder)
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{fact}`` names a wording or phrase refers to."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+    except ValueError as exc:
+        raise ConfigError(f"bad placeholder in {text!r}: {exc}") from None
+
+
+def _check_placeholders(path: Path, disclosure_id: str, version: DisclosureVersion) -> None:
+    texts = [version.wording] + [p for kf in version.key_facts for p in kf.phrases]
+    for text in texts:
+        try:
+            placeholders(text)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {disclosure_id} v{version.version}: {exc}") from None
+
+
+def fill(text: str, facts: Mapping[str, FactValue], *, where: str) -> str:
+    """Fill ``{fact}`` placeholders in ``text`` from case facts.
+
+    >>> fill("{apr}% APR", {"apr": 9.9}, where="x")
+    '9.9% APR'
+    """
+    missing = [name for name in placeholders(text) if name not in facts]
+    if missing:
+        raise ConfigError(
+            f"{where}: the case has no fact {', '.join(repr(m) for m in missing)} "
+            f"needed by {text!r}"
+        )
+    return text.format_map({k: _format_fact(v) for k, v in facts.items()})
+
+
+def _format_fact(value: FactValue) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{int(value):,}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return "" if value is None else str(value)

@@ -1,0 +1,377 @@
+"""What a CI system shows of a run: job summary, PR comment, annotations and JUnit XML.
+
+Pure functions from a gate, the run manifest and the failing cases to text, and
+:func:`write_ci_surfaces`, which writes all four into the run's folder. Nothing here reads
+the environment: the CLI and the pytest plugin decide whether to publish (for instance
+append ``summary.md`` to ``$GITHUB_STEP_SUMMARY``).
+
+Case text and model output are untrusted: Markdown cells are neutralised (pipes,
+backticks, HTML, mentions), workflow-command values are percent-escaped, and XML is built
+with :mod:`xml.etree` after dropping characters XML 1.0 cannot carry. A failing case's
+reasons can quote what the agent said (a judge's reasoning, a phrase said in the negative),
+so they are redacted under the policy recorded in the manifest (``report.redaction``), the
+same policy as the HTML report's; without one, everything is redacted.
+
+>>> surfaces = write_ci_surfaces(out_dir, gate, manifest, failing)  # doctest: +SKIP
+>>> surfaces.summary.name  # doctest: +SKIP
+'summary.md'
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.config.redaction import RedactionPolicy, names_in_facts, redact
+from harness.gate.policy import CriterionResult, GateResult
+
+if TYPE_CHECKING:
+    from harness.outputs.report import FailingCase
+
+SUMMARY_FAILING_CASES = 10
+COMMENT_FAILING_CASES = 5
+_CELL_LIMIT = 200
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True)
+class CiSurfaces:
+    """The files :func:`write_ci_surfaces` wrote into a run's folder."""
+
+    summary: Path
+    pr_comment: Path
+    annotations: Path
+    junit: Path
+
+
+def comment_marker(scenario: str) -> str:
+    """The hidden first line of the PR comment, so a workflow can update it in place.
+
+    >>> comment_marker("demo-candidate")
+    '<!-- replay-gate:demo-candidate -->'
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", scenario).replace("--", "-_")
+    return f"<!-- replay-gate:{safe} -->"
+
+
+def markdown_cell(text: object, limit: int = _CELL_LIMIT) -> str:
+    """``text`` made inert in a Markdown table cell: one line, no HTML, no code, no pipes.
+
+    >>> markdown_cell("a | <b>`x`</b> @team")
+    'a \\\\| &lt;b&gt;\\\\`x\\\\`&lt;/b&gt; @\\u200bteam'
+    """
+    value = " ".join(xml_text(text).replace("\x7f", "\ufffd").split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = _MARKDOWN_SPECIALS.sub(r"\\\1", value)
+    return value.replace("@", "@\u200b")  # no @mention from case text
+
+
+def escape_data(text: str) -> str:
+    """A workflow command's message, escaped as the GitHub workflow-commands spec asks.
+
+    >>> escape_data("95%\\nnext")
+    '95%25%0Anext'
+    """
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A workflow command's property value (e.g. ``title``): also ``:`` and ``,``.
+
+    >>> escape_property("a: b, c")
+    'a%3A b%2C c'
+    """
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def verdict_words(gate: GateResult, c: CriterionResult) -> str:
+    """One criterion's verdict as the summary shows it."""
+    if c.verdict == "pass" and gate.blocks(c):
+        return "FAIL (significant drop)"
+    if c.verdict == "inconclusive":
+        return "FAIL (inconclusive)" if gate.blocks(c) else "inconclusive"
+    return {"pass": "pass", "fail": "FAIL", "no_cases": "FAIL (no cases)"}[c.verdict]
+
+
+def _rate(value: float | None) -> str:
+    return f"{value:.1%}" if value is not None else "n/a"
+
+
+def _delta(c: CriterionResult) -> str:
+    return f"{c.delta * 100:+.1f} pts" if c.delta is not None else "n/a"
+
+
+def case_label(case: FailingCase) -> str:
+    """A failing case's id, with its repeat when it is not the first."""
+    return case.case_id if case.repeat == 0 else f"{case.case_id} [repeat {case.repeat}]"
+
+
+def redaction_policy(manifest: dict[str, Any]) -> RedactionPolicy:
+    """The redaction policy the run's manifest records (on, every kind, when it has none)."""
+    recorded = (manifest.get("report") or {}).get("redaction")
+    return RedactionPolicy.model_validate(recorded) if recorded else RedactionPolicy()
+
+
+def case_reasons(case: FailingCase, policy: RedactionPolicy | None = None) -> list[str]:
+    """Each failed criterion of ``case`` with its status and reason, in criterion order.
+
+    Reasons quote normalised (lower-cased) case text, so names are redacted in any case.
+    """
+    policy = policy if policy is not None else RedactionPolicy()
+    names = names_in_facts(case.facts, policy)
+    lines = []
+    for f in case.failures:
+        evidence = f.get("evidence") or {}
+        reason = str(f.get("error") or evidence.get("reason") or "")
+        reason = redact(reason, policy, names=names, loose=True)
+        lines.append(f"{f['criterion']} {f['status']}: {reason}".rstrip(": "))
+    if case.error and not lines:
+        lines.append(f"error: {redact(case.error, policy, names=names, loose=True)}")
+    return lines
+
+
+def gate_table_markdown(gate: GateResult) -> list[str]:
+    """The per-disclosure table: pass rate, cases, threshold, verdict, baseline delta."""
+    lines = [
+        "| Disclosure | Pass rate | Passed/applicable | Threshold | Verdict | vs baseline |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for c in gate.criteria:
+        cells = [
+            markdown_cell(c.criterion),
+            _rate(c.pass_rate),
+            f"{c.passed}/{c.applicable}",
+            f"{c.threshold:.0%}",
+            verdict_words(gate, c),
+            _delta(c),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _failing_cases_markdown(
+    failing: Sequence[FailingCase], total: int, limit: int, policy: RedactionPolicy
+) -> list[str]:
+    if not failing:
+        return ["No case failed a disclosure."]
+    lines = ["| Case | Failed disclosures |", "|---|---|"]
+    for case in failing[:limit]:
+        reasons = "; ".join(case_reasons(case, policy))
+        lines.append(f"| {markdown_cell(case_label(case))} | {markdown_cell(reasons, 400)} |")
+    shown = min(limit, len(failing))
+    if total > shown:
+        lines += ["", f"{shown} of {total} failing cases shown; the report lists them all."]
+    return lines
+
+
+def versions_lines(manifest: dict[str, Any]) -> list[str]:
+    """The versions that ran, one Markdown list item each, from the run manifest."""
+    model = manifest.get("model", {})
+    prompt = manifest.get("prompt", {})
+    corpus = manifest.get("corpus", {})
+    git = manifest.get("git") or {}
+    baseline = (manifest.get("baseline") or {}).get("run_id")
+    disclosures = ", ".join(f"{d['id']} v{d['version']}" for d in manifest.get("disclosures", []))
+    items = [
+        ("run", manifest.get("run_id")),
+        ("model", f"{model.get('provider')}:{model.get('id')}"),
+        ("prompt", f"{prompt.get('name')} v{prompt.get('version')}"),
+        ("disclosures", disclosures or "none"),
+        ("corpus", f"{corpus.get('cases')} cases, sha256 {str(corpus.get('sha256'))[:12]}"),
+        ("seed, repeats", f"{manifest.get('seed')}, {manifest.get('repeats')}"),
+        ("baseline run", baseline or "none"),
+        ("harness", manifest.get("harness_version")),
+        ("commit", (git.get("commit") or "unknown")[:12]),
+    ]
+    return [f"- {name}: {markdown_cell(value)}" for name, value in items]
+
+
+def _verdict_lines(gate: GateResult, manifest: dict[str, Any]) -> list[str]:
+    scenario = manifest.get("scenario", {}).get("name", "?")
+    mark = "✅" if gate.passed else "❌"
+    return [
+        f"## {mark} Replay gate {markdown_cell(scenario)}: {'passed' if gate.passed else 'FAILED'}",
+        "",
+        markdown_cell(gate.headline(), 2000),
+    ]
+
+
+def summary_markdown(
+    gate: GateResult,
+    manifest: dict[str, Any],
+    failing: Sequence[FailingCase],
+    failing_total: int | None = None,
+) -> str:
+    """The job summary: the verdict in words, the table, the top failing cases, versions."""
+    total = len(failing) if failing_total is None else failing_total
+    lines = [
+        *_verdict_lines(gate, manifest),
+        "",
+        *gate_table_markdown(gate),
+        "",
+        f"### Top failing cases ({total})",
+        "",
+        *_failing_cases_markdown(failing, total, SUMMARY_FAILING_CASES, redaction_policy(manifest)),
+        "",
+        "### Versions",
+        "",
+        *versions_lines(manifest),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def pr_comment_markdown(
+    gate: GateResult,
+    manifest: dict[str, Any],
+    failing: Sequence[FailingCase],
+    failing_total: int | None = None,
+) -> str:
+    """The PR comment: the hidden marker line first, then the verdict, table and details."""
+    total = len(failing) if failing_total is None else failing_total
+    scenario = str(manifest.get("scenario", {}).get("name", "?"))
+    lines = [
+        comment_marker(scenario),
+        *_verdict_lines(gate, manifest),
+        "",
+        *gate_table_markdown(gate),
+        "",
+        "<details><summary>Failing cases and versions</summary>",
+        "",
+        *_failing_cases_markdown(failing, total, COMMENT_FAILING_CASES, redaction_policy(manifest)),
+        "",
+        *versions_lines(manifest),
+        "",
+        "</details>",
+        "",
+        "The full report is in the run's artifact (report.html).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def annotations_text(gate: GateResult, manifest: dict[str, Any]) -> str:
+    """GitHub workflow commands: an ``::error`` per failing disclosure, or one ``::notice``."""
+    scenario = str(manifest.get("scenario", {}).get("name", "?"))
+    lines = []
+    for reason in (*gate.refused, *gate.stopped):
+        title = escape_property(f"Replay gate {scenario}")
+        lines.append(f"::error title={title}::{escape_data(reason)}")
+    for c in gate.failing:
+        title = escape_property(f"Replay gate {scenario}: {c.criterion}")
+        message = (
+            f"{c.criterion}: pass rate {_rate(c.pass_rate)} ({c.passed} of {c.applicable}), "
+            f"threshold {c.threshold:.0%}, verdict {verdict_words(gate, c)}; {c.reason}"
+        )
+        lines.append(f"::error title={title}::{escape_data(message)}")
+    if gate.passed:
+        title = escape_property(f"Replay gate {scenario}")
+        lines.append(f"::notice title={title}::{escape_data(gate.headline())}")
+    return "\n".join(lines) + "\n"
+
+
+def xml_text(text: object) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (control characters)."""
+    return _XML_INVALID.sub("\ufffd", str(text))
+
+
+def _seconds(manifest: dict[str, Any]) -> str:
+    try:
+        start = datetime.fromisoformat(manifest["started_at"])
+        end = datetime.fromisoformat(manifest["finished_at"])
+    except (KeyError, TypeError, ValueError):
+        return "0"
+    return f"{max(0.0, (end - start).total_seconds()):.3f}"
+
+
+def junit_xml(gate: GateResult, manifest: dict[str, Any], failing: Sequence[FailingCase]) -> str:
+    """JUnit XML: one testsuite for the scenario, a testcase per disclosure and per failing case.
+
+    A disclosure that fails the gate carries ``<failure>``; an inconclusive one that does not
+    block is ``<skipped>``. Every failing case is a failed testcase naming each disclosure.
+    """
+    scenario = str(manifest.get("scenario", {}).get("name", "?"))
+    cases: list[ET.Element] = []
+    for c in gate.criteria:
+        case = ET.Element(
+            "testcase",
+            classname=xml_text(f"{scenario}.disclosures"),
+            name=xml_text(c.criterion),
+            time="0",
+        )
+        if gate.blocks(c):
+            failure = ET.SubElement(
+                case, "failure", message=xml_text(c.reason), type=verdict_words(gate, c)
+            )
+            failure.text = xml_text(
+                f"pass rate {_rate(c.pass_rate)} ({c.passed} of {c.applicable}), "
+                f"threshold {c.threshold:.0%}, vs baseline {_delta(c)}"
+            )
+        elif c.verdict == "inconclusive":
+            ET.SubElement(case, "skipped", message=xml_text(c.reason))
+        cases.append(case)
+    policy = redaction_policy(manifest)
+    for failed in failing:
+        case = ET.Element(
+            "testcase",
+            classname=xml_text(f"{scenario}.cases"),
+            name=xml_text(case_label(failed)),
+            time="0",
+        )
+        reasons = case_reasons(failed, policy)
+        failure = ET.SubElement(
+            case, "failure", message=xml_text("; ".join(reasons)), type="case_failed"
+        )
+        failure.text = xml_text("\n".join(reasons))
+        cases.append(case)
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    skipped = sum(1 for c in cases if c.find("skipped") is not None)
+    counts = {
+        "tests": str(len(cases)),
+        "failures": str(failures),
+        "errors": "0",
+        "skipped": str(skipped),
+        "time": _seconds(manifest),
+    }
+    root = ET.Element("testsuites", {"name": "replay-gate", **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": xml_text(scenario), **counts})
+    suite.extend(cases)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_ci_surfaces(
+    out_dir: Path,
+    gate: GateResult,
+    manifest: dict[str, Any],
+    failing: Sequence[FailingCase],
+    failing_total: int | None = None,
+) -> CiSurfaces:
+    """Write summary.md, pr-comment.md, annotations.txt and junit.xml into ``out_dir``."""
+    surfaces = CiSurfaces(
+        summary=out_dir / "summary.md",
+        pr_comment=out_dir / "pr-comment.md",
+        annotations=out_dir / "annotations.txt",
+        junit=out_dir / "junit.xml",
+    )
+    texts = {
+        surfaces.summary: summary_markdown(gate, manifest, failing, failing_total),
+        surfaces.pr_comment: pr_comment_markdown(gate, manifest, failing, failing_total),
+        surfaces.annotations: annotations_text(gate, manifest),
+        surfaces.junit: junit_xml(gate, manifest, failing),
+    }
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
+    return surfaces
+
+
+def publish_step_summary(surfaces: CiSurfaces, step_summary: Path) -> None:
+    """Append the run's summary.md to a job-summary file (the caller names it)."""
+    with step_summary.open("a", encoding="utf-8") as handle:
+        handle.write(surfaces.summary.read_text(encoding="utf-8"))

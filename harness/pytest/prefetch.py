@@ -1,0 +1,111 @@
+"""Overlapped calls under pytest: each process replays its cases ahead of its test items.
+
+pytest runs one item at a time, but a replay is almost all waiting for the model. So each
+process (an xdist worker, or the single process under ``-n 0``) starts a background thread
+with an event loop that replays *all the cases this process will run*, in order, with up
+to its share of the scenario's concurrency in flight; each test item then only waits for
+its own case's result and reports it. Calls overlap while every case stays one test item.
+
+Which cases a worker will run is known in advance because the plugin's scheduler
+(:class:`CaseScheduling`) assigns items to workers by a stable hash of the case id, and a
+worker computes the same assignment for itself.
+
+>>> prefetcher = Prefetcher(plan, runner, on_done=writer.add)  # doctest: +SKIP
+>>> prefetcher.start([(case, 0) for case in my_cases])  # doctest: +SKIP
+>>> prefetcher.result("case-001", 0).scores  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from harness.corpus.cases import Case
+from harness.replay.calls import CallRunner
+from harness.replay.conversation import CaseReplay
+from harness.run.plan import ReplayPlan
+from harness.run.process import replay_stream
+
+Key = tuple[str, int]
+
+
+def assigned_worker(case_id: str, workers: int) -> int:
+    """The worker index (0-based) that runs ``case_id`` when ``workers`` share a session."""
+    digest = hashlib.sha256(f"worker:{case_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % workers
+
+
+class Prefetcher:
+    """Replays a process's cases on a background event loop; items wait for their result."""
+
+    def __init__(
+        self, plan: ReplayPlan, runner: CallRunner, on_done: Callable[[CaseReplay], None]
+    ) -> None:
+        self._plan = plan
+        self._runner = runner
+        self._on_done = on_done
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="harness-prefetch", daemon=True
+        )
+        self._lock = threading.Lock()
+        self._futures: dict[Key, concurrent.futures.Future[CaseReplay]] = {}
+        self._started = False
+
+    def start(self, items: Sequence[tuple[Case, int]]) -> None:
+        """Begin replaying ``items`` in order in the background."""
+        with self._lock:
+            for case, repeat in items:
+                self._futures.setdefault((case.case_id, repeat), concurrent.futures.Future())
+        if not self._started:
+            self._thread.start()
+            self._started = True
+        asyncio.run_coroutine_threadsafe(self._replay(list(items)), self._loop)
+
+    def result(self, case: Case, repeat: int) -> CaseReplay:
+        """The replayed case, waiting for it; a case not prefetched is replayed now."""
+        key = (case.case_id, repeat)
+        with self._lock:
+            future = self._futures.get(key)
+        if future is None:
+            self.start([(case, repeat)])
+            with self._lock:
+                future = self._futures[key]
+        replayed = future.result()
+        with self._lock:
+            self._futures.pop(key, None)
+        return replayed
+
+    def close(self) -> None:
+        if self._started:
+            asyncio.run_coroutine_threadsafe(self._runner.aclose(), self._loop).result(timeout=60)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=60)
+        self._loop.close()
+
+    async def _replay(self, items: list[tuple[Case, int]]) -> None:
+        def done(replayed: CaseReplay) -> None:
+            self._on_done(replayed)
+            self._settle((replayed.case.case_id, replayed.repeat), result=replayed)
+
+        try:
+            await replay_stream(self._plan, items, self._runner, done)
+        except BaseException as exc:  # a fatal stop: every case still waiting learns why
+            for case, repeat in items:
+                self._settle((case.case_id, repeat), error=exc)
+            if not isinstance(exc, Exception):
+                raise
+
+    def _settle(self, key: Key, *, result: CaseReplay | None = None, error: Any = None) -> None:
+        with self._lock:
+            future = self._futures.get(key)
+        if future is None or future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]

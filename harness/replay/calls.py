@@ -1,0 +1,367 @@
+"""Resilient model calls: timeouts, retries with backoff, adaptive concurrency, a circuit breaker.
+
+Every adapter gets these for free: the runner wraps ``adapter.complete`` in a
+:class:`CallRunner`. Each attempt is logged as a :class:`harness.replay.conversation.ModelCall` row.
+
+* A call that times out, is rate-limited (429), overloaded (529), hits a 5xx, a dropped
+  connection or a garbled answer is retried with exponential backoff and jitter, waiting at
+  least what ``retry-after`` asked; a 4xx that will not change is not retried.
+* Rate limiting halves the concurrency allowed; successes win it back one slot at a time.
+* Many consecutive failed attempts open the circuit: the run stops cleanly and the cases
+  not yet replayed are marked ``not_run``. A fatal error (bad key) stops it at once.
+
+>>> runner = CallRunner(adapter, CallPolicy(), concurrency=8)  # doctest: +SKIP
+>>> completion = await runner.complete(request, log=calls, case_id="c1", repeat=0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.errors import ModelError
+from harness.models.base import Completion, CompletionRequest, ModelAdapter, ProviderError
+from harness.replay.cache import CacheMiss, ResponseCache, cache_key
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCall:
+    """One call to the model: what it cost and how it ended."""
+
+    case_id: str
+    repeat: int
+    turn_index: int
+    attempt: int
+    status: str  # "ok" or "error"
+    latency_ms: float
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    cache_hit: bool = False
+    error_class: str | None = None
+    request_id: str | None = None
+    stop_reason: str | None = None
+    #: Who made the call: ``agent`` (replaying the conversation) or ``judge`` (a scorer's
+    #: model calls, counted apart), and for a judge call the criterion it scored.
+    purpose: str = "agent"
+    criterion: str | None = None
+
+    @classmethod
+    def answered(
+        cls,
+        case_id: str,
+        repeat: int,
+        turn_index: int,
+        attempt: int,
+        completion: Completion,
+        latency_ms: float,
+        *,
+        cost_usd: float = 0.0,
+        cache_hit: bool = False,
+    ) -> ModelCall:
+        """The log row of a call that produced ``completion`` (attempt 0: a cache hit)."""
+        usage = completion.usage
+        return cls(
+            case_id,
+            repeat,
+            turn_index,
+            attempt,
+            "ok",
+            latency_ms,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost_usd=cost_usd,
+            cache_hit=cache_hit,
+            request_id=completion.request_id,
+            stop_reason=completion.stop_reason,
+        )
+
+
+class CallPolicy(BaseModel):
+    """How model calls are made: the scenario's ``calls:`` section."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    backoff_base_s: float = Field(default=0.5, ge=0, le=60)
+    backoff_max_s: float = Field(default=30.0, ge=0, le=600)
+    circuit_breaker_failures: int = Field(default=50, ge=1, le=100_000)
+    max_run_s: float | None = Field(default=None, gt=0)
+
+
+class RunStopped(ModelError):
+    """The run must stop: ``fatal`` (e.g. a rejected key: exit 2) or a clean stop (circuit
+    breaker, budget, time bound: the remaining cases are marked ``not_run``)."""
+
+    def __init__(self, message: str, *, fatal: bool) -> None:
+        super().__init__(message)
+        self.fatal = fatal
+
+
+class AdaptiveLimiter:
+    """A semaphore whose capacity halves on rate limiting and grows back on success.
+
+    Waiters queue first in, first out, and a released slot is handed to the next waiter
+    directly, so a release costs the same with 10 or 1,000 waiting calls.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.ceiling = capacity
+        self.capacity = capacity
+        self._in_use = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._successes = 0
+
+    async def __aenter__(self) -> None:
+        if self._in_use < self.capacity and not self._waiters:
+            self._in_use += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter  # the releaser counted the slot as ours before waking us
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed a slot, then cancelled before taking it
+            else:
+                self._waiters.remove(waiter)
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        self._in_use -= 1
+        while self._waiters and self._in_use < self.capacity:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self._in_use += 1
+                waiter.set_result(None)
+
+    def rate_limited(self) -> None:
+        self.capacity = max(1, self.capacity // 2)
+        self._successes = 0
+
+    def succeeded(self) -> None:
+        if self.capacity >= self.ceiling:
+            return
+        self._successes += 1
+        if self._successes >= self.capacity:  # additive increase: one slot per window
+            self.capacity += 1
+            self._successes = 0
+
+
+@dataclass
+class _Breaker:
+    threshold: int
+    consecutive_failures: int = 0
+
+    def record(self, ok: bool) -> bool:
+        """Record an attempt; True when the circuit has just opened."""
+        self.consecutive_failures = 0 if ok else self.consecutive_failures + 1
+        return self.consecutive_failures >= self.threshold
+
+
+class CallRunner:
+    """Makes model calls for one process with the policy's resilience rules."""
+
+    def __init__(
+        self,
+        adapter: ModelAdapter,
+        policy: CallPolicy,
+        *,
+        concurrency: int,
+        cost: Callable[[Completion], float] | None = None,
+        cache: ResponseCache | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        max_cost_usd: float | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.cache = cache if cache is not None and adapter.cacheable else None
+        self.max_cost_usd = max_cost_usd
+        self.policy = policy
+        self.limiter = AdaptiveLimiter(concurrency)
+        self._breaker = _Breaker(policy.circuit_breaker_failures)
+        self._cost = cost or (lambda _c: 0.0)
+        self._sleep = sleep or asyncio.sleep
+        self._deadline = (
+            time.monotonic() + policy.max_run_s if policy.max_run_s is not None else None
+        )
+        self.stopped: RunStopped | None = None
+        self.spent_usd = 0.0
+        self.calls_made = 0
+        self._companions: list[CallRunner] = []
+
+    def attach(self, companion: CallRunner) -> None:
+        """Close ``companion`` (the judge's runner) with this one: its cache is flushed then."""
+        self._companions.append(companion)
+
+    async def aclose(self) -> None:
+        """Release the adapter's connections; called once when the process's replay ends."""
+        for companion in self._companions:
+            if companion.cache is not None:
+                companion.cache.close()
+            await companion.aclose()
+        await self.adapter.aclose()
+
+    def stop(self, reason: str, *, fatal: bool = False) -> None:
+        if self.stopped is None or (fatal and not self.stopped.fatal):
+            self.stopped = RunStopped(reason, fatal=fatal)
+
+    def check(self) -> None:
+        """Raise :class:`RunStopped` if the run must not make another call."""
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            self.stop(f"the run reached its time bound of {self.policy.max_run_s:g} s")
+        if self.stopped is not None:
+            raise self.stopped
+
+    def account(self, key: str | None, completion: Completion) -> float:
+        """Count a paid answer: its cost against the budget, and into the cache."""
+        cost = self._cost(completion)
+        self.spent_usd += cost
+        self.calls_made += 1
+        if key is not None and self.cache is not None:
+            self.cache.put(key, completion)
+        if self.max_cost_usd is not None and self.spent_usd >= self.max_cost_usd:
+            self.stop(
+                f"the cost budget of ${self.max_cost_usd:.2f} was reached "
+                f"(${self.spent_usd:.2f} spent)"
+            )
+        return cost
+
+    def cached(
+        self,
+        key: str,
+        request: CompletionRequest,
+        *,
+        log: list[ModelCall],
+        case_id: str,
+        repeat: int,
+    ) -> Completion | None:
+        """The cached answer for ``key``, logged as a hit; None on a miss.
+
+        Raises :class:`CacheMiss` naming the case when the cache mode is ``require``.
+        """
+        if self.cache is None:
+            return None
+        found = self.cache.get(key)
+        if found is not None:
+            turn = request.turn_index
+            log.append(ModelCall.answered(case_id, repeat, turn, 0, found, 0.0, cache_hit=True))
+            return found
+        if self.cache.mode == "require":
+            raise CacheMiss(
+                f"case {case_id} turn {request.turn_index}: no cached answer in "
+                f"{self.cache.folder} and the cache mode is 'require'; run once with "
+                "--cache read-write (with a key) to record answers, or restore the cache"
+            )
+        return None
+
+    async def complete(
+        self, request: CompletionRequest, *, log: list[ModelCall], case_id: str, repeat: int
+    ) -> Completion:
+        """The completion for ``request``, retried per the policy; every attempt is logged.
+
+        Raises :class:`ProviderError` when the call finally fails (the case becomes an
+        ``error``), or :class:`RunStopped` when the whole run must stop.
+        """
+        policy = self.policy
+        self.check()
+        key = cache_key(self.adapter, request) if self.cache is not None else None
+        if key is not None:
+            cached = self.cached(key, request, log=log, case_id=case_id, repeat=repeat)
+            if cached is not None:
+                return cached
+        for attempt in range(1, policy.max_attempts + 1):
+            self.check()
+            began = time.perf_counter()
+            try:
+                async with self.limiter:
+                    self.check()  # the run may have stopped while this call waited its turn
+                    async with asyncio.timeout(policy.timeout_s):
+                        completion = await self.adapter.complete(request)
+            except RunStopped:
+                raise
+            except Exception as exc:  # every failure is classified, logged and decided on
+                error = _as_provider_error(exc, policy.timeout_s)
+                log.append(
+                    ModelCall(
+                        case_id,
+                        repeat,
+                        request.turn_index,
+                        attempt,
+                        "error",
+                        _ms(began),
+                        error_class=error.kind,
+                        request_id=error.request_id,
+                    )
+                )
+                if error.fatal:
+                    self.stop(str(error), fatal=True)
+                    raise self.stopped from None  # type: ignore[misc]
+                if self._breaker.record(ok=False):
+                    self.stop(
+                        f"circuit breaker opened after {self._breaker.consecutive_failures} "
+                        f"consecutive failed calls (last: {error.kind}: {error})"
+                    )
+                if error.kind == "rate_limited":
+                    self.limiter.rate_limited()
+                if not error.retryable or attempt == policy.max_attempts:
+                    raise error from None
+                await self._sleep(self._backoff(request, attempt, error.retry_after))
+                continue
+            cost = self.account(key, completion)
+            log.append(
+                ModelCall.answered(
+                    case_id,
+                    repeat,
+                    request.turn_index,
+                    attempt,
+                    completion,
+                    _ms(began),
+                    cost_usd=cost,
+                )
+            )
+            self._breaker.record(ok=True)
+            self.limiter.succeeded()
+            return completion
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _backoff(
+        self, request: CompletionRequest, attempt: int, retry_after: float | None
+    ) -> float:
+        """Exponential backoff with full jitter, at least ``retry_after``.
+
+        The jitter is seeded by the request, so a replay's timing decisions are repeatable.
+        """
+        policy = self.policy
+        ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2.0 ** (attempt - 1))
+        key = f"{request.seed}:{request.turn_index}:{attempt}".encode()
+        rng = random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+        delay = ceiling * (0.5 + rng.random() / 2)
+        return max(delay, retry_after or 0.0)
+
+
+def _as_provider_error(exc: BaseException, timeout_s: float) -> ProviderError:
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return ProviderError(f"no answer within {timeout_s:g} s", kind="timeout", retryable=True)
+    # An adapter bug or an unexpected library error: recorded against the case, not retried.
+    return ProviderError(f"{type(exc).__name__}: {exc}", kind="adapter_error", retryable=False)
+
+
+def _ms(began: float) -> float:
+    return (time.perf_counter() - began) * 1000

@@ -1,0 +1,268 @@
+"""Running a scenario: replay every selected case into parts, then finish the run.
+
+Two steps, so that pytest-xdist workers can do the first and only the controller the second:
+
+* :func:`harness.run.process.replay_into_parts` replays cases (up to ``concurrency`` calls in
+  flight) and streams rows into this process's part files;
+* :func:`finish_run` merges all parts into DuckDB, computes the gate, and writes
+  ``results.parquet``, ``manifest.json`` and ``report.html``.
+
+:func:`run_scenario` does both in one process (what ``harness run`` calls).
+
+>>> outcome = run_scenario(load_plan("scenarios/demo-baseline.yaml"))  # doctest: +SKIP
+>>> outcome.gate.passed  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError, StoreError
+from harness.gate.baseline import resolve_baseline
+from harness.gate.policy import GateResult, evaluate_gate
+from harness.models.base import Usage
+from harness.outputs.github import CiSurfaces, write_ci_surfaces
+from harness.outputs.report import FailingCase, ReportData, render_report
+from harness.replay.calls import CallRunner
+from harness.run.folder import RunFolder, Shard, check_chunk
+from harness.run.manifest import build_manifest
+from harness.run.parts import PART_KINDS
+from harness.run.plan import ReplayPlan
+from harness.run.process import replay_into_parts
+from harness.run.progress import Progress
+from harness.run.workers.pool import WorkerSpec, replay_in_processes
+from harness.scoring.summary import scoring_manifest, summarise_scoring
+from harness.store.database import RunStore
+
+DEFAULT_DB = Path("reports/harness.duckdb")
+#: Failing cases the report holds (newly failing first); the rest are in results.parquet.
+REPORT_FAILING_CASES = 10_000
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a finished run produced."""
+
+    run_id: str
+    out_dir: Path
+    gate: GateResult
+    cases: int
+    report_path: Path
+    results_path: Path
+    manifest_path: Path
+    #: summary.md, pr-comment.md, annotations.txt and junit.xml (see harness.outputs.github).
+    surfaces: CiSurfaces | None = None
+
+
+def new_run_id(scenario_name: str, now: datetime | None = None) -> str:
+    """``<scenario>-<UTC time>-<random>``: sortable by time and unique across machines."""
+    now = now or datetime.now(UTC)
+    return f"{scenario_name}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def no_case_message(plan: ReplayPlan) -> str:
+    selection = plan.scenario.corpus
+    return (
+        f"{plan.scenario.source_path}: field 'corpus': the selection matched no case "
+        f"(paths {', '.join(selection.paths)}, tags {selection.tags or 'any'}); "
+        "widen the tag filter or check the corpus paths"
+    )
+
+
+def part_files(parts_dir: Path) -> dict[str, list[Path]]:
+    """Every process's committed part chunks in ``parts_dir``, by kind, sorted."""
+    return {kind: sorted(parts_dir.glob(f"*-{kind}-*.parquet")) for kind in PART_KINDS}
+
+
+def finish_run(
+    plan: ReplayPlan,
+    *,
+    run_id: str,
+    out_dir: Path,
+    db_path: Path | str,
+    started_at: datetime,
+    stopped: list[str] | None = None,
+    parts_dirs: list[Path] | None = None,
+) -> RunOutcome:
+    """Merge parts into the store, gate, and write results, manifest and report into ``out_dir``.
+
+    ``parts_dirs`` (default ``out_dir/parts``) may name several shards' part folders.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    folders = parts_dirs or [out_dir / "parts"]
+    files: dict[str, list[Path]] = {kind: [] for kind in PART_KINDS}
+    for folder in folders:
+        for kind, found in part_files(folder).items():
+            files[kind].extend(found)
+    for found in files.values():
+        for chunk in found:
+            check_chunk(chunk)
+    if not files["results"]:
+        raise StoreError(
+            f"{', '.join(map(str, folders))}: no result parts to merge; did any case run?"
+        )
+    processes = sorted({p.name.rsplit("-results-", 1)[0] for p in files["results"]})
+    with RunStore(db_path) as store:
+        store.ingest_parts(run_id, files)
+        cases = store.case_count(run_id)
+        baseline_run = resolve_baseline(store, plan.scenario, exclude=run_id)
+        scoring = summarise_scoring(store, plan, run_id)  # calibration, kappa floor, repeats
+        gate = evaluate_gate(
+            store,
+            run_id,
+            plan.thresholds(),
+            errors_are_failures=plan.scenario.errors_are_failures,
+            baseline_run_id=baseline_run,
+            stopped=tuple(stopped or ()),
+            repeat_policy=plan.scenario.repeat_policy or "mean",
+            refused=scoring.refused,
+            policy=plan.scenario.gate,  # statistical gate: intervals, inconclusive, McNemar
+        )
+        manifest = build_manifest(
+            plan,
+            run_id=run_id,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            cases=cases,
+            processes=processes,
+            baseline_run_id=baseline_run,
+            stopped=list(stopped or ()),
+        )
+        manifest["scoring"] = scoring_manifest(plan)
+        results_path = out_dir / "results.parquet"
+        store.export_results(run_id, results_path)
+        # Every failing case, newly failing first, with the baseline's turns and verdicts;
+        # the report renders the first ones as HTML and embeds the rest for its script.
+        failing = store.report_cases(
+            run_id,
+            baseline_run,
+            errors_are_failures=plan.scenario.errors_are_failures,
+            limit=REPORT_FAILING_CASES,
+        )
+        total_failing = store.failing_case_count(run_id)
+        data = ReportData(
+            gate=gate,
+            manifest=manifest,
+            failing_cases=[FailingCase.from_store_row(r) for r in failing],
+            failing_cases_total=total_failing,
+            call_totals=_call_totals(store, plan, run_id),
+            scoring=scoring,
+            baseline_call_totals=(
+                store.call_totals(baseline_run, purpose="agent") if baseline_run else None
+            ),
+            history=store.run_history(plan.scenario.name, limit=ReportData.TREND_RUNS),
+            redaction=plan.scenario.report.redaction,
+        )
+        store.record_run(manifest, gate.verdict, str(out_dir))
+    manifest_path = out_dir / "manifest.json"
+    manifest_path.write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    report_path = render_report(data, out_dir / "report.html")
+    surfaces = write_ci_surfaces(out_dir, gate, manifest, data.failing_cases, total_failing)
+    return RunOutcome(
+        run_id, out_dir, gate, cases, report_path, results_path, manifest_path, surfaces
+    )
+
+
+def _call_totals(store: RunStore, plan: ReplayPlan, run_id: str) -> dict[str, Any]:
+    """The run's call figures, with what prompt caching saved and cost per criterion."""
+    totals = store.call_totals(run_id, purpose="agent")  # the judge's are in data.scoring
+    saved = None
+    if plan.price is not None:
+        saved = plan.price.saved_by_cache_reads(
+            Usage(cache_read_tokens=totals["cache_read_tokens"])
+        )
+    return {
+        **totals,
+        "prompt_cache_saved_usd": saved,
+        "cost_by_criterion": store.cost_by_criterion(run_id),
+    }
+
+
+def run_scenario(
+    plan: ReplayPlan,
+    *,
+    out_dir: Path | None = None,
+    db_path: Path | str = DEFAULT_DB,
+    run_id: str | None = None,
+    runner: CallRunner | None = None,
+    shard: Shard | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+    processes: WorkerSpec | None = None,
+) -> RunOutcome | None:
+    """Replay ``plan`` in this process and finish the run.
+
+    ``resume``: ``out_dir`` holds an unfinished run of the same configuration; only the
+    cases not yet committed are replayed (paid answers already received come from the
+    response cache), and the final results equal an uninterrupted run's. ``shard``: replay
+    only that shard's cases and stop before gating (``harness merge`` gates the shards
+    together); returns None then. ``processes``: replay in that many worker processes (see
+    :mod:`harness.run.workers.pool`) instead of this one; ``runner`` is then not used.
+    """
+    started_at = datetime.now(UTC)
+    if resume:
+        if out_dir is None:
+            raise ConfigError("resuming needs the run's folder")
+        folder = RunFolder(out_dir)
+        info = folder.info()
+        folder.check_matches(plan)
+        run_id = str(info["run_id"])
+        shard = Shard.parse(info["shard"]) if info.get("shard") else None
+        started_at = datetime.fromisoformat(info["started_at"])
+    else:
+        run_id = run_id or new_run_id(plan.scenario.name, started_at)
+        out_dir = out_dir or Path("reports") / run_id
+        folder = RunFolder(out_dir)
+    with folder:
+        if resume:
+            folder.drop_orphans()
+            done = folder.completed()
+        else:
+            folder.start(plan, run_id, shard)
+            with RunStore(db_path) as store:
+                store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
+            done = set()
+        if processes is not None and processes.count > 1:
+            spec = replace(
+                processes,
+                parts_dir=str(folder.parts),
+                run_id=run_id,
+                shard=str(shard) if shard is not None else None,
+                skip_committed=bool(done),
+            )
+            stats = replay_in_processes(spec, progress)
+        else:
+            cases = plan.cases(in_shard=shard.contains if shard is not None else None)
+            stats = replay_into_parts(
+                plan,
+                cases,
+                parts_dir=folder.parts,
+                process=f"main-{secrets.token_hex(3)}",
+                run_id=run_id,
+                runner=runner,
+                skip=done,
+                progress=progress,
+            )
+        if stats.cases == 0 and not done:
+            raise ConfigError(no_case_message(plan))
+        if shard is not None:
+            folder.finish()
+            return None
+        outcome = finish_run(
+            plan,
+            run_id=run_id,
+            out_dir=out_dir,
+            db_path=db_path,
+            started_at=started_at,
+            stopped=[stats.stopped] if stats.stopped else [],
+        )
+        folder.finish()
+        return outcome

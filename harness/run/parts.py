@@ -1,0 +1,220 @@
+"""Result rows and the part files each process writes.
+
+Every process that replays cases (the ``harness run`` process, or each pytest-xdist worker)
+writes its own *part*: three Parquet files under ``<out>/parts/`` named after the process
+(results, transcripts, model calls). Only the controller merges parts into DuckDB.
+
+>>> parts = Path("reports/run-1/parts")
+>>> with PartWriter(parts, "gw0", run_id="run-1", plan=plan) as w:  # doctest: +SKIP
+...     w.add(replayed)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.corpus.cases import TURN_TYPE
+from harness.errors import StoreError
+
+if TYPE_CHECKING:
+    from harness.replay.conversation import CaseReplay
+    from harness.run.plan import ReplayPlan
+
+RESULT_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("scenario", pa.string()),
+        ("case_id", pa.string()),
+        ("repeat", pa.int32()),
+        ("criterion", pa.string()),
+        ("criterion_version", pa.int32()),
+        ("status", pa.string()),
+        ("passed", pa.bool_()),
+        ("score", pa.float64()),
+        ("evidence", pa.string()),
+        ("error", pa.string()),
+        ("seed", pa.int64()),
+        ("model", pa.string()),
+        ("prompt", pa.string()),
+        ("duration_ms", pa.float64()),
+        ("verdicts", pa.string()),  # JSON: each component scorer's status (rules, judge)
+    ]
+)
+
+TRANSCRIPT_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("case_id", pa.string()),
+        ("repeat", pa.int32()),
+        ("tags", pa.string()),
+        ("facts", pa.string()),
+        ("turns", pa.list_(TURN_TYPE)),
+        ("error", pa.string()),
+        ("calibration", pa.string()),  # JSON: golden label vs each scorer, labelled cases
+    ]
+)
+
+CALL_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("case_id", pa.string()),
+        ("repeat", pa.int32()),
+        ("turn_index", pa.int32()),
+        ("attempt", pa.int32()),
+        ("status", pa.string()),
+        ("latency_ms", pa.float64()),
+        ("input_tokens", pa.int64()),
+        ("output_tokens", pa.int64()),
+        ("cache_read_tokens", pa.int64()),
+        ("cache_write_tokens", pa.int64()),
+        ("cost_usd", pa.float64()),
+        ("cache_hit", pa.bool_()),
+        ("error_class", pa.string()),
+        ("request_id", pa.string()),
+        ("stop_reason", pa.string()),
+        ("purpose", pa.string()),  # "agent" or "judge"
+        ("criterion", pa.string()),  # what a judge call scored
+    ]
+)
+
+PART_KINDS = {"results": RESULT_SCHEMA, "transcripts": TRANSCRIPT_SCHEMA, "calls": CALL_SCHEMA}
+TIMING_COLUMNS = frozenset({"duration_ms", "latency_ms"})
+
+
+CHUNK_ROWS = 4096
+CHUNK_SECONDS = 2.0
+
+
+def chunk_path(parts_dir: Path, process: str, kind: str, seq: int) -> Path:
+    return parts_dir / f"{process}-{kind}-{seq:06d}.parquet"
+
+
+class PartWriter:
+    """Streams one process's rows to its part files as small, atomically written chunks.
+
+    Every ``flush_rows`` result rows or ``flush_seconds`` (whichever comes first) the
+    buffered rows become one chunk per kind, each written to a temporary file and renamed,
+    results last: a case is committed once its results chunk exists, so a killed run
+    loses at most the last couple of seconds, and never leaves a half-written file that
+    looks whole. Memory stays bounded by the chunk size, whatever the corpus size.
+    """
+
+    def __init__(
+        self,
+        parts_dir: Path,
+        process: str,
+        *,
+        run_id: str,
+        plan: ReplayPlan,
+        flush_rows: int = CHUNK_ROWS,
+        flush_seconds: float = CHUNK_SECONDS,
+    ) -> None:
+        self.run_id = run_id
+        self._plan = plan
+        self._parts_dir = parts_dir
+        self._process = process
+        self._flush_rows = flush_rows
+        self._flush_seconds = flush_seconds
+        self._last_flush = time.monotonic()
+        self._seq = 0
+        parts_dir.mkdir(parents=True, exist_ok=True)
+        self._buffers: dict[str, list[dict[str, Any]]] = {kind: [] for kind in PART_KINDS}
+        self.committed = 0
+
+    def add(self, replayed: CaseReplay) -> None:
+        """Buffer the rows of one replayed case; flushes when a buffer is full."""
+        case, repeat = replayed.case, replayed.repeat
+        scenario = self._plan.scenario.name
+        for score in replayed.scores:
+            self._buffers["results"].append(
+                {
+                    "run_id": self.run_id,
+                    "scenario": scenario,
+                    "case_id": case.case_id,
+                    "repeat": repeat,
+                    "criterion": score.criterion,
+                    "criterion_version": score.criterion_version,
+                    "status": score.status,
+                    "passed": score.status == "passed",
+                    "score": score.score,
+                    "evidence": json.dumps(score.evidence, sort_keys=True)
+                    if score.evidence
+                    else None,
+                    "error": score.error,
+                    "seed": replayed.seed,
+                    "model": self._plan.model_label,
+                    "prompt": self._plan.prompt_label,
+                    "duration_ms": replayed.duration_ms,
+                    "verdicts": json.dumps(dict(score.verdicts), sort_keys=True)
+                    if score.verdicts
+                    else None,
+                }
+            )
+        self._buffers["transcripts"].append(
+            {
+                "run_id": self.run_id,
+                "case_id": case.case_id,
+                "repeat": repeat,
+                "tags": json.dumps(case.tags, sort_keys=True),
+                "facts": json.dumps(case.facts, sort_keys=True),
+                "turns": [t.model_dump() for t in replayed.transcript.turns],
+                "error": replayed.transcript.error,
+                "calibration": json.dumps(replayed.calibration, sort_keys=True)
+                if replayed.calibration
+                else None,
+            }
+        )
+        for call in replayed.calls:
+            row = {name: getattr(call, name) for name in CALL_SCHEMA.names if name != "run_id"}
+            self._buffers["calls"].append({"run_id": self.run_id, **row})
+        self._pending_cases += 1
+        if (
+            len(self._buffers["results"]) >= self._flush_rows
+            or time.monotonic() - self._last_flush >= self._flush_seconds
+        ):
+            self.flush()
+
+    _pending_cases = 0
+
+    def flush(self) -> None:
+        """Commit the buffered cases as one chunk per kind (results written last)."""
+        self._last_flush = time.monotonic()
+        if not self._pending_cases:
+            return
+        self._seq += 1
+        for kind in ("transcripts", "calls", "results"):
+            rows = self._buffers[kind]
+            final = chunk_path(self._parts_dir, self._process, kind, self._seq)
+            temp = final.with_name(final.name + ".tmp")
+            try:
+                pq.write_table(
+                    pa.Table.from_pylist(rows, schema=PART_KINDS[kind]), temp, compression="zstd"
+                )
+                os.replace(temp, final)
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(f"cannot write {kind} part {final}: {exc}") from None
+            rows.clear()
+        self.committed += self._pending_cases
+        self._pending_cases = 0
+
+    def close(self) -> None:
+        self.flush()
+
+    def __enter__(self) -> PartWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,248 @@
+"""The replay plan: a scenario with everything it names loaded and checked, before any case runs.
+
+Loading a plan is where configuration errors surface: an unknown provider, scorer,
+disclosure or prompt version, bad model options, or an unreadable corpus. Nothing has been
+replayed yet when they do.
+
+>>> plan = load_plan(Path("scenarios/demo-baseline.yaml"))  # doctest: +SKIP
+>>> plan.criteria  # doctest: +SKIP
+('broker_status', 'commission', ...)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from weakref import WeakKeyDictionary
+
+from harness.config.disclosures import PinnedDisclosure, load_registry
+from harness.config.prompts import PromptVersion
+from harness.config.scenario import Scenario
+from harness.corpus.cases import Case
+from harness.corpus.files import corpus_files, corpus_hash, iter_cases
+from harness.corpus.selection import CaseSelection, EveryNth, Share
+from harness.errors import ConfigError, HarnessError
+from harness.models.base import Completion, ModelAdapter
+from harness.models.prices import ModelPrice, PriceTable
+from harness.plugins.registry import Registries, build_registries
+from harness.replay.cache import CacheMode, ResponseCache
+from harness.replay.calls import CallRunner
+from harness.run.scorers import JudgeModel, any_needs_judge, build_scorers, load_judge
+from harness.scoring.base import AnyScorer
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """A loaded scenario: prompt, pinned disclosures, scorers and the adapter to build."""
+
+    scenario: Scenario
+    prompt: PromptVersion
+    disclosures: tuple[PinnedDisclosure, ...]
+    scorers: tuple[AnyScorer, ...]
+    adapter_class: type[ModelAdapter]
+    corpus_hash: str
+    price: ModelPrice | None
+    batch_discount: float = 0.5
+    judge: JudgeModel | None = None
+    # One judge runner per agent runner (i.e. per process), made on first use.
+    _judge_runners: WeakKeyDictionary[CallRunner, CallRunner] = field(
+        default_factory=WeakKeyDictionary, repr=False, compare=False
+    )
+
+    @property
+    def criteria(self) -> tuple[str, ...]:
+        """Every criterion the scorers produce, in scenario order, without repeats."""
+        seen: dict[str, None] = {}
+        for scorer in self.scorers:
+            for criterion in scorer.criteria:
+                seen.setdefault(criterion, None)
+        return tuple(seen)
+
+    @property
+    def model_label(self) -> str:
+        return f"{self.scenario.model.provider}:{self.scenario.model.id}"
+
+    @property
+    def prompt_label(self) -> str:
+        return f"{self.prompt.name} v{self.prompt.version}"
+
+    def thresholds(self) -> dict[str, float]:
+        return {c: self.scenario.thresholds.for_criterion(c) for c in self.criteria}
+
+    def make_adapter(self) -> ModelAdapter:
+        model = self.scenario.model
+        return self.adapter_class.from_config(model.id, model.options, self._source)
+
+    def make_runner(
+        self,
+        *,
+        process: str,
+        concurrency: int | None = None,
+        cache_mode: CacheMode | None = None,
+        cache_dir: Path | None = None,
+        budget_share: float = 1.0,
+        batch: bool | None = None,
+        batch_state: Path | None = None,
+    ) -> CallRunner:
+        """A call runner for one process: adapter, retry policy, cache, cost and budget.
+
+        Under xdist each worker gets ``budget_share`` of the scenario's ``max_cost_usd``.
+        ``batch`` (default: the scenario's ``batch.enabled``) answers through message
+        batches at the batch discount, recording submitted batches in ``batch_state``.
+        """
+        scenario = self.scenario
+        adapter = self.make_adapter()
+        mode = cache_mode or scenario.cache.mode
+        cache = None
+        if adapter.cacheable and mode != "off":
+            cache = ResponseCache(cache_dir or Path(scenario.cache.dir), mode, process=process)
+        price = self.price
+        batched = scenario.batch.enabled if batch is None else batch
+        discount = self.batch_discount if batched else 1.0
+
+        def cost(completion: Completion) -> float:
+            if price is None:
+                return 0.0
+            return price.cost(completion.usage, batch_discount=discount)
+
+        budget = scenario.max_cost_usd * budget_share if scenario.max_cost_usd else None
+        if batched:
+            from harness.replay.batch import BatchCallRunner
+
+            return BatchCallRunner(
+                adapter,
+                scenario.calls,
+                scenario.batch,
+                state_path=batch_state or Path("reports") / f"{scenario.name}-batches.json",
+                cost=cost,
+                cache=cache,
+                max_cost_usd=budget,
+            )
+        return CallRunner(
+            adapter,
+            scenario.calls,
+            concurrency=concurrency or scenario.concurrency,
+            cost=cost,
+            cache=cache,
+            max_cost_usd=budget,
+        )
+
+    def judge_runner(self, runner: CallRunner) -> CallRunner | None:
+        """The judge's runner that goes with the agent's ``runner`` (None without a judge).
+
+        Made on first use with the agent's retry policy, concurrency and cache folder and
+        mode, and closed (its cache flushed) when the agent's runner is closed.
+        """
+        if self.judge is None:
+            return None
+        found = self._judge_runners.get(runner)
+        if found is None:
+            cache = self.scenario.cache
+            found = self.judge.make_runner(
+                self.scenario.calls,
+                concurrency=runner.limiter.ceiling,
+                cache_mode=runner.cache.mode if runner.cache is not None else cache.mode,
+                cache_dir=runner.cache.folder if runner.cache is not None else Path(cache.dir),
+            )
+            runner.attach(found)
+            self._judge_runners[runner] = found
+        return found
+
+    def cases(
+        self, *, in_shard: Callable[[str], bool] | None = None, share: Share | None = None
+    ) -> Iterator[Case]:
+        """The selected cases, in corpus order: filtered by tags and limited, then those
+        ``in_shard``, then this process's ``share`` (see :mod:`harness.corpus.selection`); only the
+        rows selected are parsed when no tag filters."""
+        corpus = self.scenario.corpus
+        share = share or EveryNth()
+        selection = CaseSelection(corpus.tags, corpus.limit, in_shard, share)
+        keep = selection.row_filter()
+        if keep is not None:
+            return iter_cases(self.scenario.corpus_paths, keep=keep, batch_size=share.batch_rows)
+        return selection.apply(iter_cases(self.scenario.corpus_paths))
+
+    def case_seed(self, case_id: str, repeat: int) -> int:
+        """A seed per case and repeat, independent of order and process (not ``hash()``)."""
+        key = f"{self.scenario.seed}:{case_id}:{repeat}".encode()
+        return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") >> 1
+
+    def preflight(self) -> None:
+        """Render the prompt for the first selected case, so a template error stops the run
+        before any call is made (and names the variable)."""
+        first = next(iter(self.cases()), None)
+        if first is not None:
+            self.prompt.render(first, self.disclosures)
+
+    @property
+    def _source(self) -> str:
+        return str(self.scenario.source_path or self.scenario.name)
+
+
+def load_plan(
+    scenario_path: Path | str,
+    *,
+    registries: Registries | None = None,
+    model: str | None = None,
+    scenario: Scenario | None = None,
+    preflight: bool = True,
+) -> ReplayPlan:
+    """Load ``scenario_path`` and all it names; raise :class:`HarnessError` on any problem.
+
+    ``scenario``: the file already loaded (as the command line does, to plan its processes).
+    ``preflight``: render the first case's prompt now (see :meth:`ReplayPlan.preflight`);
+    a worker process skips it, its parent having done it.
+    """
+    scenario = scenario or Scenario.load(scenario_path)
+    if model is not None:
+        scenario = scenario.with_model(model)
+    registries = registries or build_registries()
+    source = str(scenario.source_path)
+    adapter_class = registries.models.get(scenario.model.provider, source=source)
+    # Build one adapter now so bad options fail before any case runs.
+    adapter_class.from_config(scenario.model.id, scenario.model.options, source)
+    prompt = PromptVersion.load(scenario.prompt_path, scenario.prompt.name, scenario.prompt.version)
+    versions = scenario.disclosures.versions
+    registry = load_registry(scenario.disclosure_folder) if versions else None
+    pinned = []
+    for disclosure_id, version in versions.items():
+        assert registry is not None
+        try:
+            pinned.append(registry.pin(disclosure_id, version))
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: field 'disclosures.versions': {exc}") from None
+    scorers = build_scorers(scenario, pinned, registries)
+    unknown_thresholds = set(scenario.thresholds.criteria) - {
+        c for s in scorers for c in s.criteria
+    }
+    if unknown_thresholds:
+        name = sorted(unknown_thresholds)[0]
+        from harness.errors import did_you_mean
+
+        known = [c for s in scorers for c in s.criteria]
+        raise ConfigError(
+            f"{source}: field 'thresholds.criteria': unknown criterion '{name}'"
+            f"{did_you_mean(name, known)}; criteria in this scenario: {', '.join(known)}"
+        )
+    try:
+        files = corpus_files(scenario.corpus_paths)
+    except HarnessError as exc:
+        raise type(exc)(f"{source}: field 'corpus.paths': {exc}") from None
+    prices = PriceTable.load(*([scenario.resolve(scenario.prices)] if scenario.prices else []))
+    judge = load_judge(scenario, registries, prices, needed=any_needs_judge(scorers))
+    plan = ReplayPlan(
+        judge=judge,
+        price=prices.for_model(scenario.model.id),
+        batch_discount=prices.batch_discount,
+        scenario=scenario,
+        prompt=prompt,
+        disclosures=tuple(pinned),
+        scorers=scorers,
+        adapter_class=adapter_class,
+        corpus_hash=corpus_hash(files),
+    )
+    if preflight:
+        plan.preflight()
+    return plan

@@ -1,0 +1,319 @@
+"""Replay processes: one ``harness run`` spread over the machine's cores.
+
+A replay is I/O-bound until the client's own work per call (the SDK building the request and
+parsing the answer, the harness replaying and scoring) fills a core: at C = 256 calls in
+flight and 100 ms per call that is 2,560 calls a second, more than one Python process can
+drive. So a large run starts one worker process per core, each with its share of the
+concurrency and of the cost budget, replaying blocks of 64 consecutive selected cases that
+the workers claim in turn from a shared counter (:class:`harness.corpus.selection.ClaimedBlocks`:
+a worker that gets more CPU takes more blocks, so all finish together), into its own part
+files in the run folder, exactly as pytest-xdist workers or shards do. The parent only relays
+progress and waits; it then finishes the run from all the parts
+(:func:`harness.run.finish.finish_run`).
+
+Workers are forked from a ``forkserver`` that :func:`warm_up` starts as soon as the command
+knows it will need them: the server imports the harness and the SDK while the parent loads
+the plan, so a worker starts in milliseconds rather than the second those imports take, and
+it inherits no thread, lock or open file from the parent. A worker re-loads the scenario
+from its file (with the same ``--model`` override), so no adapter, client or open file
+crosses a process boundary. A worker whose parent dies (kill -9, a cancelled CI job) exits
+within a second, so a resumed run repeats no call. An error in any worker stops the others
+and is raised again in the parent, as the same error class.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import secrets
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness import errors
+from harness.corpus.selection import BLOCK_CASES, ClaimedBlocks
+from harness.errors import HarnessError, ModelError
+from harness.replay.calls import RunStopped
+
+if TYPE_CHECKING:
+    from harness.replay.calls import CallRunner
+    from harness.replay.conversation import CaseReplay
+    from harness.run.process import ReplayStats
+    from harness.run.progress import Progress
+
+#: Below this many selected cases a second process costs more (its startup) than it saves.
+MIN_CASES_PER_PROCESS = 1_000
+MAX_PROCESSES = 8
+_RELAY_INTERVAL_S = 0.25
+
+
+def auto_processes(items: int, concurrency: int, *, cpus: int | None = None) -> int:
+    """How many replay processes ``--processes auto`` uses for ``items`` (case × repeat).
+
+    One per core, but no more than one per :data:`MIN_CASES_PER_PROCESS` items, never more
+    processes than calls in flight, and at most :data:`MAX_PROCESSES`.
+
+    >>> auto_processes(640, 8, cpus=2), auto_processes(10_000, 64, cpus=2)
+    (1, 2)
+    """
+    cpus = cpus or os.cpu_count() or 1
+    return max(1, min(cpus, items // MIN_CASES_PER_PROCESS, concurrency, MAX_PROCESSES))
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker process needs to rebuild the plan and its runner (all picklable).
+
+    The command line fills in the first part; :func:`harness.run.finish.run_scenario` the run's.
+    """
+
+    count: int
+    scenario_path: str
+    model: str | None
+    concurrency: int  # the run's total; each worker takes its share
+    cache_mode: str | None = None
+    cache_dir: str | None = None
+    # The run's own, set by run_scenario:
+    parts_dir: str = ""
+    run_id: str = ""
+    shard: str | None = None
+    skip_committed: bool = False  # a resumed run: skip the cases already in the parts
+    preload: tuple[str, ...] = ()  # the model adapter's own (ModelAdapter.preload)
+    block_cases: int = BLOCK_CASES  # cases per claimed block (selection.block_cases)
+
+    def share(self, index: int) -> int:
+        """Worker ``index``'s calls in flight: the total split as evenly as it goes."""
+        base, rest = divmod(self.concurrency, self.count)
+        return max(1, base + (1 if index < rest else 0))
+
+
+#: What the forkserver imports once, so that each worker it forks starts with them loaded;
+#: the model adapter adds its SDK (``WorkerSpec.preload``). pandas: pyarrow imports it on its
+#: first conversion of Python values (``pa.array``, ``Table.from_pylist``), which every
+#: worker makes; imported here, its pages are shared by all workers, not loaded in each.
+_PRELOAD = ("harness.run.workers.pool", "harness.run.process", "harness.run.folder", "pandas")
+
+
+def _context(spec: WorkerSpec) -> Any:
+    context = multiprocessing.get_context("forkserver")
+    # harness.run.workers.forkserver last: it freezes what the others loaded (see its docstring).
+    context.set_forkserver_preload([*_PRELOAD, *spec.preload, "harness.run.workers.forkserver"])
+    return context
+
+
+def warm_up(spec: WorkerSpec) -> None:
+    """Start the forkserver now, importing what ``spec``'s workers need in the background."""
+    _context(spec)
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
+def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplayStats:
+    """Run ``spec.count`` worker processes to completion and add up what they did.
+
+    Raises the first worker's error (same class, same message) after stopping the others;
+    rows every worker already committed stay in the parts, so ``--resume`` continues.
+    """
+    from harness.run.process import ReplayStats
+
+    context = _context(spec)
+    messages = context.Queue()
+    blocks = context.Value("q", 0)  # the next block of cases no worker has claimed
+    # The parent keeps the only write end: a worker reading EOF knows the parent is gone.
+    lifeline, keep_alive = context.Pipe(duplex=False)
+    workers = [
+        context.Process(
+            target=_worker_main,
+            args=(spec, index, messages, lifeline, blocks),
+            name=f"harness-replay-{index}",
+            daemon=True,
+        )
+        for index in range(spec.count)
+    ]
+    for worker in workers:
+        worker.start()
+    results: dict[int, ReplayStats] = {}
+    totals = _Totals()
+    failure: BaseException | None = None
+    try:
+        while len(results) < spec.count and failure is None:
+            try:
+                message = messages.get(timeout=0.2)
+            except queue.Empty:
+                failure = _dead_worker(workers, results)
+                continue
+            kind, index, payload = message
+            if kind == "progress":
+                totals.update(index, *payload)
+                if progress is not None:
+                    progress.add(payload[0], payload[1], totals)
+            elif kind == "done":
+                results[index] = payload
+            else:  # "error"
+                failure = _rebuild_error(*payload)
+    finally:
+        if failure is not None or len(results) < spec.count:
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
+        for worker in workers:
+            worker.join(timeout=30)
+        messages.close()
+        keep_alive.close()
+    if failure is not None:
+        raise failure
+    if progress is not None:
+        progress.finish(totals)
+    stopped = [s.stopped for s in results.values() if s.stopped]
+    return ReplayStats(
+        cases=sum(s.cases for s in results.values()),
+        calls_made=sum(s.calls_made for s in results.values()),
+        cache_hits=sum(s.cache_hits for s in results.values()),
+        spent_usd=sum(s.spent_usd for s in results.values()),
+        stopped="; ".join(dict.fromkeys(stopped)) or None,
+    )
+
+
+class _Totals:
+    """Calls and cost so far, over all workers (what :class:`Progress` shows)."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, int] = {}
+        self._spent: dict[int, float] = {}
+
+    def update(self, index: int, _done: int, _errors: int, calls: int, spent: float) -> None:
+        self._calls[index] = calls
+        self._spent[index] = spent
+
+    @property
+    def calls_made(self) -> int:
+        return sum(self._calls.values())
+
+    @property
+    def spent_usd(self) -> float:
+        return sum(self._spent.values())
+
+
+class _ProgressRelay:
+    """A worker's progress sink: batches finished cases and sends them to the parent."""
+
+    def __init__(self, index: int, messages: Any) -> None:
+        self.index = index
+        self.messages = messages
+        self.done = 0
+        self.errors = 0
+        self._last = time.monotonic()
+
+    def case_done(self, replayed: CaseReplay, runner: CallRunner) -> None:
+        self.done += 1
+        if any(s.status == "error" for s in replayed.scores):
+            self.errors += 1
+        if time.monotonic() - self._last >= _RELAY_INTERVAL_S:
+            self._send(runner)
+
+    def finish(self, runner: CallRunner) -> None:
+        self._send(runner)
+
+    def _send(self, runner: CallRunner) -> None:
+        self._last = time.monotonic()
+        payload = (self.done, self.errors, runner.calls_made, runner.spent_usd)
+        self.messages.put(("progress", self.index, payload))
+        self.done = self.errors = 0
+
+
+def _worker_main(spec: WorkerSpec, index: int, messages: Any, lifeline: Any, blocks: Any) -> None:
+    _exit_with_parent(lifeline)
+    try:
+        messages.put(("done", index, _replay_share(spec, index, messages, blocks)))
+    except BaseException as exc:  # everything goes back to the parent, which decides
+        messages.put(("error", index, _describe_error(exc)))
+    finally:
+        messages.close()
+        messages.join_thread()
+
+
+def _replay_share(spec: WorkerSpec, index: int, messages: Any, blocks: Any) -> ReplayStats:
+    from harness.run.folder import RunFolder, Shard
+    from harness.run.plan import load_plan
+    from harness.run.process import replay_into_parts
+
+    plan = load_plan(spec.scenario_path, model=spec.model, preflight=False)
+    process = f"p{index}-{secrets.token_hex(3)}"
+    runner = plan.make_runner(
+        process=process,
+        concurrency=spec.share(index),
+        cache_mode=spec.cache_mode,  # type: ignore[arg-type]
+        cache_dir=Path(spec.cache_dir) if spec.cache_dir else None,
+        budget_share=1 / spec.count,
+    )
+    shard = Shard.parse(spec.shard) if spec.shard is not None else None
+    share = ClaimedBlocks(_claimer(blocks), size=spec.block_cases)
+    cases = plan.cases(in_shard=shard.contains if shard else None, share=share)
+    parts = Path(spec.parts_dir)
+    skip = RunFolder(parts.parent).completed() if spec.skip_committed else set()
+    return replay_into_parts(
+        plan,
+        cases,
+        parts_dir=parts,
+        process=process,
+        run_id=spec.run_id,
+        runner=runner,
+        skip=skip,
+        progress=_ProgressRelay(index, messages),
+    )
+
+
+def _claimer(blocks: Any) -> Callable[[], int]:
+    """Claims the next block of cases from the counter every worker of the run shares."""
+
+    def claim() -> int:
+        with blocks.get_lock():
+            block = int(blocks.value)
+            blocks.value = block + 1
+        return block
+
+    return claim
+
+
+def _exit_with_parent(lifeline: Any) -> None:
+    """Leave at once when the parent process is gone, so an orphan makes no further call."""
+
+    def watch() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            lifeline.recv()  # the parent never sends: this returns only at its end
+        os._exit(3)
+
+    threading.Thread(target=watch, name="harness-parent-watch", daemon=True).start()
+
+
+def _describe_error(exc: BaseException) -> tuple[str, str, bool, str]:
+    fatal = bool(getattr(exc, "fatal", True))
+    return type(exc).__name__, str(exc), fatal, traceback.format_exc()
+
+
+def _rebuild_error(name: str, message: str, fatal: bool, trace: str) -> BaseException:
+    if name == "RunStopped":
+        return RunStopped(message, fatal=fatal)
+    found = getattr(errors, name, None)
+    if isinstance(found, type) and issubclass(found, HarnessError):
+        return found(message)
+    if name == "KeyboardInterrupt":
+        return KeyboardInterrupt()
+    return RuntimeError(f"a replay process failed with {name}: {message}\n{trace}")
+
+
+def _dead_worker(workers: list[Any], results: dict[int, Any]) -> BaseException | None:
+    for index, worker in enumerate(workers):
+        if index not in results and worker.exitcode not in (None, 0):
+            return ModelError(
+                f"replay process {index} died (exit code {worker.exitcode}) before it "
+                "finished; the cases it committed are kept: run again with --resume"
+            )
+    return None

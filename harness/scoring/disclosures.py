@@ -1,0 +1,183 @@
+"""The ``disclosures`` scorer: each disclosure scored by the rules, the judge, or both.
+
+The scenario chooses per disclosure (``scoring.disclosures.<id>.mode``, default
+``scoring.default_mode``):
+
+* ``rules``: the deterministic scorer alone (:mod:`harness.scoring.disclosure_rules`);
+* ``judge``: the LLM judge alone (:mod:`harness.scoring.judge`);
+* ``both``, combined by ``combine``:
+
+  - ``both_must_pass`` (default): a pass needs both. When the rules already fail, the
+    judge is not asked (it could not turn the verdict into a pass);
+  - ``judge_if_unsure``: where the rules are sure of their verdict it stands; where they
+    are not (a fuzzy match, a negation, facts missing that a paraphrase could explain),
+    the judge decides.
+
+Applicability always comes from the rules (conditions on case facts and events), so the
+judge is asked only about disclosures that apply. Every score keeps both verdicts in
+``verdicts`` and the rules' evidence, with the judge's under ``evidence["judge"]``.
+
+>>> scorer = disclosures(ScorerContext(disclosures=pinned, scoring=settings))  # doctest: +SKIP
+>>> scores = await scorer.ascore(case, transcript, calls)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.config.disclosures import PinnedDisclosure
+from harness.config.scoring import DisclosureScoring, ScoringSettings
+from harness.corpus.cases import Case
+from harness.errors import ConfigError, did_you_mean
+from harness.scoring.base import Score, ScorerContext, ScoreStatus, ScoringCalls, Transcript
+from harness.scoring.disclosure_rules import (
+    RULES,
+    calibration_entry,
+    eligible_window,
+    score_disclosure,
+)
+from harness.scoring.judge import JUDGE, judge_disclosure
+from harness.scoring.rubrics import Rubric, load_rubric
+
+
+def disclosures(context: ScorerContext) -> DisclosureScorer:
+    """Factory: one criterion per disclosure, scored as ``scoring:`` says; checked at load."""
+    settings, source = context.scoring, context.source
+    ids = [d.id for d in context.disclosures]
+    for name in settings.disclosures:
+        if name not in ids:
+            raise ConfigError(
+                f"{source}: field 'scoring.disclosures.{name}': '{name}' is not a disclosure "
+                f"in force{did_you_mean(name, ids)}; disclosures: {', '.join(ids)}"
+            )
+    judged = [d for d in context.disclosures if settings.mode_for(d.id).mode != "rules"]
+    if judged and settings.judge is None:
+        first = judged[0].id
+        raise ConfigError(
+            f"{source}: field 'scoring.judge' is required: '{first}' is scored with mode "
+            f"'{settings.mode_for(first).mode}'; name the judge's model (scoring.judge.provider "
+            "and scoring.judge.id), or score it with mode: rules"
+        )
+    folder = context.disclosure_folder or Path("disclosures")
+    rubrics = {
+        d.id: load_rubric(folder, d.id, source=source, field=_mode_field(settings, d.id))
+        for d in judged
+    }
+    return DisclosureScorer(tuple(context.disclosures), settings, rubrics)
+
+
+def _mode_field(settings: ScoringSettings, disclosure_id: str) -> str:
+    if disclosure_id in settings.disclosures:
+        return f"scoring.disclosures.{disclosure_id}.mode"
+    return "scoring.default_mode"
+
+
+class DisclosureScorer:
+    """Stateless: holds the disclosures in force, the scoring settings and the rubrics."""
+
+    def __init__(
+        self,
+        pinned: tuple[PinnedDisclosure, ...],
+        settings: ScoringSettings,
+        rubrics: Mapping[str, Rubric],
+    ) -> None:
+        self._pinned = pinned
+        self._settings = settings
+        self._rubrics = dict(rubrics)
+
+    @property
+    def criteria(self) -> tuple[str, ...]:
+        return tuple(d.id for d in self._pinned)
+
+    @property
+    def needs_judge(self) -> bool:
+        return bool(self._rubrics)
+
+    async def ascore(self, case: Case, transcript: Transcript, calls: ScoringCalls) -> list[Score]:
+        return [await self._score(d, case, transcript, calls) for d in self._pinned]
+
+    async def acalibrate(
+        self, case: Case, calls: ScoringCalls
+    ) -> dict[str, dict[str, ScoreStatus | str]]:
+        """Each labelled disclosure's golden verdict and each scorer's, on the recorded turns."""
+        historical = Transcript(case.turns)
+        entries: dict[str, dict[str, ScoreStatus | str]] = {}
+        for pinned in self._pinned:
+            entry = calibration_entry(pinned, case)
+            if entry is None:
+                continue
+            if pinned.id in self._rubrics:
+                judged = await self._judge(pinned, case, historical, calls)
+                entry[JUDGE] = judged.status if judged is not None else "not_applicable"
+            entries[pinned.id] = entry
+        return entries
+
+    async def _judge(
+        self, pinned: PinnedDisclosure, case: Case, transcript: Transcript, calls: ScoringCalls
+    ) -> Score | None:
+        if not pinned.applies_to(case):
+            return None
+        settings = self._settings.judge
+        assert settings is not None  # checked by the factory
+        _, _, window = eligible_window(pinned, case)
+        return await judge_disclosure(
+            pinned, self._rubrics[pinned.id], case, transcript, calls, settings, window=window
+        )
+
+    async def _score(
+        self, pinned: PinnedDisclosure, case: Case, transcript: Transcript, calls: ScoringCalls
+    ) -> Score:
+        rules = score_disclosure(pinned, case, transcript)
+        how = self._settings.mode_for(pinned.id)
+        if how.mode == "rules" or rules.status in ("not_applicable", "error"):
+            return rules
+        if how.mode == "both" and how.policy == "both_must_pass" and rules.status == "failed":
+            return _annotated(rules, how, "the rules failed, so the judge was not asked")
+        unsure_policy = how.mode == "both" and how.policy == "judge_if_unsure"
+        if unsure_policy and rules.evidence.get("certainty") == "sure":
+            return _annotated(rules, how, "the rules were sure, so the judge was not asked")
+        judged = await self._judge(pinned, case, transcript, calls)
+        assert judged is not None  # the rules found the disclosure applicable
+        return _combined(rules, judged, how)
+
+
+def _annotated(rules: Score, how: DisclosureScoring, note: str) -> Score:
+    evidence = {**rules.evidence, "combined": f"{how.mode} ({how.policy}): {note}"}
+    return Score(
+        rules.criterion,
+        rules.status,
+        score=rules.score,
+        evidence=evidence,
+        criterion_version=rules.criterion_version,
+        verdicts=rules.verdicts,
+    )
+
+
+def _combined(rules: Score, judged: Score, how: DisclosureScoring) -> Score:
+    """The judge's verdict (mode judge, judge_if_unsure) or both's (both_must_pass)."""
+    verdicts: dict[str, ScoreStatus] = {RULES: rules.status, JUDGE: judged.status}
+    evidence: dict[str, Any] = {**rules.evidence, **judged.evidence}
+    evidence["rules_reason"] = rules.evidence.get("reason")
+    status: ScoreStatus = judged.status
+    if how.mode == "judge":
+        evidence["combined"] = "judge: the judge's verdict"
+    elif how.policy == "judge_if_unsure":
+        why = "; ".join(rules.evidence.get("unsure_because") or ["the rules were unsure"])
+        evidence["combined"] = f"both (judge_if_unsure): the judge decided, because {why}"
+    else:
+        evidence["combined"] = (
+            "both (both_must_pass): the rules passed; the judge's verdict decides"
+        )
+    if judged.status == "error":
+        evidence["reason"] = f"the judge could not score it: {judged.error}"
+    return Score(
+        rules.criterion,
+        status,
+        score=judged.score,
+        evidence=evidence,
+        error=judged.error,
+        criterion_version=rules.criterion_version,
+        verdicts=verdicts,
+    )
