@@ -47,8 +47,8 @@ from harness.gate.policy import (
     judge_rate,
 )
 from harness.golden.coverage import PowerSettings, corpus_stats
-from harness.run.parts import RESULT_SCHEMA, TRANSCRIPT_SCHEMA
 from harness.store.database import RunStore
+from harness.store.rows import RESULT_SCHEMA, TRANSCRIPT_SCHEMA
 
 THRESHOLD = Thresholds().default  # 95%, what a scenario gets without `thresholds:`
 RATES = (0.90, 0.93, 0.95, 0.97, 0.99)

@@ -1,23 +1,46 @@
-"""The harness's error tree.
+"""The harness's error tree and its exit contract.
 
 Every error the harness raises on purpose derives from :class:`HarnessError`, and also from
 the built-in it resembles, so callers can catch either::
 
     HarnessError
     ├── ConfigError(ValueError)        a scenario, disclosure, prompt or option is wrong
-    │   └── TemplateError              a prompt template failed to render
+    │   ├── TemplateError              a prompt template failed to render
+    │   └── CacheMiss                  --cache require, and an answer is not in the cache
     ├── CorpusError(ValueError)        a corpus file is missing, corrupt or invalid
+    │   └── ImportInputError           a whole input file cannot be imported
     ├── ModelError(RuntimeError)       a model adapter could not produce a completion
+    │   ├── ProviderError              one provider call failed (kind, retryable, fatal)
+    │   └── RunStopped                 the run must stop (fatal, or cleanly: cases not run)
     └── StoreError(RuntimeError)       results could not be written or read
 
-A breached threshold is *not* an error: it is a :class:`harness.gate.policy.GateResult`. The edges
-(CLI and pytest plugin) turn errors into exit status 2 and gate results into 0 or 1.
+A breached threshold is *not* an error: it is a :class:`harness.gate.policy.GateResult`. The
+edges (CLI and pytest plugin) turn errors into :attr:`ExitStatus.USAGE` and gate results into
+:attr:`ExitStatus.PASSED` or :attr:`ExitStatus.GATE_FAILED`; :class:`ExitStatus` is the only
+place those numbers are written.
+
+Every error pickles with all its fields, so a worker process hands it to its parent as it was.
+
+>>> int(ExitStatus.GATE_FAILED)
+1
 """
 
 from __future__ import annotations
 
 import difflib
+import enum
 from collections.abc import Iterable
+from typing import Any
+
+
+class ExitStatus(enum.IntEnum):
+    """What the ``harness`` command and ``pytest --harness-scenario`` exit with."""
+
+    PASSED = 0  #: every criterion met its threshold (or the command succeeded)
+    GATE_FAILED = 1  #: a criterion is below its threshold (or a check found problems)
+    USAGE = 2  #: bad input or configuration, named in one message
+    INTERRUPTED = 130  #: SIGINT (Ctrl-C, a cancelled CI job): 128 + 2
+    TERMINATED = 143  #: SIGTERM: 128 + 15
 
 
 class HarnessError(Exception):
@@ -32,16 +55,78 @@ class TemplateError(ConfigError):
     """A prompt template could not be rendered (for example, a missing variable)."""
 
 
+class CacheMiss(ConfigError):
+    """``--cache require`` and an answer is not in the cache."""
+
+
 class CorpusError(HarnessError, ValueError):
     """A corpus file is missing, unreadable or does not match the case schema."""
+
+
+class ImportInputError(CorpusError):
+    """A whole input file cannot be imported (unreadable, wrong delimiter, unknown layout)."""
 
 
 class ModelError(HarnessError, RuntimeError):
     """A model adapter failed to produce a completion."""
 
 
+class ProviderError(ModelError):
+    """A provider call failed; adapters raise it so the runner can decide what to do.
+
+    ``retryable``: the same request may succeed later (429, 5xx, 529 overloaded, a dropped
+    connection, a timeout). ``fatal``: no request will succeed (401 bad key, 403): the run
+    stops at once. ``retry_after``: seconds the provider asked us to wait, if it said.
+    ``kind`` is a short class for the call log: ``rate_limited``, ``overloaded``,
+    ``server_error``, ``connection``, ``timeout``, ``bad_response``, ``auth``, ``bad_request``,
+    ``empty``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        retryable: bool,
+        fatal: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.retryable = retryable
+        self.fatal = fatal
+        self.status = status
+        self.retry_after = retry_after
+        self.request_id = request_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+class RunStopped(ModelError):
+    """The run must stop: ``fatal`` (e.g. a rejected key: exit 2) or a clean stop (circuit
+    breaker, budget, time bound: the remaining cases are marked ``not_run``)."""
+
+    def __init__(self, message: str, *, fatal: bool) -> None:
+        super().__init__(message)
+        self.fatal = fatal
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
 class StoreError(HarnessError, RuntimeError):
     """Results could not be written to, or read from, the run store."""
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Unpickle an error whose constructor takes keywords: bypass it, restore every field."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.run.parts import RESULT_SCHEMA, TRANSCRIPT_SCHEMA
 from harness.store.database import RunStore
+from harness.store.rows import RESULT_SCHEMA, TRANSCRIPT_SCHEMA
 
 Statuses = dict[tuple[str, str], str]  # (case_id, criterion) -> status
 

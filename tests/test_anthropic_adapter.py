@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from harness.corpus.cases import Case, Turn
-from harness.errors import ConfigError
+from harness.errors import ConfigError, ProviderError
 from harness.models.anthropic import AnthropicModel, BatchStatus
-from harness.models.base import Completion, CompletionRequest, Message, ProviderError, Usage
+from harness.models.base import Completion, CompletionRequest, Message, Usage
 from harness.models.provider_errors import status_error
 from harness.testing import FaultPlan, MessagesApiServer
 from harness.testing.api_formats import ApiPrompt, offline_responder, prompt_seed

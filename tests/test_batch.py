@@ -10,11 +10,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from harness.config.calls import BatchSettings, CallPolicy
 from harness.corpus.cases import Case, Turn
 from harness.models.anthropic import AnthropicModel
 from harness.models.base import CompletionRequest, Message
-from harness.replay.batch import BatchCallRunner, BatchSettings
-from harness.replay.calls import CallPolicy
+from harness.replay.batch import BatchCallRunner
 from harness.run.finish import run_scenario
 from harness.run.plan import load_plan
 from harness.testing import MessagesApiServer

@@ -9,17 +9,12 @@ from typing import ClassVar
 
 import pytest
 
+from harness.config.calls import CallPolicy
 from harness.corpus.cases import Case, Turn
-from harness.models.base import (
-    Completion,
-    CompletionRequest,
-    Message,
-    ModelAdapter,
-    ProviderError,
-    Usage,
-)
-from harness.replay.cache import CacheMiss, ResponseCache
-from harness.replay.calls import CallPolicy, CallRunner, ModelCall, RunStopped
+from harness.errors import CacheMiss, ProviderError, RunStopped
+from harness.models.base import Completion, CompletionRequest, Message, ModelAdapter, Usage
+from harness.replay.cache import ResponseCache
+from harness.replay.calls import CallRunner, ModelCall
 
 CASE = Case(case_id="c1", source="t", turns=(Turn(role="customer", text="hi"),))
 

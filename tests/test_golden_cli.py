@@ -179,7 +179,7 @@ def test_dedupe_sample_split_migrate_export_and_sql(workdir: Path) -> None:
     bad = _corpus("split", "corpus/demo", "--out-dir", "p", "--part", "pr", cwd=workdir)
     assert (bad.returncode, bad.stderr.strip()) == (
         2,
-        "harness corpus: error: --part 'pr': expected NAME=FRACTION, e.g. --part pr=0.2",
+        "harness: error: --part 'pr': expected NAME=FRACTION, e.g. --part pr=0.2",
     )
     migrate = _corpus("migrate", "corpus/demo/battery.parquet", cwd=workdir)
     assert migrate.stdout.strip() == "corpus/demo/battery.parquet: already current (130 rows)"

@@ -9,9 +9,9 @@ import duckdb
 import pytest
 import yaml
 
+from harness.run.calibrate import calibrate_plan
 from harness.run.finish import run_scenario
 from harness.run.plan import load_plan
-from harness.scoring.calibration import calibrate_plan
 from harness.testing import MessagesApiServer
 from harness.testing.reference_judge import reference_judge
 

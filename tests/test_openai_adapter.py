@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from harness.corpus.cases import Case, Turn
-from harness.errors import ConfigError
-from harness.models.base import Completion, CompletionRequest, Message, ProviderError, Usage
+from harness.errors import ConfigError, ProviderError
+from harness.models.base import Completion, CompletionRequest, Message, Usage
 from harness.models.openai_compatible import OpenAICompatibleModel
 from harness.testing import FaultPlan, MessagesApiServer
 from harness.testing.api_formats import ApiPrompt, offline_responder

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from harness.run.parts import TIMING_COLUMNS
+from harness.store.rows import TIMING_COLUMNS
 from tests.world import World
 
 

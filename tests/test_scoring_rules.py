@@ -12,9 +12,9 @@ from harness.config.disclosures import PinnedDisclosure, fill, load_registry
 from harness.config.phrases import normalise
 from harness.corpus.cases import Case, Turn
 from harness.corpus.files import iter_cases
+from harness.run.calibrate import calibrate_plan
 from harness.run.plan import load_plan
 from harness.scoring.base import Transcript
-from harness.scoring.calibration import calibrate_plan
 from harness.scoring.disclosure_rules import golden_status, score_disclosure
 from harness.scoring.matching import find_in_turn, stated_figures
 

@@ -117,7 +117,7 @@ def test_concurrency_and_cases_split_evenly() -> None:
 
 
 def test_workers_preload_only_the_sdk_of_the_model_they_will_call(many: World) -> None:
-    from harness.cli.main import _adapter_preload
+    from harness.cli.run import _adapter_preload
     from harness.config.scenario import Scenario
     from harness.plugins.registry import build_registries
 
@@ -152,3 +152,52 @@ def test_the_forkserver_exits_without_tearing_down_what_it_imported(tmp_path: Pa
     _context(spec)
     preloaded = forkserver._forkserver._preload_modules  # what the forkserver will import
     assert preloaded[-2:] == ["x", "harness.run.workers.forkserver"]  # last: after the SDK's
+
+
+def test_a_cache_miss_in_a_worker_exits_2_with_one_message_and_no_traceback(
+    many: World,
+) -> None:
+    """A worker's CacheMiss reaches the parent as a CacheMiss, not a RuntimeError (exit 1)."""
+    many.write_scenario(
+        model={"provider": "anthropic", "id": "claude-sonnet-4-6"},
+        cache={"mode": "read-write", "dir": "cache"},
+        concurrency=6,
+    )
+    env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
+    done = _run(many, env, "--processes", "2", "--cache", "require", "--db", "h.db")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("harness: error:") == 1, done.stderr
+    assert "no cached answer" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_error_pickles_with_every_field_as_a_worker_sends_it() -> None:
+    from harness.errors import ProviderError, RunStopped
+    from harness.run.workers.pool import _describe_error, _rebuild_error
+
+    error = ProviderError("429 slow down", kind="rate_limited", retryable=True, retry_after=2.5)
+    rebuilt = _rebuild_error(*_describe_error(error))
+    assert type(rebuilt) is ProviderError
+    assert (str(rebuilt), rebuilt.kind, rebuilt.retryable, rebuilt.retry_after) == (
+        "429 slow down",
+        "rate_limited",
+        True,
+        2.5,
+    )
+    stopped = _rebuild_error(*_describe_error(RunStopped("budget spent", fatal=False)))
+    assert (type(stopped), str(stopped), stopped.fatal) == (RunStopped, "budget spent", False)
+
+
+def test_an_error_that_does_not_pickle_arrives_as_a_runtime_error_with_its_trace() -> None:
+    from harness.run.workers.pool import _describe_error, _rebuild_error
+
+    class Local(Exception):  # a class defined in a function cannot be pickled
+        pass
+
+    try:
+        raise Local("from an outside library")
+    except Local as exc:
+        rebuilt = _rebuild_error(*_describe_error(exc))
+    assert type(rebuilt) is RuntimeError
+    assert "failed with Local: from an outside library" in str(rebuilt)
+    assert "Traceback" in str(rebuilt)

@@ -15,15 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.run.plan import load_plan
-from harness.scoring.calibration import calibrate_plan, floor_violations, format_table
-
-EXIT_OK, EXIT_BELOW_FLOOR, EXIT_USAGE = 0, 1, 2
+from harness.errors import ExitStatus
 
 
 def register(commands: Any) -> None:
@@ -45,6 +40,10 @@ def register(commands: Any) -> None:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     """Print the calibration table of ``args.scenario``; errors propagate to the caller."""
+    from harness.run.calibrate import calibrate_plan
+    from harness.run.plan import load_plan
+    from harness.scoring.calibration import floor_violations, format_table
+
     plan = load_plan(args.scenario)
     rows = calibrate_plan(plan)
     judge = plan.scenario.scoring.judge
@@ -67,20 +66,4 @@ def run_calibrate(args: argparse.Namespace) -> int:
             print(f"up to {labelled} labelled cases per disclosure; kappa: Cohen's kappa")
     for problem in problems:
         print(f"harness: below the floor: {problem}", file=sys.stderr)
-    return EXIT_BELOW_FLOOR if problems else EXIT_OK
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m harness.cli.calibrate calibrate SCENARIO``, for use without the main CLI."""
-    parser = argparse.ArgumentParser(prog="harness")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return ExitStatus.GATE_FAILED if problems else ExitStatus.PASSED

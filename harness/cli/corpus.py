@@ -2,9 +2,9 @@
 
 Exit status: 0 done (or the check passed), 1 a check failed (rows rejected, validation
 errors, contract drift, duplicates found, under-covered with ``--strict``), 2 bad input or
-usage. ``register`` adds the group to the ``harness`` parser; ``main`` runs it on its own::
+usage. ``register`` adds the group to the ``harness`` parser::
 
-    python -m harness.cli.corpus stats corpus/demo
+    harness corpus stats corpus/demo
 """
 
 from __future__ import annotations
@@ -13,30 +13,34 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.config.disclosures import DisclosureRegistry, load_registry
-from harness.config.redaction import RedactionPolicy
-from harness.corpus.files import corpus_files, iter_cases
-from harness.corpus.migrate import migrate_corpus
-from harness.errors import ConfigError, HarnessError
-from harness.golden import contract, coverage, dedupe, diff, sampling, validate
-from harness.golden.export import export_audit_log
-from harness.golden.importers import FORMATS, ColumnMapping, import_files
+from harness.cli import labels
+from harness.cli.groups import DISCLOSURES, add_command
+from harness.errors import ConfigError, ExitStatus
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
-DISCLOSURES = Path("scenarios/disclosures")
-Handler = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:
+    from harness.config.disclosures import DisclosureRegistry
+
+#: The similarity above which two cases are near duplicates (harness.golden.dedupe's default).
+DEDUPE_THRESHOLD = 0.97
+#: The import formats (harness.golden.importers.FORMATS); a test keeps both lists equal.
+IMPORT_FORMATS = ("table", "audit-log", "promptfoo", "eval-samples")
 
 
 def _registry(args: argparse.Namespace) -> DisclosureRegistry:
+    from harness.config.disclosures import load_registry
+
     return load_registry(args.disclosures)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from harness.config.disclosures import load_registry
+    from harness.config.redaction import RedactionPolicy
+    from harness.golden.importers import ColumnMapping, import_files
+
     mapping = ColumnMapping.load(args.mapping) if args.mapping else ColumnMapping()
     pairs = list(args.map or [])
     pairs += [f"delimiter={args.delimiter}"] if args.delimiter else []
@@ -70,10 +74,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(f"rejected {len(report.rejects)} record(s): see {report.rejects_file}")
     if not args.no_redact:
         print("personal data redacted (pass --no-redact to keep the text as it is)")
-    return EXIT_CHECK_FAILED if report.rejects or not report.cases else EXIT_OK
+    return ExitStatus.GATE_FAILED if report.rejects or not report.cases else ExitStatus.PASSED
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from harness.golden import validate
+
     report = validate.validate_corpus(args.path, _registry(args), contract=not args.no_contract)
     for problem in report.problems:
         print(problem)
@@ -83,10 +89,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"{args.path}: {verdict}: {report.files} files, {report.cases} cases, "
         f"{errors} errors, {warnings} warnings"
     )
-    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+    return ExitStatus.PASSED if report.ok else ExitStatus.GATE_FAILED
 
 
 def _cmd_manifest(args: argparse.Namespace) -> int:
+    from harness.golden import contract
+
     if not args.path.is_dir():
         raise ConfigError(f"{args.path}: the manifest belongs to a corpus folder")
     if args.check:
@@ -94,14 +102,17 @@ def _cmd_manifest(args: argparse.Namespace) -> int:
         for problem in problems:
             print(problem)
         print(f"{args.path}: contract {'broken' if problems else 'holds'}")
-        return EXIT_CHECK_FAILED if problems else EXIT_OK
+        return ExitStatus.GATE_FAILED if problems else ExitStatus.PASSED
     manifest = contract.write_manifest(args.path)
     rows = sum(f.rows for f in manifest.files)
     print(f"wrote {args.path / contract.MANIFEST_NAME}: {len(manifest.files)} files, {rows} rows")
-    return EXIT_OK
+    return ExitStatus.PASSED
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
+    from harness.corpus.files import iter_cases
+    from harness.golden import coverage
+
     registry = _registry(args)
     pinned = [registry.pin(d, "latest") for d in registry.ids]
     settings = coverage.PowerSettings(args.good, args.bad, args.alpha, args.power)
@@ -110,10 +121,13 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(stats.to_json(), indent=2, default=str))
     else:
         print(coverage.render_stats(stats))
-    return EXIT_CHECK_FAILED if args.strict and stats.under_covered else EXIT_OK
+    return ExitStatus.GATE_FAILED if args.strict and stats.under_covered else ExitStatus.PASSED
 
 
 def _cmd_dedupe(args: argparse.Namespace) -> int:
+    from harness.corpus.files import iter_cases
+    from harness.golden import dedupe
+
     cases = list(iter_cases([args.path]))
     found = dedupe.find_duplicates(cases, threshold=args.threshold)
     for d in found:
@@ -124,8 +138,8 @@ def _cmd_dedupe(args: argparse.Namespace) -> int:
         removed = dedupe.remove_cases(args.path, {d.dropped for d in found})
         for file, count in removed.items():
             print(f"removed {count} from {file}")
-        return EXIT_OK
-    return EXIT_CHECK_FAILED if found else EXIT_OK
+        return ExitStatus.PASSED
+    return ExitStatus.GATE_FAILED if found else ExitStatus.PASSED
 
 
 def _pinned(args: argparse.Namespace) -> list[Any]:
@@ -134,6 +148,9 @@ def _pinned(args: argparse.Namespace) -> list[Any]:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    from harness.corpus.files import iter_cases, write_cases
+    from harness.golden import sampling
+
     cases = list(iter_cases([args.path]))
     chosen = sampling.sample_cases(
         cases,
@@ -144,8 +161,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         seed=args.seed,
         min_per_disclosure=args.min_per_disclosure,
     )
-    from harness.corpus.files import write_cases
-
     write_cases(args.out, chosen)
     print(f"wrote {len(chosen)} of {len(cases)} cases to {args.out} (seed {args.seed})")
     wanted = args.size or round((args.fraction or 0) * len(cases))
@@ -154,11 +169,12 @@ def _cmd_sample(args: argparse.Namespace) -> int:
             f"{len(chosen) - wanted} cases above the asked size were added so each disclosure "
             f"applies to at least {args.min_per_disclosure} sampled cases"
         )
-    return EXIT_OK
+    return ExitStatus.PASSED
 
 
 def _cmd_split(args: argparse.Namespace) -> int:
-    from harness.corpus.files import write_cases
+    from harness.corpus.files import iter_cases, write_cases
+    from harness.golden import sampling
 
     parts: dict[str, float] = {}
     for spec in args.part:
@@ -182,15 +198,20 @@ def _cmd_split(args: argparse.Namespace) -> int:
         out = args.out_dir / f"{name}.parquet"
         write_cases(out, chosen)
         print(f"wrote {len(chosen)} cases to {out}")
-    return EXIT_OK
+    return ExitStatus.PASSED
 
 
 def _load_side(spec: str, scratch: Path) -> list[Any]:
+    from harness.corpus.files import iter_cases
+    from harness.golden import diff
+
     path = diff.materialise(spec, scratch) if diff.is_git_spec(spec) else Path(spec)
     return list(iter_cases([path]))
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    from harness.golden import diff
+
     with tempfile.TemporaryDirectory() as scratch:
         old = _load_side(args.old, Path(scratch) / "old")
         new = _load_side(args.new, Path(scratch) / "new")
@@ -199,10 +220,13 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         print(json.dumps(asdict(result), indent=2, default=str))
     else:
         print(diff.render_diff(result))
-    return EXIT_OK
+    return ExitStatus.PASSED
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
+    from harness.corpus.files import corpus_files
+    from harness.corpus.migrate import migrate_corpus
+
     for m in migrate_corpus(corpus_files([args.path]), args.out_dir):
         action = (
             "already current"
@@ -210,13 +234,16 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             else (f"migrated from schema version {m.from_version} to {m.to_version}")
         )
         print(f"{m.path}: {action} ({m.rows} rows)")
-    return EXIT_OK
+    return ExitStatus.PASSED
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from harness.corpus.files import iter_cases
+    from harness.golden.export import export_audit_log
+
     lines = export_audit_log(list(iter_cases([args.path])), args.out)
     print(f"wrote {lines} audit-log lines to {args.out}")
-    return EXIT_OK
+    return ExitStatus.PASSED
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
@@ -228,41 +255,11 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         sys.stdout.write(frame.to_csv(index=False))
     else:
         print(frame.to_string(index=False))
-    return EXIT_OK
-
-
-def _guarded(handler: Handler) -> Handler:
-    """Bad input becomes a message and exit 2, never a traceback alone."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except (HarnessError, ValueError) as exc:
-            print(f"harness corpus: error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-
-    return run
-
-
-def add_command(
-    group: Any, name: str, handler: Handler, help: str, *, registry: bool = False
-) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = group.add_parser(name, help=help, description=help)
-    parser.set_defaults(func=_guarded(handler))
-    if registry:
-        parser.add_argument(
-            "--disclosures",
-            type=Path,
-            default=DISCLOSURES,
-            help=f"disclosure registry folder (default: {DISCLOSURES})",
-        )
-    return parser
+    return ExitStatus.PASSED
 
 
 def register(subparsers: Any) -> None:
     """Add the ``corpus`` command group to the ``harness`` subparsers."""
-    from harness.cli.labels import register as register_labels  # it builds on this module
-
     corpus = subparsers.add_parser(
         "corpus",
         help="golden-set tooling: import, validate, stats, label, dedupe, sample, diff, sql",
@@ -281,7 +278,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", type=Path, required=True, help="corpus file to write (.parquet)")
     p.add_argument(
         "--format",
-        help=f"input format (default: detected): {', '.join(FORMATS)}; "
+        help=f"input format (default: detected): {', '.join(IMPORT_FORMATS)}; "
         "aliases inspect, openai-evals",
     )
     p.add_argument("--mapping", type=Path, help="column mapping file (YAML)")
@@ -341,7 +338,7 @@ def register(subparsers: Any) -> None:
         "--strict", action="store_true", help="exit 1 when a disclosure is under-covered"
     )
 
-    register_labels(group)
+    labels.register(group)
 
     p = add_command(
         group,
@@ -353,8 +350,8 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--threshold",
         type=float,
-        default=dedupe.DEFAULT_THRESHOLD,
-        help=f"similarity 0-1 (default {dedupe.DEFAULT_THRESHOLD}; 1 = exact only)",
+        default=DEDUPE_THRESHOLD,
+        help=f"similarity 0-1 (default {DEDUPE_THRESHOLD}; 1 = exact only)",
     )
     p.add_argument("--remove", action="store_true", help="rewrite the files without them")
 

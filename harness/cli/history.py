@@ -11,9 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
-from harness.run.finish import DEFAULT_DB
-from harness.store.database import RunStore
+from harness.cli.groups import add_db_option
+from harness.errors import ConfigError, ExitStatus
 
 
 def register(subparsers: Any) -> None:
@@ -29,13 +28,13 @@ def register(subparsers: Any) -> None:
     history.add_argument(
         "--limit", type=int, default=20, metavar="N", help="the N newest runs per scenario"
     )
-    history.add_argument(
-        "--db", type=Path, default=DEFAULT_DB, help=f"run database (default: {DEFAULT_DB})"
-    )
+    add_db_option(history)
     history.set_defaults(func=run_history)
 
 
 def run_history(args: argparse.Namespace) -> int:
+    from harness.store.database import RunStore
+
     if args.limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {args.limit}")
     if not Path(args.db).exists():
@@ -45,9 +44,9 @@ def run_history(args: argparse.Namespace) -> int:
     if not rows:
         which = f"of scenario {args.scenario} " if args.scenario else ""
         print(f"no finished run {which}in {args.db}")
-        return 0
+        return ExitStatus.PASSED
     print(history_table(rows))
-    return 0
+    return ExitStatus.PASSED
 
 
 def history_table(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -1,7 +1,7 @@
 """``harness corpus label``: change golden labels (who, when, why), CSV round trip, history.
 
 A thin client over :mod:`harness.golden.labels`, registered by :mod:`harness.cli.corpus`
-under the ``corpus`` group, with its exit statuses and error handling.
+under the ``corpus`` group.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.cli.corpus import EXIT_CHECK_FAILED, EXIT_OK, add_command
-from harness.config.disclosures import load_registry
-from harness.golden import contract, labels
+from harness.cli.groups import add_command
+from harness.errors import ExitStatus
 
 
 def register(group: Any) -> None:
@@ -64,6 +63,9 @@ def _flag(value: str) -> bool:
 
 
 def _cmd_label_set(args: argparse.Namespace) -> int:
+    from harness.config.disclosures import load_registry
+    from harness.golden import contract, labels
+
     edit = labels.LabelEdit(args.case, args.disclosure, args.applicable, args.presented, args.note)
     changes = labels.apply_label_edits(
         args.path, [edit], by=args.by, why=args.why, registry=load_registry(args.disclosures)
@@ -76,33 +78,41 @@ def _cmd_label_set(args: argparse.Namespace) -> int:
             f"recorded in {labels.history_path(args.path)}; update the manifest: "
             f"{contract.update_command(labels.corpus_folder(args.path))}"
         )
-    return EXIT_OK
+    return ExitStatus.PASSED
 
 
 def _cmd_label_export(args: argparse.Namespace) -> int:
+    from harness.config.disclosures import load_registry
+    from harness.golden import labels
+
     rows = labels.export_labels_csv(
         args.path, args.out, load_registry(args.disclosures), labelled_only=args.labelled_only
     )
     print(f"wrote {rows} rows to {args.out}")
-    return EXIT_OK
+    return ExitStatus.PASSED
 
 
 def _cmd_label_import(args: argparse.Namespace) -> int:
+    from harness.config.disclosures import load_registry
+    from harness.golden import labels
+
     result = labels.import_labels_csv(
         args.path, args.csv, by=args.by, why=args.why, registry=load_registry(args.disclosures)
     )
     for reject in result.rejects:
         print(f"rejected: {reject.where}: {reject.reason}", file=sys.stderr)
     print(f"applied {len(result.changes)} label change(s); rejected {len(result.rejects)} row(s)")
-    return EXIT_CHECK_FAILED if result.rejects else EXIT_OK
+    return ExitStatus.GATE_FAILED if result.rejects else ExitStatus.PASSED
 
 
 def _cmd_label_history(args: argparse.Namespace) -> int:
+    from harness.golden import labels
+
     changes = [c for c in labels.read_history(args.path) if args.case in (None, c.case_id)]
     if args.json:
         print(labels.history_json(changes))
-        return EXIT_OK
+        return ExitStatus.PASSED
     for c in changes:
         print(f"{c.at:%Y-%m-%d %H:%M} {c.by}: {c.describe()}; why: {c.why}")
     print(f"{len(changes)} change(s)")
-    return EXIT_OK
+    return ExitStatus.PASSED

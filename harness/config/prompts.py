@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from harness.config.disclosures import PinnedDisclosure, fill
-from harness.config.templating import prompt_template, render_prompt
+from harness.config.templating import Template, prompt_template, render_prompt
 from harness.corpus.cases import Case
 from harness.errors import ConfigError, TemplateError
 
@@ -34,7 +32,7 @@ class PromptVersion:
     version: int
     path: Path
     content_hash: str
-    _template: jinja2.Template = field(repr=False, compare=False)
+    _template: Template = field(repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path, name: str, version: int) -> PromptVersion:

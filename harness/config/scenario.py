@@ -15,13 +15,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.config.calls import BatchSettings, CacheSettings, CallPolicy
 from harness.config.files import load_yaml_mapping, validate_model
 from harness.config.redaction import RedactionPolicy
 from harness.config.scoring import ScoringSettings
 from harness.errors import ConfigError
-from harness.replay.batch import BatchSettings
-from harness.replay.cache import CacheMode
-from harness.replay.calls import CallPolicy
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 RepeatPolicy = Literal["mean", "pass_k"]
@@ -82,14 +80,6 @@ class Thresholds(BaseModel):
 
     def for_criterion(self, criterion: str) -> float:
         return self.criteria.get(criterion, self.default)
-
-
-class CacheSettings(BaseModel):
-    """The response cache: mode and folder (relative to the working directory)."""
-
-    model_config = _FROZEN
-    mode: CacheMode = "read-write"
-    dir: str = ".harness-cache"
 
 
 class BaselineRef(BaseModel):

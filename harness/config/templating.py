@@ -9,6 +9,9 @@ import jinja2
 
 from harness.errors import TemplateError
 
+#: A compiled template (prompts hold one; nothing else needs to import jinja2).
+Template = jinja2.Template
+
 
 def prompt_template(path: Path) -> jinja2.Template:
     """Compile a system-prompt template; undefined variables are errors, never blanks."""

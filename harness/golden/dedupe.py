@@ -23,6 +23,7 @@ from rapidfuzz import fuzz, process
 from harness.config.phrases import normalise
 from harness.corpus.cases import Case
 from harness.corpus.files import corpus_files, iter_cases, write_cases
+from harness.errors import ConfigError
 
 DEFAULT_THRESHOLD = 0.97
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -60,7 +61,7 @@ def find_duplicates(
     at or above ``threshold``. ``threshold`` 1.0 finds exact duplicates only.
     """
     if not 0 < threshold <= 1:
-        raise ValueError("the similarity threshold must be in (0, 1]")
+        raise ConfigError("the similarity threshold must be in (0, 1]")
     texts = [conversation_text(c) for c in cases]
     groups: dict[str, int] = {}  # normalised text -> its group number
     group_of = [groups.setdefault(text, len(groups)) for text in texts]

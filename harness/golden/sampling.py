@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 from harness.config.disclosures import PinnedDisclosure
 from harness.corpus.cases import Case
+from harness.errors import ConfigError
 
 Stratum = tuple[str, ...]
 
@@ -65,7 +66,7 @@ def split_cases(
     first part (the small, fast one). Cases keep their corpus order within a part.
     """
     if not parts or any(f <= 0 for f in parts.values()) or sum(parts.values()) > 1 + 1e-9:
-        raise ValueError("parts need fractions above 0 that add up to at most 1")
+        raise ConfigError("parts need fractions above 0 that add up to at most 1")
     strata = {c.case_id: stratum_of(c, by, pinned) for c in cases}
     pool = sorted(cases, key=lambda c: (strata[c.case_id], _rank(seed, c)))
     whole = abs(sum(parts.values()) - 1) < 1e-9
@@ -112,10 +113,10 @@ def sample_cases(
 ) -> list[Case]:
     """A stratified sample of ``size`` cases (or ``fraction`` of them), in corpus order."""
     if (size is None) == (fraction is None):
-        raise ValueError("give the sample's size or its fraction, not both")
+        raise ConfigError("give the sample's size or its fraction, not both")
     if size is not None:
         if size <= 0:
-            raise ValueError("the sample size must be at least 1")
+            raise ConfigError("the sample size must be at least 1")
         fraction = min(1.0, size / max(1, len(cases)))
     assert fraction is not None
     parts = split_cases(

@@ -23,15 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.errors import ConfigError
-from harness.models.base import (
-    Completion,
-    CompletionRequest,
-    Message,
-    ModelAdapter,
-    ProviderError,
-    Usage,
-)
+from harness.errors import ConfigError, ProviderError
+from harness.models.base import Completion, CompletionRequest, Message, ModelAdapter, Usage
 from harness.models.provider_errors import retry_after, scrub, status_error, transport_error
 
 if TYPE_CHECKING:

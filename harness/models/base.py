@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.config.files import validate_model
-from harness.errors import ModelError
 
 if TYPE_CHECKING:
     from harness.corpus.cases import Case
@@ -72,36 +71,6 @@ class Completion:
     stop_reason: str | None = "end_turn"
     usage: Usage = field(default_factory=Usage)
     request_id: str | None = None
-
-
-class ProviderError(ModelError):
-    """A provider call failed; adapters raise it so the runner can decide what to do.
-
-    ``retryable``: the same request may succeed later (429, 5xx, 529 overloaded, a dropped
-    connection, a timeout). ``fatal``: no request will succeed (401 bad key, 403): the run
-    stops at once. ``retry_after``: seconds the provider asked us to wait, if it said.
-    ``kind`` is a short class for the call log: ``rate_limited``, ``overloaded``,
-    ``server_error``, ``connection``, ``timeout``, ``bad_response``, ``auth``, ``bad_request``.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        kind: str,
-        retryable: bool,
-        fatal: bool = False,
-        status: int | None = None,
-        retry_after: float | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.retryable = retryable
-        self.fatal = fatal
-        self.status = status
-        self.retry_after = retry_after
-        self.request_id = request_id
 
 
 class NoOptions(BaseModel):

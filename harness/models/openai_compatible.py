@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.errors import ConfigError
-from harness.models.base import Completion, CompletionRequest, ModelAdapter, ProviderError, Usage
+from harness.errors import ConfigError, ProviderError
+from harness.models.base import Completion, CompletionRequest, ModelAdapter, Usage
 from harness.models.provider_errors import retry_after, status_error, transport_error
 
 if TYPE_CHECKING:

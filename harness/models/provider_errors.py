@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-from harness.models.base import ProviderError
+from harness.errors import ProviderError
 
 _REDACTED = "[redacted]"
 

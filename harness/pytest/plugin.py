@@ -23,27 +23,20 @@ from typing import Any
 import pytest
 
 from harness.corpus.cases import Case
-from harness.errors import HarnessError
+from harness.errors import ExitStatus, HarnessError
 from harness.gate.policy import GateResult
 from harness.outputs.github import publish_step_summary
 from harness.outputs.table import gate_table
 from harness.pytest.prefetch import Prefetcher, assigned_worker
 from harness.pytest.scheduling import CaseScheduling
 from harness.replay.calls import CallRunner
-from harness.replay.conversation import CaseReplay
-from harness.run.finish import (
-    DEFAULT_DB,
-    RunOutcome,
-    finish_run,
-    new_run_id,
-    no_case_message,
-)
+from harness.run.case import CaseReplay
+from harness.run.finish import RunOutcome, finish_run, new_run_id, no_case_message
 from harness.run.folder import RunFolder, Shard
 from harness.run.parts import PartWriter
 from harness.run.plan import ReplayPlan, load_plan
+from harness.store import DEFAULT_DB
 from harness.store.database import RunStore
-
-EXIT_USAGE = 2
 
 
 @dataclass
@@ -139,7 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
         shard_option = config.getoption("harness_shard")
         shard = Shard.parse(shard_option) if shard_option else None
     except HarnessError as exc:
-        pytest.exit(f"harness: error: {exc}", returncode=EXIT_USAGE)
+        pytest.exit(f"harness: error: {exc}", returncode=ExitStatus.USAGE)
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
         run_id = workerinput["harness_run_id"]
@@ -174,7 +167,7 @@ def pytest_configure(config: pytest.Config) -> None:
                     run_id, plan.scenario.name, state.started_at.isoformat(), str(state.out_dir)
                 )
         except HarnessError as exc:
-            pytest.exit(f"harness: error: {exc}", returncode=EXIT_USAGE)
+            pytest.exit(f"harness: error: {exc}", returncode=ExitStatus.USAGE)
     # Collect the scenario instead of the test suite, unless paths were given explicitly.
     scenario_arg = str(Path(scenario_path))
     if config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -300,11 +293,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if state.fatal_errors:
         state.finish_error = state.fatal_errors[0]
-        session.exitstatus = EXIT_USAGE
+        session.exitstatus = ExitStatus.USAGE
         return
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and not session.config.option.collectonly:
         state.finish_error = no_case_message(state.plan)
-        session.exitstatus = EXIT_USAGE
+        session.exitstatus = ExitStatus.USAGE
         return
     if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return  # interrupted, usage or collection error: pytest's status stands
@@ -322,7 +315,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         )
     except HarnessError as exc:
         state.finish_error = str(exc)
-        session.exitstatus = EXIT_USAGE
+        session.exitstatus = ExitStatus.USAGE
         return
     RunFolder(state.out_dir).finish()
     session.exitstatus = (

@@ -26,7 +26,7 @@ from typing import Any
 
 from harness.corpus.cases import Case
 from harness.replay.calls import CallRunner
-from harness.replay.conversation import CaseReplay
+from harness.run.case import CaseReplay
 from harness.run.plan import ReplayPlan
 from harness.run.process import replay_stream
 

@@ -26,24 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from harness.errors import ConfigError
-from harness.models.base import Completion, CompletionRequest, ModelAdapter, ProviderError
+from harness.config.calls import BatchSettings, CallPolicy
+from harness.errors import ConfigError, ProviderError
+from harness.models.base import Completion, CompletionRequest, ModelAdapter
 from harness.replay.cache import ResponseCache, cache_key
-from harness.replay.calls import CallPolicy, CallRunner, ModelCall
-
-
-class BatchSettings(BaseModel):
-    """The scenario's ``batch:`` section."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    enabled: bool = False
-    max_requests: int = Field(default=10_000, ge=1, le=100_000)
-    poll_initial_s: float = Field(default=5.0, gt=0, le=3600)
-    poll_max_s: float = Field(default=300.0, gt=0, le=3600)
-    linger_s: float = Field(default=0.2, ge=0, le=60)
+from harness.replay.calls import CallRunner, ModelCall
 
 
 class BatchingAdapter(Protocol):

@@ -22,16 +22,14 @@ import json
 import os
 import uuid
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness.config.calls import CACHE_MODES, CacheMode
 from harness.errors import ConfigError, StoreError
 from harness.models.base import Completion, CompletionRequest, ModelAdapter, Usage
-
-CacheMode = Literal["read-write", "read-only", "off", "require"]
-CACHE_MODES: tuple[CacheMode, ...] = ("read-write", "read-only", "off", "require")
 
 _SCHEMA = pa.schema(
     [
@@ -48,10 +46,6 @@ _SCHEMA = pa.schema(
 )
 _FLUSH_EVERY = 512
 _COMPACT_ABOVE = 64
-
-
-class CacheMiss(ConfigError):
-    """``--cache require`` and an answer is not in the cache."""
 
 
 def cache_key(adapter: ModelAdapter, request: CompletionRequest) -> str:

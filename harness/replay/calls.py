@@ -1,7 +1,7 @@
 """Resilient model calls: timeouts, retries with backoff, adaptive concurrency, a circuit breaker.
 
 Every adapter gets these for free: the runner wraps ``adapter.complete`` in a
-:class:`CallRunner`. Each attempt is logged as a :class:`harness.replay.conversation.ModelCall` row.
+:class:`CallRunner`. Each attempt is logged as a :class:`ModelCall` row.
 
 * A call that times out, is rate-limited (429), overloaded (529), hits a 5xx, a dropped
   connection or a garbled answer is retried with exponential backoff and jitter, waiting at
@@ -24,11 +24,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from harness.errors import ModelError
-from harness.models.base import Completion, CompletionRequest, ModelAdapter, ProviderError
-from harness.replay.cache import CacheMiss, ResponseCache, cache_key
+from harness.config.calls import CallPolicy
+from harness.errors import CacheMiss, ProviderError, RunStopped
+from harness.models.base import Completion, CompletionRequest, ModelAdapter
+from harness.replay.cache import ResponseCache, cache_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,28 +85,6 @@ class ModelCall:
             request_id=completion.request_id,
             stop_reason=completion.stop_reason,
         )
-
-
-class CallPolicy(BaseModel):
-    """How model calls are made: the scenario's ``calls:`` section."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    timeout_s: float = Field(default=60.0, gt=0, le=3600)
-    max_attempts: int = Field(default=5, ge=1, le=20)
-    backoff_base_s: float = Field(default=0.5, ge=0, le=60)
-    backoff_max_s: float = Field(default=30.0, ge=0, le=600)
-    circuit_breaker_failures: int = Field(default=50, ge=1, le=100_000)
-    max_run_s: float | None = Field(default=None, gt=0)
-
-
-class RunStopped(ModelError):
-    """The run must stop: ``fatal`` (e.g. a rejected key: exit 2) or a clean stop (circuit
-    breaker, budget, time bound: the remaining cases are marked ``not_run``)."""
-
-    def __init__(self, message: str, *, fatal: bool) -> None:
-        super().__init__(message)
-        self.fatal = fatal
 
 
 class AdaptiveLimiter:

@@ -1,174 +1,59 @@
-"""Replaying one case: customer turns fed in order, agent turns regenerated, events kept.
+"""Replaying one conversation: customer turns fed in order, agent turns regenerated, events kept.
 
 Events are shown to the model inside the next user message as ``[event: name]`` lines, the
 way a chat platform would surface them. An agent turn that opens the conversation is
 prompted by ``[conversation starts]``. Calls go through a :class:`harness.replay.calls.CallRunner`
 (retries, cache, limits), which logs every attempt.
 
->>> replayed = await replay_case(plan, runner, case, repeat=0)  # doctest: +SKIP
->>> [s.status for s in replayed.scores]  # doctest: +SKIP
+>>> log: list[ModelCall] = []
+>>> transcript = await replay_conversation(  # doctest: +SKIP
+...     runner, case, system, seed=7, repeat=0, log=log
+... )
+>>> transcript.error is None  # doctest: +SKIP
+True
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Coroutine, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from harness.corpus.cases import Case, Turn
-from harness.models.base import (
-    CONVERSATION_START,
-    EVENT_LINE,
-    CompletionRequest,
-    Message,
-    ProviderError,
-)
-from harness.replay.calls import CallRunner, ModelCall, RunStopped
-from harness.scoring.base import AsyncScorer, Score, Scorer, ScoringCalls, Transcript, is_async
-from harness.scoring.calibration import collect_calibration
-
-if TYPE_CHECKING:
-    from harness.run.plan import ReplayPlan
+from harness.errors import ProviderError
+from harness.models.base import CONVERSATION_START, EVENT_LINE, CompletionRequest, Message
+from harness.replay.calls import CallRunner, ModelCall
 
 
 @dataclass(frozen=True, slots=True)
-class CaseReplay:
-    """The outcome of one case and repeat: transcript, scores and model calls."""
+class Transcript:
+    """A replayed conversation: the case's turns with agent turns as the model said them.
 
-    case: Case
-    repeat: int
-    seed: int
-    transcript: Transcript
-    scores: tuple[Score, ...]
-    calls: tuple[ModelCall, ...]
-    duration_ms: float
-    #: For a case with golden labels (first repeat only): per criterion, the label's status
-    #: and each scorer's on the recorded turns, e.g. ``{"gold": "passed", "rules": "passed"}``.
-    calibration: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-    @property
-    def failed_scores(self) -> list[Score]:
-        return [s for s in self.scores if s.status in ("failed", "error", "not_run")]
-
-
-async def replay_case(
-    plan: ReplayPlan, runner: CallRunner, case: Case, *, repeat: int = 0
-) -> CaseReplay:
-    """Replay ``case`` through ``runner`` and score it with every scorer of ``plan``.
-
-    When the run is stopped (circuit breaker, budget, time bound) before or during this
-    case, the case is returned as ``not_run``; a fatal stop propagates.
+    Turn positions match ``case.turns`` one for one, so deadlines found by index in the
+    historical case apply to the replayed transcript. ``error`` is set when the replay
+    failed; scorers then return ``error`` for every criterion that applies to the case.
     """
-    started = time.perf_counter()
-    seed = plan.case_seed(case.case_id, repeat)
-    calls: list[ModelCall] = []
-    try:
-        runner.check()
-        transcript = await _converse(plan, runner, case, seed, repeat, calls)
-        # Scorers that call a model (the judge) do so through the judge's own runner; a
-        # stop while they do marks the case not run, like a stop while replaying.
-        scoring = ScoringCalls(plan.judge_runner(runner), calls, case.case_id, repeat, seed)
-        scores: list[Score] = []
-        for scorer in plan.scorers:
-            if is_async(scorer):
-                scores.extend(await cast(AsyncScorer, scorer).ascore(case, transcript, scoring))
-            else:
-                scores.extend(cast(Scorer, scorer)(case, transcript))
-        calibration = {}
-        if repeat == 0 and case.labels:
-            calibration = await collect_calibration(plan.scorers, case, scoring)
-    except RunStopped as stop:
-        if stop.fatal:
-            raise
-        return not_run_case(plan, case, repeat=repeat, reason=str(stop), calls=calls)
-    return CaseReplay(
-        case=case,
-        repeat=repeat,
-        seed=seed,
-        transcript=transcript,
-        scores=tuple(scores),
-        calls=tuple(calls),
-        duration_ms=(time.perf_counter() - started) * 1000,
-        calibration=calibration,
-    )
+
+    turns: tuple[Turn, ...]
+    error: str | None = None
+
+    def agent_turns(self) -> list[tuple[int, str]]:
+        return [(i, t.text or "") for i, t in enumerate(self.turns) if t.role == "agent"]
 
 
-def not_run_case(
-    plan: ReplayPlan,
-    case: Case,
-    *,
-    repeat: int,
-    reason: str,
-    calls: list[ModelCall] | None = None,
-) -> CaseReplay:
-    """The case as not replayed: every applicable criterion ``not_run``, with the reason."""
-    seed = plan.case_seed(case.case_id, repeat)
-    replayed = _scored(
-        plan,
-        case,
-        repeat,
-        seed,
-        Transcript(case.turns, error=f"not run: {reason}"),
-        calls or [],
-        time.perf_counter(),
-    )
-    scores = tuple(
-        replace(s, status="not_run") if s.status == "error" else s for s in replayed.scores
-    )
-    return replace(replayed, scores=scores)
-
-
-def _scored(
-    plan: ReplayPlan,
-    case: Case,
-    repeat: int,
-    seed: int,
-    transcript: Transcript,
-    calls: list[ModelCall],
-    started: float,
-) -> CaseReplay:
-    scores: list[Score] = []
-    for scorer in plan.scorers:
-        if is_async(scorer):
-            # A transcript that failed makes no model call, so this never suspends.
-            idle = ScoringCalls(None, [], case.case_id, repeat, seed)
-            scores.extend(_finish(cast(AsyncScorer, scorer).ascore(case, transcript, idle)))
-        else:
-            scores.extend(cast(Scorer, scorer)(case, transcript))
-    return CaseReplay(
-        case=case,
-        repeat=repeat,
-        seed=seed,
-        transcript=transcript,
-        scores=tuple(scores),
-        calls=tuple(calls),
-        duration_ms=(time.perf_counter() - started) * 1000,
-    )
-
-
-def _finish(coroutine: Coroutine[Any, Any, list[Score]]) -> list[Score]:
-    """The result of a coroutine that completes without waiting on anything."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        result: list[Score] = done.value
-        return result
-    coroutine.close()
-    raise RuntimeError("a scorer awaited a model call while scoring a replay that failed")
-
-
-async def _converse(
-    plan: ReplayPlan,
+async def replay_conversation(
     runner: CallRunner,
     case: Case,
+    system: str,
+    *,
     seed: int,
     repeat: int,
-    calls: list[ModelCall],
+    log: list[ModelCall],
 ) -> Transcript:
-    # A prompt that cannot render is a configuration error for the whole run, not a
-    # property of this case's answer: it propagates (and the run stops with status 2).
-    system = plan.prompt.render(case, plan.disclosures)
+    """Regenerate every agent turn of ``case`` through ``runner`` under the ``system`` prompt.
+
+    A failed call ends the conversation there: the transcript holds the turns answered so
+    far and says which call failed. A stop of the run (:class:`RunStopped`) propagates.
+    """
     messages: list[Message] = []
     answers: dict[int, str] = {}
     for index, user in user_messages(case):
@@ -176,7 +61,7 @@ async def _converse(
         request = CompletionRequest(system, tuple(messages), seed, case, index)
         try:
             completion = await runner.complete(
-                request, log=calls, case_id=case.case_id, repeat=repeat
+                request, log=log, case_id=case.case_id, repeat=repeat
             )
         except ProviderError as exc:
             message = f"model call for turn {index} failed ({exc.kind}): {exc}"

@@ -32,15 +32,15 @@ from harness.outputs.report import FailingCase, ReportData, render_report
 from harness.replay.calls import CallRunner
 from harness.run.folder import RunFolder, Shard, check_chunk
 from harness.run.manifest import build_manifest
-from harness.run.parts import PART_KINDS
 from harness.run.plan import ReplayPlan
 from harness.run.process import replay_into_parts
 from harness.run.progress import Progress
+from harness.run.scoring_summary import scoring_manifest, summarise_scoring
 from harness.run.workers.pool import WorkerSpec, replay_in_processes
-from harness.scoring.summary import scoring_manifest, summarise_scoring
+from harness.store import DEFAULT_DB
 from harness.store.database import RunStore
+from harness.store.rows import PART_KINDS
 
-DEFAULT_DB = Path("reports/harness.duckdb")
 #: Failing cases the report holds (newly failing first); the rest are in results.parquet.
 REPORT_FAILING_CASES = 10_000
 

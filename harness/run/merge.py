@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 from harness.errors import ConfigError
-from harness.run.finish import DEFAULT_DB, RunOutcome, finish_run, new_run_id
+from harness.run.finish import RunOutcome, finish_run, new_run_id
 from harness.run.folder import RunFolder, Shard
 from harness.run.plan import load_plan
+from harness.store import DEFAULT_DB
 
 
 def merge_runs(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
+from harness.config.calls import CacheMode
 from harness.config.disclosures import PinnedDisclosure, load_registry
 from harness.config.prompts import PromptVersion
 from harness.config.scenario import Scenario
@@ -27,7 +28,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.models.base import Completion, ModelAdapter
 from harness.models.prices import ModelPrice, PriceTable
 from harness.plugins.registry import Registries, build_registries
-from harness.replay.cache import CacheMode, ResponseCache
+from harness.replay.cache import ResponseCache
 from harness.replay.calls import CallRunner
 from harness.run.scorers import JudgeModel, any_needs_judge, build_scorers, load_judge
 from harness.scoring.base import AnyScorer

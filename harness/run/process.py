@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness.corpus.cases import Case
 from harness.replay.calls import CallRunner
-from harness.replay.conversation import CaseReplay, not_run_case, replay_case
+from harness.run.case import CaseReplay, not_run_case, replay_case
 from harness.run.parts import PartWriter
 from harness.run.plan import ReplayPlan
 from harness.run.progress import ProgressSink

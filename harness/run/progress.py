@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 if TYPE_CHECKING:
     from harness.replay.calls import CallRunner
-    from harness.replay.conversation import CaseReplay
+    from harness.run.case import CaseReplay
 
 
 class CallTotals(Protocol):

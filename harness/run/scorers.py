@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.config.calls import CacheMode, CallPolicy
 from harness.config.disclosures import PinnedDisclosure
 from harness.config.scenario import Scenario
 from harness.config.scoring import JudgeSettings
@@ -21,8 +22,8 @@ from harness.errors import ConfigError
 from harness.models.base import Completion, ModelAdapter
 from harness.models.prices import ModelPrice, PriceTable
 from harness.plugins.registry import Registries
-from harness.replay.cache import CacheMode, ResponseCache
-from harness.replay.calls import CallPolicy, CallRunner
+from harness.replay.cache import ResponseCache
+from harness.replay.calls import CallRunner
 from harness.scoring.base import AnyScorer, ScorerContext, is_async
 
 

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from harness.config.disclosures import PinnedDisclosure
 from harness.config.scoring import ScoringSettings
-from harness.corpus.cases import Case, Turn
+from harness.corpus.cases import Case
+from harness.replay.conversation import Transcript as Transcript  # re-exported for scorers
 
 if TYPE_CHECKING:
     from harness.replay.calls import CallRunner, ModelCall
@@ -51,22 +52,6 @@ class Score:
     @property
     def applicable(self) -> bool:
         return self.status != "not_applicable"
-
-
-@dataclass(frozen=True, slots=True)
-class Transcript:
-    """A replayed conversation: the case's turns with agent turns as the model said them.
-
-    Turn positions match ``case.turns`` one for one, so deadlines found by index in the
-    historical case apply to the replayed transcript. ``error`` is set when the replay
-    failed; scorers then return ``error`` for every criterion that applies to the case.
-    """
-
-    turns: tuple[Turn, ...]
-    error: str | None = None
-
-    def agent_turns(self) -> list[tuple[int, str]]:
-        return [(i, t.text or "") for i, t in enumerate(self.turns) if t.role == "agent"]
 
 
 @dataclass(frozen=True)

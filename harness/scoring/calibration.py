@@ -25,16 +25,12 @@ below it (or undefined) is listed by :func:`floor_violations` and the gate is re
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from harness.corpus.cases import Case
 from harness.scoring.base import AnyScorer, ScoringCalls
-
-if TYPE_CHECKING:
-    from harness.run.plan import ReplayPlan
 
 GOLD = "gold"
 _CLASSES = ("passed", "failed")
@@ -206,41 +202,3 @@ def format_table(rows: Sequence[CalibrationRow]) -> str:
         "(not applicable or error); failed→p/f/o: the same for cases labelled not presented"
     )
     return "\n".join(lines)
-
-
-def calibrate_plan(plan: ReplayPlan) -> list[CalibrationRow]:
-    """Score the recorded turns of every labelled case of ``plan`` and tabulate agreement.
-
-    Makes judge calls (through the judge's runner, with its cache) only when the scenario
-    judges a disclosure; the rules need none.
-    """
-    return asyncio.run(_calibrate(plan))
-
-
-async def _calibrate(plan: ReplayPlan) -> list[CalibrationRow]:
-    runner = None
-    if plan.judge is not None:
-        cache = plan.scenario.cache
-        from pathlib import Path
-
-        runner = plan.judge.make_runner(
-            plan.scenario.calls,
-            concurrency=plan.scenario.concurrency,
-            cache_mode=cache.mode,
-            cache_dir=Path(cache.dir),
-        )
-    entries: list[CalibrationEntry] = []
-    try:
-        for case in plan.cases():
-            if not case.labels:
-                continue
-            seed = plan.case_seed(case.case_id, 0)
-            calls = ScoringCalls(runner, [], case.case_id, 0, seed)
-            found = await collect_calibration(plan.scorers, case, calls)
-            entries.extend(CalibrationEntry(case.case_id, c, v) for c, v in found.items())
-    finally:
-        if runner is not None:
-            if runner.cache is not None:
-                runner.cache.close()
-            await runner.aclose()
-    return calibration_table(entries)

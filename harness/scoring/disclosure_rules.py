@@ -35,7 +35,8 @@ from harness.config.disclosures import DisclosureVersion, PinnedDisclosure, fill
 from harness.config.phrases import contains_any, find_phrase
 from harness.corpus.cases import Case, GoldenLabel
 from harness.errors import ConfigError
-from harness.scoring.base import Score, ScorerContext, ScoreStatus, Transcript
+from harness.replay.conversation import Transcript
+from harness.scoring.base import Score, ScorerContext, ScoreStatus
 from harness.scoring.matching import find_in_turn, stated_figures
 
 RULES = "rules"

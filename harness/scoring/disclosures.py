@@ -31,7 +31,8 @@ from harness.config.disclosures import PinnedDisclosure
 from harness.config.scoring import DisclosureScoring, ScoringSettings
 from harness.corpus.cases import Case
 from harness.errors import ConfigError, did_you_mean
-from harness.scoring.base import Score, ScorerContext, ScoreStatus, ScoringCalls, Transcript
+from harness.replay.conversation import Transcript
+from harness.scoring.base import Score, ScorerContext, ScoreStatus, ScoringCalls
 from harness.scoring.disclosure_rules import (
     RULES,
     calibration_entry,

@@ -31,9 +31,11 @@ from harness.config.disclosures import PinnedDisclosure, fill, placeholders
 from harness.config.phrases import find_phrase
 from harness.config.scoring import JudgeSettings
 from harness.corpus.cases import Case
-from harness.models.base import CompletionRequest, Message, ProviderError
+from harness.errors import ProviderError
+from harness.models.base import CompletionRequest, Message
 from harness.replay.calls import ModelCall
-from harness.scoring.base import Score, ScoringCalls, Transcript
+from harness.replay.conversation import Transcript
+from harness.scoring.base import Score, ScoringCalls
 from harness.scoring.rubrics import Rubric
 
 JUDGE = "judge"

@@ -32,9 +32,9 @@ from typing import Any
 from harness.config.scoring import RagasMetricSpec
 from harness.corpus.cases import Case
 from harness.corpus.files import corpus_files, iter_cases
-from harness.errors import ConfigError, HarnessError, did_you_mean
-from harness.models.base import ProviderError
-from harness.scoring.base import Score, ScorerContext, ScoringCalls, Transcript
+from harness.errors import ConfigError, HarnessError, ProviderError, did_you_mean
+from harness.replay.conversation import Transcript
+from harness.scoring.base import Score, ScorerContext, ScoringCalls
 from harness.scoring.ragas_metrics import (
     INSTALL,
     LLM_METRICS,

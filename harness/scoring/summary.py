@@ -3,30 +3,16 @@
 Read from the run store by the controller when a run finishes, for the gate (a judge below
 its kappa floor refuses it) and the report (a calibration section and a flaky-cases section).
 
->>> summary = summarise_scoring(store, plan, run_id)  # doctest: +SKIP
->>> summary.refused  # doctest: +SKIP
-()
+Built by :func:`harness.run.scoring_summary.summarise_scoring`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from harness.scoring.calibration import (
-    CalibrationEntry,
-    CalibrationRow,
-    calibration_table,
-    floor_violations,
-)
-from harness.scoring.repeats import RepeatReport, repeat_report
-from harness.scoring.rubrics import rubric_path
-
-if TYPE_CHECKING:
-    from harness.run.plan import ReplayPlan
-    from harness.store.database import RunStore
+from harness.scoring.calibration import CalibrationRow
+from harness.scoring.repeats import RepeatReport
 
 
 @dataclass(frozen=True)
@@ -39,48 +25,3 @@ class ScoringSummary:
     min_kappa: float | None = None
     judge_calls: dict[str, Any] | None = None
     judge_model: str | None = None
-
-
-def summarise_scoring(store: RunStore, plan: ReplayPlan, run_id: str) -> ScoringSummary:
-    """The scoring summary of ``run_id`` (whose parts are already in ``store``)."""
-    entries = [
-        CalibrationEntry(row["case_id"], criterion, verdicts)
-        for row in store.calibration_entries(run_id)
-        for criterion, verdicts in json.loads(row["calibration"]).items()
-    ]
-    rows = tuple(calibration_table(entries))
-    judge = plan.scenario.scoring.judge
-    min_kappa = judge.min_kappa if judge is not None and plan.judge is not None else None
-    source = str(plan.scenario.source_path or plan.scenario.name)
-    refused = tuple(floor_violations(rows, min_kappa, source=source))
-    repeats = plan.scenario.repeats
-    report = repeat_report(store.repeat_outcomes(run_id), repeats) if repeats > 1 else None
-    judge_calls = store.call_totals(run_id, purpose="judge") if plan.judge is not None else None
-    return ScoringSummary(
-        rows, refused, report, min_kappa, judge_calls, judge.label if judge and plan.judge else None
-    )
-
-
-def scoring_manifest(plan: ReplayPlan) -> dict[str, Any]:
-    """How the run scored, for the manifest: modes, the judge and its rubrics' hashes."""
-    scenario = plan.scenario
-    settings = scenario.scoring
-    judge = settings.judge if plan.judge is not None else None
-    rubrics = {}
-    if judge is not None:
-        for pinned in plan.disclosures:
-            if settings.mode_for(pinned.id).mode != "rules":
-                path = rubric_path(scenario.disclosure_folder, pinned.id)
-                rubrics[pinned.id] = {
-                    "path": str(path),
-                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-                }
-    return {
-        "modes": {d.id: settings.mode_for(d.id).model_dump(mode="json") for d in plan.disclosures},
-        "judge": None
-        if judge is None
-        else {"provider": judge.provider, "id": judge.id, "min_kappa": judge.min_kappa},
-        "rubrics": rubrics,
-        "ragas": [m.model_dump(mode="json") for m in settings.ragas.metrics],
-        "repeat_policy": scenario.repeat_policy,
-    }

@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 
 from harness.errors import ConfigError, StoreError
-from harness.run.parts import PART_KINDS
 from harness.store.gate_queries import GATE_ROWS, GATE_SQL, PAIRED_SQL, SEGMENT_SQL
 from harness.store.report_queries import REPORT_CASES
+from harness.store.rows import PART_KINDS
 
 _TABLE_FOR_KIND = {"results": "results", "transcripts": "transcripts", "calls": "model_calls"}
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.config.disclosures import load_registry
 from harness.corpus.cases import Case, FactValue, Turn
-from harness.scoring.base import Transcript
+from harness.replay.conversation import Transcript
 from harness.scoring.disclosure_rules import score_disclosure
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from harness.config.disclosures import DisclosureRegistry
 from harness.config.redaction import RedactionPolicy, redact_case
 from harness.corpus.cases import Case
 from harness.corpus.files import write_cases
-from harness.errors import did_you_mean
+from harness.errors import ImportInputError, did_you_mean
 from harness.golden.importers.audit_log import audit_log_cases
 from harness.golden.importers.base import (
     FORMAT_ALIASES,
@@ -37,7 +37,6 @@ from harness.golden.importers.base import (
 from harness.golden.importers.eval_samples import eval_sample_cases
 from harness.golden.importers.promptfoo import promptfoo_cases
 from harness.golden.importers.records import (
-    ImportInputError,
     Record,
     Reject,
     base_suffix,

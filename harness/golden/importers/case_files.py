@@ -18,8 +18,9 @@ import pyarrow.parquet as pq
 
 from harness.corpus.cases import Case, CaseRowError
 from harness.corpus.migrate import migrated_batches
+from harness.errors import ImportInputError
 from harness.golden.importers.base import Imported
-from harness.golden.importers.records import ImportInputError, Reject
+from harness.golden.importers.records import Reject
 
 
 def case_file_items(path: Path) -> Iterator[Imported | Reject]:

@@ -26,15 +26,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from harness.errors import CorpusError
+from harness.errors import ImportInputError
 
 # Excel and other spreadsheets save CSV with a byte-order mark: "utf-8-sig" reads both.
 DEFAULT_ENCODING = "utf-8-sig"
 _OTHER_DELIMITERS = (";", "\t", "|")
-
-
-class ImportInputError(CorpusError):
-    """A whole input file cannot be imported (unreadable, wrong delimiter, unknown layout)."""
 
 
 @dataclass(frozen=True, slots=True)

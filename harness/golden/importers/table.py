@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from harness.corpus.cases import CASE_SCHEMA, REQUIRED_COLUMNS, SCHEMA_METADATA_KEY
+from harness.errors import ImportInputError
 from harness.golden.importers.base import (
     ColumnMapping,
     Imported,
@@ -33,7 +34,7 @@ from harness.golden.importers.base import (
     parse_timestamp,
     tag_value,
 )
-from harness.golden.importers.records import ImportInputError, Record, Reject
+from harness.golden.importers.records import Record, Reject
 
 _TEXT_COLUMNS = ("text", "message", "customer_message")
 

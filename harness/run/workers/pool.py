@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import queue
 import secrets
 import threading
@@ -36,19 +37,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness import errors
 from harness.corpus.selection import BLOCK_CASES, ClaimedBlocks
-from harness.errors import HarnessError, ModelError
-from harness.replay.calls import RunStopped
+from harness.errors import ModelError
+from harness.run.workers import MIN_CASES_PER_PROCESS
 
 if TYPE_CHECKING:
     from harness.replay.calls import CallRunner
-    from harness.replay.conversation import CaseReplay
+    from harness.run.case import CaseReplay
     from harness.run.process import ReplayStats
     from harness.run.progress import Progress
 
-#: Below this many selected cases a second process costs more (its startup) than it saves.
-MIN_CASES_PER_PROCESS = 1_000
 MAX_PROCESSES = 8
 _RELAY_INTERVAL_S = 0.25
 
@@ -293,19 +291,21 @@ def _exit_with_parent(lifeline: Any) -> None:
     threading.Thread(target=watch, name="harness-parent-watch", daemon=True).start()
 
 
-def _describe_error(exc: BaseException) -> tuple[str, str, bool, str]:
-    fatal = bool(getattr(exc, "fatal", True))
-    return type(exc).__name__, str(exc), fatal, traceback.format_exc()
+def _describe_error(exc: BaseException) -> tuple[bytes | None, str, str, str]:
+    """The error as the parent will raise it: pickled whole when it can be (every harness
+    error pickles with its fields), else its class name, message and traceback."""
+    try:
+        pickled: bytes | None = pickle.dumps(exc)
+    except Exception:  # an outside library's error that does not pickle
+        pickled = None
+    return pickled, type(exc).__name__, str(exc), traceback.format_exc()
 
 
-def _rebuild_error(name: str, message: str, fatal: bool, trace: str) -> BaseException:
-    if name == "RunStopped":
-        return RunStopped(message, fatal=fatal)
-    found = getattr(errors, name, None)
-    if isinstance(found, type) and issubclass(found, HarnessError):
-        return found(message)
-    if name == "KeyboardInterrupt":
-        return KeyboardInterrupt()
+def _rebuild_error(pickled: bytes | None, name: str, message: str, trace: str) -> BaseException:
+    if pickled is not None:
+        with contextlib.suppress(Exception):
+            error: BaseException = pickle.loads(pickled)
+            return error
     return RuntimeError(f"a replay process failed with {name}: {message}\n{trace}")
 
 

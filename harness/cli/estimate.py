@@ -1,0 +1,50 @@
+"""``harness estimate``: the calls, tokens and cost of a scenario before it runs (no call made)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from harness.cli.groups import add_command
+from harness.errors import ExitStatus
+
+
+def register(commands: Any) -> None:
+    """Add ``estimate`` to the ``harness`` command's subparsers."""
+    estimate = add_command(
+        commands,
+        "estimate",
+        estimate_command,
+        "estimate the calls, tokens and cost of a scenario before running it",
+    )
+    estimate.description = (
+        "Count the calls SCENARIO would make and estimate tokens and cost from the price "
+        "table, discounting answers already in the response cache. Makes no call."
+    )
+    estimate.add_argument("scenario", type=Path, help="scenario file")
+    estimate.add_argument("--model", metavar="PROVIDER:MODEL_ID", help="estimate for this model")
+    estimate.add_argument("--cache-dir", type=Path, help="response cache folder to discount")
+
+
+def estimate_command(args: argparse.Namespace) -> int:
+    from harness.replay.cache import ResponseCache
+    from harness.run.estimate import estimate_plan
+    from harness.run.plan import load_plan
+
+    plan = load_plan(args.scenario, model=args.model)
+    folder = args.cache_dir or Path(plan.scenario.cache.dir)
+    cache = ResponseCache(folder, "read-only", process="estimate") if folder.is_dir() else None
+    est = estimate_plan(plan, cache)
+    cost = f"${est.cost_usd:,.2f}" if est.cost_usd is not None else "unknown (no price for model)"
+    print(f"scenario {plan.scenario.name}: model {plan.model_label}")
+    print(f"cases x repeats   {est.cases:>12,}")
+    print(f"calls             {est.calls:>12,}  ({est.cached_calls:,} already cached)")
+    print(f"input tokens      {est.input_tokens:>12,}  (estimated: 4 characters a token)")
+    print(f"cache write/read  {est.cache_write_tokens:>12,} / {est.cache_read_tokens:,}")
+    print(f"output tokens     {est.output_tokens:>12,}")
+    print(f"estimated cost    {cost:>12}")
+    budget = plan.scenario.max_cost_usd
+    if budget is not None and est.cost_usd is not None and est.cost_usd > budget:
+        print(f"warning: above the scenario's budget of ${budget:,.2f}; the run would stop there")
+    return ExitStatus.PASSED

@@ -1,0 +1,90 @@
+"""The package's shape: a light top level, the public API, and constants the CLI repeats."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import harness
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(done.stdout.split())
+
+
+def test_importing_the_error_tree_loads_nothing_heavy() -> None:
+    loaded = _loaded_after("import harness.errors")
+    heavy = {"duckdb", "pandas", "pyarrow", "anthropic", "pydantic", "jinja2", "aiohttp"}
+    assert loaded & heavy == set()
+    assert sorted(m for m in loaded if m.startswith("harness")) == ["harness", "harness.errors"]
+
+
+def test_the_cli_parser_loads_no_library() -> None:
+    loaded = _loaded_after("from harness.cli.main import build_parser; build_parser()")
+    assert loaded & {"duckdb", "pandas", "pyarrow", "anthropic", "pydantic"} == set()
+
+
+def test_import_harness_works_without_the_optional_sdks() -> None:
+    """With anthropic, aiohttp and ragas unimportable, the core still loads and replays offline."""
+    code = (
+        "import sys\n"
+        "for name in ('anthropic', 'aiohttp', 'ragas'):\n"
+        "    sys.modules[name] = None  # makes `import name` raise ImportError\n"
+        "import harness\n"
+        "from harness.plugins.registry import build_registries\n"
+        "models = build_registries().models\n"
+        "print(models.get('offline', source='s').__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "OfflineModel"
+
+
+def test_the_public_api_is_exactly_this_and_every_name_resolves() -> None:
+    assert harness.__all__ == [
+        "Case",
+        "ConfigError",
+        "CorpusError",
+        "CriterionResult",
+        "ExitStatus",
+        "GateResult",
+        "GoldenLabel",
+        "HarnessError",
+        "ModelError",
+        "ReplayPlan",
+        "RunOutcome",
+        "Scenario",
+        "StoreError",
+        "TemplateError",
+        "Turn",
+        "iter_cases",
+        "load_plan",
+        "run_scenario",
+        "write_cases",
+    ]
+    for name in harness.__all__:
+        assert getattr(harness, name).__name__ == name
+
+
+def test_an_unknown_top_level_name_is_an_attribute_error() -> None:
+    try:
+        harness.nope  # noqa: B018
+    except AttributeError as exc:
+        assert str(exc) == "module 'harness' has no attribute 'nope'"
+    else:
+        raise AssertionError("harness.nope resolved")
+
+
+def test_the_constants_the_cli_repeats_to_start_fast_match_the_library() -> None:
+    from harness.cli import corpus, groups
+    from harness.config.calls import CACHE_MODES
+    from harness.golden.dedupe import DEFAULT_THRESHOLD
+    from harness.golden.importers import FORMATS
+
+    assert groups.CACHE_MODES == CACHE_MODES
+    assert corpus.IMPORT_FORMATS == FORMATS
+    assert corpus.DEDUPE_THRESHOLD == DEFAULT_THRESHOLD
