@@ -485,3 +485,21 @@ def test_the_benchmark_command_serves_until_sigterm() -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_an_empty_answer_is_200_with_no_content(server: MessagesApiServer) -> None:
+    server.faults = FaultPlan(script={1: "empty"})
+
+    status, _, raw = post(f"{server.base_url}/v1/messages", body(), AUTH)
+
+    answer = json.loads(raw)
+    assert (status, answer["type"], answer["content"]) == (200, "message", [])
+
+
+def test_a_faulted_status_can_carry_the_body_a_test_names(server: MessagesApiServer) -> None:
+    hostile = "boom\n::error title=pwned::owned\n::add-mask::x"
+    server.faults = FaultPlan(script={1: "server_error"}, error_detail=hostile)
+
+    status, _, raw = post(f"{server.base_url}/v1/messages", body(), AUTH)
+
+    assert (status, json.loads(raw)["error"]["message"]) == (500, hostile)

@@ -287,3 +287,61 @@ def test_limiter_hands_slots_out_in_order_and_survives_cancelled_waiters() -> No
     assert most == 2
     assert in_use == 0
     assert asyncio.run(handed_then_cancelled()) == 0
+
+
+def test_a_waiter_cancelled_then_skipped_by_a_release_leaves_cancelled() -> None:
+    """Ctrl-C cancels a call waiting for a slot; a release passes over its cancelled future
+    before the task runs again. The task must end cancelled (not ``ValueError: ... not in
+    deque``, which the runner would record as the case's error) and hold no slot."""
+    from harness.replay.calls import AdaptiveLimiter
+
+    async def cancelled_then_skipped() -> tuple[list[str], int]:
+        limiter = AdaptiveLimiter(1)
+        await limiter.__aenter__()
+        waiting = asyncio.create_task(limiter.__aenter__())
+        await asyncio.sleep(0)  # it is queued
+        waiting.cancel()  # its future is cancelled now; the task has not run yet
+        await limiter.__aexit__(None, None, None)  # the release skips the cancelled future
+        outcome = await asyncio.gather(waiting, return_exceptions=True)
+        in_use = limiter._in_use
+        await asyncio.wait_for(limiter.__aenter__(), timeout=1)  # the slot is free
+        return [type(o).__name__ for o in outcome], in_use
+
+    assert asyncio.run(cancelled_then_skipped()) == (["CancelledError"], 0)
+
+
+class EmptyThenAnswer(ScriptedModel):
+    """Answers with no text ``empties`` times, then properly."""
+
+    def __init__(self, empties: int) -> None:
+        super().__init__()
+        self.empties = empties
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        self.calls += 1
+        if self.calls <= self.empties:
+            return Completion(text="", model=self.model_id, usage=Usage(10, 0))
+        return await super().complete(request)
+
+
+def test_an_empty_answer_is_a_retryable_call_error() -> None:
+    model = EmptyThenAnswer(empties=2)
+    completion, log = _complete(_runner(model, Sleeps()))
+    assert completion.text == "answer to hi"
+    assert [(c.attempt, c.status, c.error_class) for c in log] == [
+        (1, "error", "empty"),
+        (2, "error", "empty"),
+        (3, "ok", None),
+    ]
+
+
+def test_always_empty_answers_end_as_an_error_not_as_text() -> None:
+    model = EmptyThenAnswer(empties=99)
+    with pytest.raises(ProviderError) as info:
+        _complete(_runner(model, Sleeps(), max_attempts=3))
+    assert (info.value.kind, info.value.retryable) == ("empty", True)
+    assert str(info.value) == (
+        "scripted model 'scripted-1': the answer was empty (HTTP 200 with no text, "
+        "stop reason end_turn)"
+    )
+    assert model.calls == 3

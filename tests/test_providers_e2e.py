@@ -20,11 +20,11 @@ MODEL = "claude-sonnet-4-6"
 
 
 def _anthropic_scenario(world: World, **changes: object) -> Path:
-    return world.write_scenario(
-        model={"provider": "anthropic", "id": MODEL, "options": {"max_tokens": 256}},
-        cache={"mode": "read-write", "dir": str(world.root / "cache")},
-        **changes,
-    )
+    settings: dict[str, object] = {
+        "model": {"provider": "anthropic", "id": MODEL, "options": {"max_tokens": 256}},
+        "cache": {"mode": "read-write", "dir": str(world.root / "cache")},
+    }
+    return world.write_scenario(**{**settings, **changes})
 
 
 @pytest.fixture
@@ -146,6 +146,58 @@ def test_twenty_percent_faults_lose_no_case(
     assert attempts - timeouts <= requests <= attempts
     assert retried > 100
     assert {"rate_limited", "server_error", "overloaded", "timeout"} <= set(kinds_seen)
+
+
+def test_an_empty_answer_is_retried_and_never_scored(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A 200 with no content is a failed call (``empty``), retried; the verdicts are those of
+    a run that never saw one, and its tokens are still counted."""
+    cases = [make_case(f"case-{i}", ["Hi", "Bye"], distinct=True) for i in range(5)]
+    world = build_world(tmp_path / "w", cases=cases)
+    path = _anthropic_scenario(world, cache={"mode": "off"}, calls={"backoff_base_s": 0.01})
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with MessagesApiServer(api_key=KEY) as clean:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", clean.base_url)
+        straight = run_scenario(load_plan(path), out_dir=tmp_path / "a", db_path=tmp_path / "h")
+    faults = FaultPlan(rates={"empty": 1.0}, first_attempts=1)
+    with MessagesApiServer(api_key=KEY, faults=faults) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        retried = run_scenario(load_plan(path), out_dir=tmp_path / "b", db_path=tmp_path / "h")
+        assert server.stats().requests == 20  # each of the ten calls answered empty once
+    drop = ["run_id", "duration_ms"]
+    assert (
+        pq.read_table(retried.results_path)
+        .drop_columns(drop)
+        .equals(pq.read_table(straight.results_path).drop_columns(drop))
+    )
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "h"), read_only=True) as con:
+        rows = con.execute(
+            "SELECT attempt, status, error_class, input_tokens > 0 FROM model_calls "
+            "WHERE run_id = ? GROUP BY ALL ORDER BY attempt",
+            [retried.run_id],
+        ).fetchall()
+    assert rows == [(1, "error", "empty", True), (2, "ok", None, True)]
+
+
+def test_answers_that_stay_empty_make_the_case_an_error_not_a_missed_disclosure(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = _anthropic_scenario(
+        world, cache={"mode": "off"}, calls={"backoff_base_s": 0.01, "max_attempts": 2}
+    )
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with MessagesApiServer(api_key=KEY, faults=FaultPlan(rates={"empty": 1.0})) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+        outcome = run_scenario(load_plan(path), out_dir=tmp_path / "o", db_path=tmp_path / "h")
+    rows = pq.read_table(outcome.results_path).to_pylist()
+    assert {r["status"] for r in rows} == {"error", "not_applicable"}
+    assert {r["error"] for r in rows if r["status"] == "error"} == {
+        "model call for turn 1 failed (empty): anthropic model 'claude-sonnet-4-6': the "
+        "answer was empty (HTTP 200 with no text, stop reason end_turn)"
+    }
 
 
 def test_api_key_never_reaches_any_file_or_log(world: World, server: MessagesApiServer) -> None:

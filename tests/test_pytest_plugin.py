@@ -155,3 +155,16 @@ def test_pytest_shards_merge_into_the_whole_run(pytester: pytest.Pytester, world
     assert done.returncode == 0, done.stderr
     assert "merged 2 shard(s) into run" in done.stdout
     assert _rows(merged) == _rows(whole)
+
+
+def test_an_out_folder_holding_a_run_is_refused(pytester: pytest.Pytester, world: World) -> None:
+    out = world.root / "out"
+    assert _run(pytester, world, "--out", str(out)).ret == 0
+    held = pq.read_table(out / "results.parquet").column("run_id")[0].as_py()
+    again = _run(pytester, world, "--out", str(out))
+    assert again.ret == 2
+    assert (
+        f"harness: error: {out}: this folder holds run {held} (finished, 5 cases committed); "
+        "write this run to another --out, or delete the folder"
+    ) in again.stderr.str() + again.stdout.str()
+    assert len(pq.read_table(out / "results.parquet")) == 10

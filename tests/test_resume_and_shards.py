@@ -182,7 +182,13 @@ def test_merge_refuses_mismatches_and_names_truncated_chunks(world: World, tmp_p
     run_scenario(load_plan(other.scenario), out_dir=b, db_path=tmp_path / "h", shard=Shard(2, 2))
     with pytest.raises(ConfigError, match=rf"cannot merge {b} with {a}: they differ in "):
         merge_runs([a, b], db_path=tmp_path / "h")
-    run_scenario(load_plan(world.scenario), out_dir=b, db_path=tmp_path / "h", shard=Shard(2, 2))
+    run_scenario(
+        load_plan(world.scenario),
+        out_dir=b,
+        db_path=tmp_path / "h",
+        shard=Shard(2, 2),
+        overwrite=True,  # b holds the other world's shard
+    )
     chunk = next((b / "parts").glob("*-results-*.parquet"))
     chunk.write_bytes(chunk.read_bytes()[:-20])
     with pytest.raises(StoreError, match=rf"{chunk.name}: truncated or corrupt result chunk"):

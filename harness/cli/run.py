@@ -39,6 +39,12 @@ def register(commands: Any) -> None:
         "scenario", type=Path, help="scenario file, e.g. scenarios/demo-candidate.yaml"
     )
     run.add_argument("--out", type=Path, help="output folder (default: reports/<run-id>/)")
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="--out holds an earlier run: remove that run's files first (without it, a folder "
+        "that holds a run is refused, so two runs are never gated as one)",
+    )
     add_db_option(run)
     run.add_argument("--concurrency", type=int, help="calls in flight (default: the scenario's)")
     run.add_argument(
@@ -80,8 +86,8 @@ def register(commands: Any) -> None:
     run.add_argument(
         "--batch",
         action="store_true",
-        help="answer through the provider's message batches (half price, slower); re-running "
-        "with the same --out resumes the batches already submitted",
+        help="answer through the provider's message batches (half price, slower); --resume "
+        "polls the batches already submitted instead of paying for them again",
     )
     merge = add_command(
         commands,
@@ -113,6 +119,10 @@ def run_command(args: argparse.Namespace) -> int:
 
     if args.concurrency is not None and args.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
+    if args.overwrite and args.resume is not None:
+        raise ConfigError(
+            "--overwrite empties the run folder and --resume finishes the run in it: choose one"
+        )
     shard = Shard.parse(args.shard) if args.shard else None
     # Decide on worker processes before loading the plan, so their forkserver starts
     # importing while this process loads (see harness.run.workers.pool).
@@ -175,6 +185,7 @@ def run_command(args: argparse.Namespace) -> int:
         resume=args.resume is not None,
         progress=progress,
         processes=processes,
+        overwrite=args.overwrite,
     )
     if outcome is None:
         print(

@@ -89,6 +89,9 @@ class ModelAdapter(ABC):
     #: Modules a replay worker process imports ahead, while its parent loads the plan (the
     #: provider's SDK; see harness.run.workers.pool).
     preload: ClassVar[tuple[str, ...]] = ()
+    #: Whether an answer with no text is a real answer. For a model it is not (a 200 with
+    #: empty content is a failed call, retried); for ``recorded`` it is what production said.
+    answers_may_be_empty: ClassVar[bool] = False
     #: Option names that do not change the answer, left out of the cache key.
     cache_ignores: ClassVar[frozenset[str]] = frozenset({"timeout_s", "api_key_env"})
 

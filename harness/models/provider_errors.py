@@ -17,8 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from harness.errors import ProviderError
+
+if TYPE_CHECKING:
+    from harness.models.base import Completion, ModelAdapter
 
 _REDACTED = "[redacted]"
 
@@ -109,4 +113,21 @@ def transport_error(
 def _about_model(model_id: str, error_type: str | None, detail: str | None) -> bool:
     return error_type == "model_not_found" or (
         bool(detail) and model_id in (detail or "") and "model" in (detail or "").lower()
+    )
+
+
+def empty_answer(adapter: ModelAdapter, completion: Completion) -> ProviderError:
+    """A 200 whose answer holds no text: retryable (``empty``), never scored as the turn.
+
+    >>> from harness.models.base import Completion
+    >>> from harness.models.offline import OfflineModel
+    >>> str(empty_answer(OfflineModel("broker-v1"), Completion(text="", model="x")))
+    "offline model 'broker-v1': the answer was empty (HTTP 200 with no text, stop reason end_turn)"
+    """
+    return ProviderError(
+        f"{adapter.provider} model '{adapter.model_id}': the answer was empty (HTTP 200 with "
+        f"no text, stop reason {completion.stop_reason or 'none'})",
+        kind="empty",
+        retryable=True,
+        request_id=completion.request_id,
     )

@@ -6,6 +6,8 @@ golden labels are checked against the scorer.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from harness.errors import ModelError
 from harness.models.base import Completion, CompletionRequest, ModelAdapter
 
@@ -14,6 +16,7 @@ class RecordedModel(ModelAdapter):
     """Answers each agent turn with the historical text at that position of the case."""
 
     provider = "recorded"
+    answers_may_be_empty: ClassVar[bool] = True  # production said nothing: that is scored
 
     async def complete(self, request: CompletionRequest) -> Completion:
         turns = request.case.turns

@@ -161,7 +161,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is None:
         state = config.stash[STATE]
         try:
-            RunFolder(state.out_dir).start(plan, run_id, shard)
+            RunFolder(state.out_dir).start(
+                plan, run_id, shard, ways_on="write this run to another --out, or delete the folder"
+            )
             with RunStore(state.db_path) as store:
                 store.record_start(
                     run_id, plan.scenario.name, state.started_at.isoformat(), str(state.out_dir)

@@ -4,8 +4,9 @@ Every adapter gets these for free: the runner wraps ``adapter.complete`` in a
 :class:`CallRunner`. Each attempt is logged as a :class:`ModelCall` row.
 
 * A call that times out, is rate-limited (429), overloaded (529), hits a 5xx, a dropped
-  connection or a garbled answer is retried with exponential backoff and jitter, waiting at
-  least what ``retry-after`` asked; a 4xx that will not change is not retried.
+  connection, a garbled answer or an empty one (a 200 with no text: ``empty``, its tokens
+  still paid for) is retried with exponential backoff and jitter, waiting at least what
+  ``retry-after`` asked; a 4xx that will not change is not retried.
 * Rate limiting halves the concurrency allowed; successes win it back one slot at a time.
 * Many consecutive failed attempts open the circuit: the run stops cleanly and the cases
   not yet replayed are marked ``not_run``. A fatal error (bad key) stops it at once.
@@ -22,11 +23,12 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.config.calls import CallPolicy
 from harness.errors import CacheMiss, ProviderError, RunStopped
 from harness.models.base import Completion, CompletionRequest, ModelAdapter
+from harness.models.provider_errors import empty_answer
 from harness.replay.cache import ResponseCache, cache_key
 
 
@@ -112,7 +114,7 @@ class AdaptiveLimiter:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self._release()  # handed a slot, then cancelled before taking it
-            else:
+            elif waiter in self._waiters:  # a release may have passed over it already
                 self._waiters.remove(waiter)
             raise
 
@@ -273,31 +275,36 @@ class CallRunner:
                 raise
             except Exception as exc:  # every failure is classified, logged and decided on
                 error = _as_provider_error(exc, policy.timeout_s)
-                log.append(
-                    ModelCall(
+                failed = ModelCall(
+                    case_id,
+                    repeat,
+                    request.turn_index,
+                    attempt,
+                    "error",
+                    _ms(began),
+                    error_class=error.kind,
+                    request_id=error.request_id,
+                )
+                await self._failed(error, failed, request, attempt, log)
+                continue
+            if not completion.text.strip() and not self.adapter.answers_may_be_empty:
+                # Paid for (its tokens are counted) but not an answer: never cached or scored.
+                error = empty_answer(self.adapter, completion)
+                cost = self.account(None, completion)
+                failed = replace(
+                    ModelCall.answered(
                         case_id,
                         repeat,
                         request.turn_index,
                         attempt,
-                        "error",
+                        completion,
                         _ms(began),
-                        error_class=error.kind,
-                        request_id=error.request_id,
-                    )
+                        cost_usd=cost,
+                    ),
+                    status="error",
+                    error_class=error.kind,
                 )
-                if error.fatal:
-                    self.stop(str(error), fatal=True)
-                    raise self.stopped from None  # type: ignore[misc]
-                if self._breaker.record(ok=False):
-                    self.stop(
-                        f"circuit breaker opened after {self._breaker.consecutive_failures} "
-                        f"consecutive failed calls (last: {error.kind}: {error})"
-                    )
-                if error.kind == "rate_limited":
-                    self.limiter.rate_limited()
-                if not error.retryable or attempt == policy.max_attempts:
-                    raise error from None
-                await self._sleep(self._backoff(request, attempt, error.retry_after))
+                await self._failed(error, failed, request, attempt, log)
                 continue
             cost = self.account(key, completion)
             log.append(
@@ -315,6 +322,30 @@ class CallRunner:
             self.limiter.succeeded()
             return completion
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    async def _failed(
+        self,
+        error: ProviderError,
+        call: ModelCall,
+        request: CompletionRequest,
+        attempt: int,
+        log: list[ModelCall],
+    ) -> None:
+        """Log a failed attempt and decide: return to retry (after the backoff), or raise."""
+        log.append(call)
+        if error.fatal:
+            self.stop(str(error), fatal=True)
+            raise self.stopped from None  # type: ignore[misc]
+        if self._breaker.record(ok=False):
+            self.stop(
+                f"circuit breaker opened after {self._breaker.consecutive_failures} "
+                f"consecutive failed calls (last: {error.kind}: {error})"
+            )
+        if error.kind == "rate_limited":
+            self.limiter.rate_limited()
+        if not error.retryable or attempt == self.policy.max_attempts:
+            raise error from None
+        await self._sleep(self._backoff(request, attempt, error.retry_after))
 
     def _backoff(
         self, request: CompletionRequest, attempt: int, retry_after: float | None

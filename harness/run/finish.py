@@ -197,6 +197,7 @@ def run_scenario(
     resume: bool = False,
     progress: Progress | None = None,
     processes: WorkerSpec | None = None,
+    overwrite: bool = False,
 ) -> RunOutcome | None:
     """Replay ``plan`` in this process and finish the run.
 
@@ -206,6 +207,8 @@ def run_scenario(
     only that shard's cases and stop before gating (``harness merge`` gates the shards
     together); returns None then. ``processes``: replay in that many worker processes (see
     :mod:`harness.run.workers.pool`) instead of this one; ``runner`` is then not used.
+    Without ``resume``, an ``out_dir`` that holds a run is refused (:class:`ConfigError`)
+    unless ``overwrite`` says to remove that run's files first.
     """
     started_at = datetime.now(UTC)
     if resume:
@@ -226,7 +229,7 @@ def run_scenario(
             folder.drop_orphans()
             done = folder.completed()
         else:
-            folder.start(plan, run_id, shard)
+            folder.start(plan, run_id, shard, overwrite=overwrite)
             with RunStore(db_path) as store:
                 store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
             done = set()

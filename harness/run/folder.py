@@ -31,6 +31,25 @@ from harness.store.database import RunStore
 
 INFO = "run.json"
 LOCK = ".lock"
+#: Everything a run writes into its folder besides ``parts/``: what ``--overwrite`` removes
+#: (a file of the user's own in the folder is left alone).
+RUN_FILES = (
+    INFO,
+    "results.parquet",
+    "results-redacted.parquet",
+    "manifest.json",
+    "report.html",
+    "summary.md",
+    "pr-comment.md",
+    "annotations.txt",
+    "junit.xml",
+    "batches.json",
+)
+#: What ``harness run`` offers when the output folder already holds a run.
+WAYS_ON = (
+    "finish an unfinished run with --resume, write this run to another --out, or pass "
+    "--overwrite to empty the folder first"
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +105,22 @@ class RunFolder:
     def parts(self) -> Path:
         return self.path / "parts"
 
-    def start(self, plan: ReplayPlan, run_id: str, shard: Shard | None) -> None:
+    def start(
+        self,
+        plan: ReplayPlan,
+        run_id: str,
+        shard: Shard | None,
+        *,
+        overwrite: bool = False,
+        ways_on: str = WAYS_ON,
+    ) -> None:
+        """Record a new run here. A folder that already holds a run is refused (its results
+        would be gated with this run's), naming ``ways_on``, unless ``overwrite``: that run's
+        files are removed first."""
+        if overwrite:
+            self.clear()
+        else:
+            self.check_empty(ways_on)
         self.path.mkdir(parents=True, exist_ok=True)
         self._write(
             {
@@ -98,6 +132,36 @@ class RunFolder:
                 "fingerprint": fingerprint(plan),
             }
         )
+
+    def holds_run(self) -> bool:
+        """Whether a run was started here (its ``run.json``) or left result chunks here."""
+        return (self.path / INFO).exists() or any(self.parts.glob("*-results-*.parquet"))
+
+    def check_empty(self, ways_on: str = WAYS_ON) -> None:
+        """Raise :class:`ConfigError` naming the run this folder holds, and the ways on."""
+        if not self.holds_run():
+            return
+        try:
+            info = self.info()
+        except ConfigError:
+            info = {}
+        held = info.get("run_id") or "of unknown id"
+        state = "finished" if info.get("finished_at") else "unfinished"
+        cases = len({case for case, _repeat in self.completed()})
+        raise ConfigError(
+            f"{self.path}: this folder holds run {held} ({state}, {cases} cases committed); "
+            f"{ways_on}"
+        )
+
+    def clear(self) -> None:
+        """Remove what a run wrote here (:data:`RUN_FILES` and ``parts/``), nothing else."""
+        for name in RUN_FILES:
+            (self.path / name).unlink(missing_ok=True)
+        if self.parts.is_dir():
+            for chunk in self.parts.iterdir():
+                if chunk.is_file():
+                    chunk.unlink()
+            self.parts.rmdir()
 
     def info(self) -> dict[str, Any]:
         try:

@@ -268,6 +268,7 @@ class MessagesApiServer:
             return web.Response(status=502)  # never sent: the transport is gone
         if fault in FAULT_STATUS:
             status, error_type, message = FAULT_STATUS[fault]
+            message = self.faults.error_detail or message
             response = _error(api, status, error_type, message, number)
             if fault == "rate_limit":
                 response.headers["retry-after"] = f"{self.faults.retry_after_s:g}"
@@ -277,10 +278,18 @@ class MessagesApiServer:
         if fault == "slow":
             await asyncio.sleep(self.faults.slow_s)
         await asyncio.sleep(self.latency_s)  # asyncio, so thousands of answers can wait at once
-        return self._answer(api, parsed, number, novel=fault == "novel_block")
+        return self._answer(
+            api, parsed, number, novel=fault == "novel_block", empty=fault == "empty"
+        )
 
     def _answer(
-        self, api: str, parsed: ParsedRequest, number: int, *, novel: bool = False
+        self,
+        api: str,
+        parsed: ParsedRequest,
+        number: int,
+        *,
+        novel: bool = False,
+        empty: bool = False,
     ) -> web.Response:
         # Only this thread touches seen_systems, so the responder runs outside the lock.
         ans = compose_answer(parsed, self.responder, self._state.seen_systems)
@@ -289,10 +298,14 @@ class MessagesApiServer:
             body = message_json(f"msg_test_{number:08d}", model, ans)
             if novel:
                 body["content"].insert(0, {"type": "novel_block", "detail": {"n": number}})
+            if empty:
+                body["content"] = []
             return web.json_response(body, headers=_ids(number))
         body = chat_json(f"chatcmpl-test-{number:08d}", model, int(time.time()), ans)
         if novel:
             body["choices"][0]["message"]["novel_field"] = {"n": number}
+        if empty:
+            body["choices"][0]["message"]["content"] = ""
         return web.json_response(body, headers={"x-request-id": _request_id(number)})
 
     async def _create_batch(self, request: web.Request) -> web.StreamResponse:

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 FaultKind = Literal[
-    "rate_limit", "server_error", "overloaded", "drop", "malformed", "slow", "novel_block"
+    "rate_limit", "server_error", "overloaded", "drop", "malformed", "slow", "novel_block", "empty"
 ]
 """``rate_limit``: 429 with ``retry-after``. ``server_error``: 500. ``overloaded``: 529
 ``overloaded_error``. ``drop``: the connection is closed without a response. ``malformed``:
 200 with a body that is not JSON. ``slow``: a normal answer after ``slow_s`` seconds.
 ``novel_block``: a normal answer that also holds a content block of a type no SDK knows yet
-(as a newer API version may send); a client must still read its text."""
+(as a newer API version may send); a client must still read its text. ``empty``: 200 with a
+well-formed answer that holds no content (no text), its tokens counted."""
 
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
@@ -49,6 +50,8 @@ class FaultPlan:
     ``first_attempts``: if set, only the first N attempts of each distinct request body can
     fail, so a client that retries eventually succeeds, deterministically.
     ``retry_after_s``: the ``retry-after`` a 429 carries. ``slow_s``: the delay of ``slow``.
+    ``error_detail``: the message every faulted status (429, 500, 529) carries instead of
+    the usual one, e.g. hostile text or an echoed key, to test what a client does with it.
     """
 
     rates: Mapping[FaultKind, float] = field(default_factory=dict)
@@ -57,6 +60,7 @@ class FaultPlan:
     first_attempts: int | None = None
     retry_after_s: float = 1.0
     slow_s: float = 2.0
+    error_detail: str | None = None
 
     def __post_init__(self) -> None:
         for kind in [*self.rates, *self.script.values()]:
