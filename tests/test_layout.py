@@ -88,3 +88,23 @@ def test_the_constants_the_cli_repeats_to_start_fast_match_the_library() -> None
     assert groups.CACHE_MODES == CACHE_MODES
     assert corpus.IMPORT_FORMATS == FORMATS
     assert corpus.DEDUPE_THRESHOLD == DEFAULT_THRESHOLD
+
+
+def test_importing_every_module_has_no_side_effect() -> None:
+    """Importing any harness module leaves the process as it was: a later ``sys.exit(3)``
+    still exits 3, the collector is not frozen, the environment is unchanged."""
+    code = (
+        "import gc, importlib, os, pkgutil, sys\n"
+        "import harness\n"
+        "environ = dict(os.environ)\n"
+        "names = sorted(m.name for m in pkgutil.walk_packages(harness.__path__, 'harness.'))\n"
+        "for name in names:\n"
+        "    if not name.endswith('__main__'):\n"
+        "        importlib.import_module(name)\n"
+        "print(len(names), gc.get_freeze_count(), dict(os.environ) == environ)\n"
+        "sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    count, frozen, same_environment = done.stdout.split()
+    assert (done.returncode, frozen, same_environment) == (3, "0", "True"), done.stderr
+    assert int(count) > 120  # every module was imported, not a handful

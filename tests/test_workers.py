@@ -130,28 +130,38 @@ def test_workers_preload_only_the_sdk_of_the_model_they_will_call(many: World) -
     assert _adapter_preload(registries, unknown, None) == ()  # load_plan reports it
 
 
-def test_the_forkserver_exits_without_tearing_down_what_it_imported(tmp_path: Path) -> None:
-    # An exit handler registered before the module (as the SDK's or multiprocessing's are)
-    # never runs: the forkserver leaves at once, rather than ~0.4 s after its parent.
-    marker = tmp_path / "teardown-ran"
-    code = (
-        "import atexit, pathlib, sys\n"
-        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')\n"
-        "import harness.run.workers.forkserver\n"
-        "sys.exit(3)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-
-    assert done.returncode == 0, done.stderr
-    assert not marker.exists()
+def test_the_forkserver_is_gone_when_the_replay_returns(many: World) -> None:
+    """Stopped by the parent once its workers are joined, so it does not tear down the SDK
+    while holding the command's output; it preloads the adapter's own modules."""
     from multiprocessing import forkserver
 
-    from harness.run.workers.pool import _context
+    from harness.run.finish import run_scenario
+    from harness.run.plan import load_plan
 
-    spec = WorkerSpec(count=2, scenario_path="s.yaml", model=None, concurrency=4, preload=("x",))
-    _context(spec)
-    preloaded = forkserver._forkserver._preload_modules  # what the forkserver will import
-    assert preloaded[-2:] == ["x", "harness.run.workers.forkserver"]  # last: after the SDK's
+    preloaded: list[str] = []
+    with MessagesApiServer(api_key=KEY) as server:
+        os.environ.update(ANTHROPIC_API_KEY=KEY, ANTHROPIC_BASE_URL=server.base_url)
+        try:
+            plan = load_plan(many.scenario)
+            spec = WorkerSpec(
+                count=2,
+                scenario_path=str(many.scenario),
+                model=None,
+                concurrency=4,
+                preload=("harness.models.tls",),
+            )
+            outcome = run_scenario(
+                plan, out_dir=many.root / "o", db_path=many.root / "h.db", processes=spec
+            )
+            preloaded = list(forkserver._forkserver._preload_modules)
+            pid = forkserver._forkserver._forkserver_pid
+        finally:
+            for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+                os.environ.pop(name, None)
+    assert outcome is not None and outcome.cases == 90
+    assert preloaded[-1] == "harness.models.tls"  # the adapter's, after the harness's own
+    assert pid is not None
+    assert os.waitpid(pid, os.WNOHANG)[0] == pid  # it had ended: reaped here, not running
 
 
 def test_a_cache_miss_in_a_worker_exits_2_with_one_message_and_no_traceback(

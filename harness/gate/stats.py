@@ -12,7 +12,6 @@ Pure functions over counts; no I/O. Checked against published values in the test
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from statistics import NormalDist
 
 _NORMAL = NormalDist()
@@ -111,15 +110,3 @@ def critical_count(n: int, p: float, alpha: float) -> int:
     while k >= 0 and binomial_cdf(k, n, p) > alpha:
         k -= 1
     return k
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Whether a criterion has enough applicable cases to support its threshold."""
-
-    applicable: int
-    needed: int
-
-    @property
-    def enough(self) -> bool:
-        return self.applicable >= self.needed

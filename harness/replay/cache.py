@@ -75,7 +75,6 @@ class ResponseCache:
         self._pending: list[dict[str, Any]] = []
         self._flushes = 0
         self.hits = 0
-        self.misses = 0
         self._tail: TextIO | None = None
         if mode != "off" and folder.is_dir():
             self._load()
@@ -95,9 +94,7 @@ class ResponseCache:
         if not self.reads:
             return None
         found = self._entries.get(key)
-        if found is None:
-            self.misses += 1
-        else:
+        if found is not None:
             self.hits += 1
         return found
 

@@ -37,10 +37,6 @@ class Estimate:
     cache_write_tokens: int
     cost_usd: float | None  # None when the model has no price
 
-    @property
-    def paid_calls(self) -> int:
-        return self.calls - self.cached_calls
-
 
 def _tokens(text: str) -> int:
     return max(1, len(text) // CHARS_PER_TOKEN)

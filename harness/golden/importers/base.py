@@ -12,7 +12,7 @@ from ``--map key=value`` flags, and defaults to the harness's own column names.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,7 +310,3 @@ def labels_from(data: Mapping[str, Any], field: str) -> list[dict[str, Any]]:
             }
         )
     return labels
-
-
-def label_ids(labels: Iterable[Mapping[str, Any]]) -> list[str]:
-    return [str(lb.get("disclosure_id")) for lb in labels]

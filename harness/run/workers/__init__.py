@@ -1,5 +1,5 @@
-"""``harness run`` over several worker processes: ``pool`` (start, relay, collect) and
-``forkserver`` (what the workers' forkserver preloads last).
+"""``harness run`` over several worker processes (:mod:`harness.run.workers.pool`): start them
+from a forkserver, relay their progress, collect what they did.
 """
 
 #: Below this many selected cases a second process costs more (its startup) than it saves.

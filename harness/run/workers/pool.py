@@ -24,11 +24,13 @@ and is raised again in the parent, as the same error class.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
 import queue
 import secrets
+import signal
 import threading
 import time
 import traceback
@@ -100,8 +102,7 @@ _PRELOAD = ("harness.run.workers.pool", "harness.run.process", "harness.run.fold
 
 def _context(spec: WorkerSpec) -> Any:
     context = multiprocessing.get_context("forkserver")
-    # harness.run.workers.forkserver last: it freezes what the others loaded (see its docstring).
-    context.set_forkserver_preload([*_PRELOAD, *spec.preload, "harness.run.workers.forkserver"])
+    context.set_forkserver_preload([*_PRELOAD, *spec.preload])
     return context
 
 
@@ -138,6 +139,7 @@ def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplaySt
     for worker in workers:
         worker.start()
     results: dict[int, ReplayStats] = {}
+    forkserver: int | None = None  # its pid, as a worker saw it
     totals = _Totals()
     failure: BaseException | None = None
     try:
@@ -152,6 +154,8 @@ def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplaySt
                 totals.update(index, *payload)
                 if progress is not None:
                     progress.add(payload[0], payload[1], totals)
+            elif kind == "started":
+                forkserver = payload
             elif kind == "done":
                 results[index] = payload
             else:  # "error"
@@ -165,6 +169,8 @@ def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplaySt
             worker.join(timeout=30)
         messages.close()
         keep_alive.close()
+        if forkserver is not None:
+            _stop_forkserver(forkserver)
     if failure is not None:
         raise failure
     if progress is not None:
@@ -227,7 +233,13 @@ class _ProgressRelay:
 
 
 def _worker_main(spec: WorkerSpec, index: int, messages: Any, lifeline: Any, blocks: Any) -> None:
+    # First of all, before any collection can walk them: everything this worker inherited
+    # from the forkserver (the harness, the SDK, pandas) moves to the permanent generation,
+    # so the worker's collections never walk those objects, nor copy the pages it shares
+    # with the other workers (the gc.freeze recipe for fork without exec).
+    gc.freeze()
     _exit_with_parent(lifeline)
+    messages.put(("started", index, os.getppid()))  # the forkserver, for the parent to stop
     try:
         messages.put(("done", index, _replay_share(spec, index, messages, blocks)))
     except BaseException as exc:  # everything goes back to the parent, which decides
@@ -266,6 +278,24 @@ def _replay_share(spec: WorkerSpec, index: int, messages: Any, blocks: Any) -> R
         skip=skip,
         progress=_ProgressRelay(index, messages),
     )
+
+
+def _stop_forkserver(pid: int) -> None:
+    """End the workers' forkserver now that every worker has been joined.
+
+    Left alone, it would exit only with this process, and an ordinary Python exit first
+    tears down every module it imported (the SDK, pandas): about 0.4 s during which it
+    still holds the command's stdout and stderr, so whatever waits on the command's output
+    (a CI step, ``subprocess.run``) waits that long too. It has nothing to flush, so SIGTERM
+    (whose default action it keeps) ends it at once; the next run in this process starts a
+    new one (multiprocessing notices the old one has gone).
+    """
+    try:
+        alive = os.waitpid(pid, os.WNOHANG) == (0, 0)  # our child, still running
+    except ChildProcessError:  # not our child: the worker's parent was not the forkserver
+        return
+    if alive:
+        os.kill(pid, signal.SIGTERM)
 
 
 def _claimer(blocks: Any) -> Callable[[], int]:
