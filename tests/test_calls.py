@@ -345,3 +345,53 @@ def test_always_empty_answers_end_as_an_error_not_as_text() -> None:
         "stop reason end_turn)"
     )
     assert model.calls == 3
+
+
+class Clock:
+    """A clock that moves only when a call says how long it took."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class GatedModel(ModelAdapter):
+    """Answers each request once its gate opens, taking ``seconds[text]`` of ``clock``."""
+
+    provider = "gated"
+
+    def __init__(self, clock: Clock, seconds: dict[str, float]) -> None:
+        super().__init__("gated-1")
+        self.clock, self.seconds = clock, seconds
+        self.gates = {text: asyncio.Event() for text in seconds}
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        text = request.messages[-1].content
+        await self.gates[text].wait()
+        self.clock.now += self.seconds[text]
+        return Completion(text="ok", model=self.model_id, usage=Usage())
+
+
+def test_latency_excludes_the_wait_for_a_slot_which_is_queued_ms() -> None:
+    clock = Clock()
+    model = GatedModel(clock, {"first": 3.0, "second": 2.0})
+    runner = CallRunner(model, CallPolicy(), concurrency=1, clock=clock)
+    log: list[ModelCall] = []
+
+    async def both() -> None:
+        first = asyncio.ensure_future(
+            runner.complete(_request(text="first"), log=log, case_id="a", repeat=0)
+        )
+        second = asyncio.ensure_future(
+            runner.complete(_request(text="second"), log=log, case_id="b", repeat=0)
+        )
+        await asyncio.sleep(0)  # both started: "first" holds the one slot, "second" waits
+        model.gates["second"].set()
+        model.gates["first"].set()
+        await asyncio.gather(first, second)
+
+    asyncio.run(both())
+    timings = [(c.case_id, c.latency_ms, c.queued_ms) for c in log]
+    assert timings == [("a", 3000.0, 0.0), ("b", 2000.0, 3000.0)]

@@ -250,7 +250,7 @@ def test_model_call_totals(passing_doc: Element) -> None:
     table = passing_doc.by_id("calls")
     assert [h.text for h in table.find_all("thead")[0].find_all("th")] == ["Figure", "This run"]
     rows = table_rows(table)
-    assert rows[:-1] == [
+    assert rows[:-2] == [
         ["Calls", "10"],
         ["Failed calls", "0"],
         ["Input tokens", "0"],
@@ -261,7 +261,9 @@ def test_model_call_totals(passing_doc: Element) -> None:
         ["Prompt-cache tokens written", "0"],
         ["Cost (USD)", "0.0000"],
     ]
-    assert rows[-1][0] == "Median latency" and rows[-1][1].endswith(" ms")
+    assert rows[-2][0] == "Median latency" and rows[-2][1].endswith(" ms")
+    # the recorded provider answers at once: no call waited for a slot
+    assert rows[-1] == ["Median wait for a call slot", "0.0 ms"]
 
 
 def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path) -> None:
@@ -940,6 +942,7 @@ def test_model_calls_are_set_against_the_baseline(compared_doc: Element) -> None
         "Prompt-cache tokens written",
         "Cost (USD)",
         "Median latency",
+        "Median wait for a call slot",
     ]
 
 

@@ -41,7 +41,11 @@ class ModelCall:
     turn_index: int
     attempt: int
     status: str  # "ok" or "error"
+    #: From the moment the call had a concurrency slot to its answer or failure: the
+    #: provider's latency (plus the client's own work), not the wait for a slot.
     latency_ms: float
+    #: How long the call waited for a concurrency slot before it was sent.
+    queued_ms: float = 0.0
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
@@ -66,6 +70,7 @@ class ModelCall:
         completion: Completion,
         latency_ms: float,
         *,
+        queued_ms: float = 0.0,
         cost_usd: float = 0.0,
         cache_hit: bool = False,
     ) -> ModelCall:
@@ -78,6 +83,7 @@ class ModelCall:
             attempt,
             "ok",
             latency_ms,
+            queued_ms=queued_ms,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             cache_read_tokens=usage.cache_read_tokens,
@@ -166,6 +172,7 @@ class CallRunner:
         cache: ResponseCache | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         max_cost_usd: float | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.adapter = adapter
         self.cache = cache if cache is not None and adapter.cacheable else None
@@ -175,6 +182,7 @@ class CallRunner:
         self._breaker = _Breaker(policy.circuit_breaker_failures)
         self._cost = cost or (lambda _c: 0.0)
         self._sleep = sleep or asyncio.sleep
+        self._clock = clock  # seconds, for the calls' latency_ms and queued_ms
         self._deadline = (
             time.monotonic() + policy.max_run_s if policy.max_run_s is not None else None
         )
@@ -265,9 +273,10 @@ class CallRunner:
                 return cached
         for attempt in range(1, policy.max_attempts + 1):
             self.check()
-            began = time.perf_counter()
+            began = sent = self._clock()
             try:
                 async with self.limiter:
+                    sent = self._clock()  # the wait for a slot ends: the call goes out
                     self.check()  # the run may have stopped while this call waited its turn
                     async with asyncio.timeout(policy.timeout_s):
                         completion = await self.adapter.complete(request)
@@ -281,7 +290,8 @@ class CallRunner:
                     request.turn_index,
                     attempt,
                     "error",
-                    _ms(began),
+                    self._ms_since(sent),
+                    queued_ms=_ms(sent - began),
                     error_class=error.kind,
                     request_id=error.request_id,
                 )
@@ -298,7 +308,8 @@ class CallRunner:
                         request.turn_index,
                         attempt,
                         completion,
-                        _ms(began),
+                        self._ms_since(sent),
+                        queued_ms=_ms(sent - began),
                         cost_usd=cost,
                     ),
                     status="error",
@@ -314,7 +325,8 @@ class CallRunner:
                     request.turn_index,
                     attempt,
                     completion,
-                    _ms(began),
+                    self._ms_since(sent),
+                    queued_ms=_ms(sent - began),
                     cost_usd=cost,
                 )
             )
@@ -347,10 +359,15 @@ class CallRunner:
             raise error from None
         await self._sleep(self._backoff(request, attempt, error.retry_after))
 
+    def _ms_since(self, moment: float) -> float:
+        return _ms(self._clock() - moment)
+
     def _backoff(
         self, request: CompletionRequest, attempt: int, retry_after: float | None
     ) -> float:
-        """Exponential backoff with full jitter, at least ``retry_after``.
+        """Exponential backoff with equal jitter, at least ``retry_after``: half the
+        exponential step, plus a random part of the other half (so no retry comes sooner than
+        half the step, unlike full jitter).
 
         The jitter is seeded by the request, so a replay's timing decisions are repeatable.
         """
@@ -371,5 +388,5 @@ def _as_provider_error(exc: BaseException, timeout_s: float) -> ProviderError:
     return ProviderError(f"{type(exc).__name__}: {exc}", kind="adapter_error", retryable=False)
 
 
-def _ms(began: float) -> float:
-    return (time.perf_counter() - began) * 1000
+def _ms(seconds: float) -> float:
+    return seconds * 1000

@@ -55,6 +55,7 @@ ALTER TABLE results ADD COLUMN IF NOT EXISTS verdicts JSON;
 ALTER TABLE transcripts ADD COLUMN IF NOT EXISTS calibration JSON;
 ALTER TABLE model_calls ADD COLUMN IF NOT EXISTS purpose VARCHAR;
 ALTER TABLE model_calls ADD COLUMN IF NOT EXISTS criterion VARCHAR;
+ALTER TABLE model_calls ADD COLUMN IF NOT EXISTS queued_ms DOUBLE;
 """
 
 
@@ -316,7 +317,9 @@ class RunStore:
             "coalesce(sum(cache_read_tokens), 0) AS cache_read_tokens, "
             "coalesce(sum(cache_write_tokens), 0) AS cache_write_tokens, "
             "count(*) FILTER (WHERE attempt > 1) AS retries, "
-            "coalesce(median(latency_ms), 0) AS median_latency_ms "
+            "coalesce(median(latency_ms), 0) AS median_latency_ms, "
+            # None for a run stored before queued_ms existed: the report shows n/a
+            "median(queued_ms) AS median_queued_ms "
             "FROM model_calls WHERE run_id = $run_id "
             "AND ($purpose IS NULL OR coalesce(purpose, 'agent') = $purpose)",
             {"run_id": run_id, "purpose": purpose},
@@ -358,7 +361,8 @@ class RunStore:
         selected = ", ".join("$run_id" if n == "run_id" else f'"{n}"' for n in names)
         self._con.execute(
             f"INSERT INTO {_TABLE_FOR_KIND[kind]} ({columns}) "
-            f"SELECT {selected} FROM read_parquet($files)",
+            # by name: a resumed run's older chunks may lack a newer column (then NULL)
+            f"SELECT {selected} FROM read_parquet($files, union_by_name = true)",
             {"run_id": run_id, "files": [str(f) for f in files]},
         )
 

@@ -2,7 +2,8 @@
 
 ``results``: one row per case, repeat and criterion (the verdict and its evidence);
 ``transcripts``: one per case and repeat (the turns as replayed, tags, facts, calibration);
-``calls``: one per model-call attempt (tokens, cost, latency, cache hit, purpose).
+``calls``: one per model-call attempt (tokens, cost, latency and time queued for a
+concurrency slot, cache hit, purpose).
 
 >>> sorted(PART_KINDS)
 ['calls', 'results', 'transcripts']
@@ -56,7 +57,8 @@ CALL_SCHEMA = pa.schema(
         ("turn_index", pa.int32()),
         ("attempt", pa.int32()),
         ("status", pa.string()),
-        ("latency_ms", pa.float64()),
+        ("latency_ms", pa.float64()),  # from the call's slot to its answer
+        ("queued_ms", pa.float64()),  # the wait for a concurrency slot before it
         ("input_tokens", pa.int64()),
         ("output_tokens", pa.int64()),
         ("cache_read_tokens", pa.int64()),
@@ -72,4 +74,4 @@ CALL_SCHEMA = pa.schema(
 )
 
 PART_KINDS = {"results": RESULT_SCHEMA, "transcripts": TRANSCRIPT_SCHEMA, "calls": CALL_SCHEMA}
-TIMING_COLUMNS = frozenset({"duration_ms", "latency_ms"})
+TIMING_COLUMNS = frozenset({"duration_ms", "latency_ms", "queued_ms"})

@@ -144,6 +144,7 @@ _FIGURES = (
     ("cache_write_tokens", "Prompt-cache tokens written", "count"),
     ("cost_usd", "Cost (USD)", "usd"),
     ("median_latency_ms", "Median latency", "ms"),
+    ("median_queued_ms", "Median wait for a call slot", "ms"),
 )
 
 
