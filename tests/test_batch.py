@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -25,7 +26,7 @@ MODEL = "claude-sonnet-4-6"
 FAST = {"poll_initial_s": 0.01, "poll_max_s": 0.05, "linger_s": 0.05}
 
 
-def _scenario(world: World, **changes: object) -> Path:
+def _scenario(world: World, **changes: Any) -> Path:
     return world.write_scenario(
         model={"provider": "anthropic", "id": MODEL},
         cache={"mode": "read-write", "dir": str(world.root / "cache")},
@@ -49,6 +50,7 @@ def test_batch_run_answers_every_turn_in_rounds_at_half_price(
         outcome = run_scenario(
             plan, out_dir=tmp_path / "o", db_path=tmp_path / "h.db", runner=runner
         )
+        assert outcome is not None
         stats = server.stats()
     # five cases with two agent turns each: the first turns in one batch, the second in another
     assert stats.by_endpoint.get("messages", 0) == 0
@@ -135,6 +137,7 @@ def test_expired_batches_become_error_results_with_a_clear_reason(
         outcome = run_scenario(
             plan, out_dir=tmp_path / "o", db_path=tmp_path / "h.db", runner=runner
         )
+        assert outcome is not None
         created = server.stats().by_endpoint["batches.create"]
     assert created == 2  # the first round, then its resubmission; no second round
     rows = pq.read_table(outcome.results_path).to_pylist()

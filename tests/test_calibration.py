@@ -149,6 +149,7 @@ def test_the_run_records_calibration_and_the_report_shows_it(world: World, tmp_p
     outcome = run_scenario(
         load_plan(world.scenario), out_dir=tmp_path / "out", db_path=tmp_path / "h.duckdb"
     )
+    assert outcome is not None
     report = outcome.report_path.read_text()
     assert '<section id="calibration"' in report
     # Every world case is labelled "broker status presented"; cases 3 and 5 did not present it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -48,7 +48,9 @@ class ScriptedModel(ModelAdapter):
         )
 
 
-def _err(kind: str, *, retryable: bool = True, fatal: bool = False, after: float | None = None):
+def _err(
+    kind: str, *, retryable: bool = True, fatal: bool = False, after: float | None = None
+) -> ProviderError:
     return ProviderError(
         f"{kind} happened", kind=kind, retryable=retryable, fatal=fatal, retry_after=after
     )
@@ -62,8 +64,8 @@ class Sleeps:
         self.delays.append(delay)
 
 
-def _runner(model: ModelAdapter, sleeps: Sleeps, **policy: object) -> CallRunner:
-    return CallRunner(model, CallPolicy(**policy), concurrency=8, sleep=sleeps)  # type: ignore[arg-type]
+def _runner(model: ModelAdapter, sleeps: Sleeps, **policy: Any) -> CallRunner:
+    return CallRunner(model, CallPolicy(**policy), concurrency=8, sleep=sleeps)
 
 
 def _complete(

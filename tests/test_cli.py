@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,7 +77,7 @@ def test_run_below_threshold_exits_1(world: World) -> None:
     ],
 )
 def test_bad_configuration_exits_2_with_a_precise_message(
-    world: World, change: dict[str, object], message: str
+    world: World, change: dict[str, Any], message: str
 ) -> None:
     world.write_scenario(**change)
     done = _harness("run", str(world.scenario), "--db", "h.duckdb", cwd=world.root)
@@ -105,7 +106,9 @@ def test_missing_scenario_file_exits_2(tmp_path: Path) -> None:
 def test_every_command_has_help(tmp_path: Path) -> None:
     from harness.cli.main import build_parser
 
-    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    subparsers = build_parser()._subparsers
+    assert subparsers is not None
+    commands = list(subparsers._group_actions[0].choices or ())
     assert {"run", "demo", "estimate", "merge", "corpus", "calibrate", "history"} <= set(commands)
     for command in commands:
         done = _harness(command, "--help", cwd=tmp_path)

@@ -242,8 +242,10 @@ def _python_pairs(base: Statuses, cand: Statuses) -> dict[str, Counter[str]]:
     return pairs
 
 
-def _python_segments(statuses: Statuses, tags: dict[str, dict[str, str]]) -> Counter[tuple]:
-    counts: Counter[tuple] = Counter()
+def _python_segments(
+    statuses: Statuses, tags: dict[str, dict[str, str]]
+) -> Counter[tuple[str, ...]]:
+    counts: Counter[tuple[str, ...]] = Counter()
     for (case_id, criterion), status in statuses.items():
         if status == "not_applicable":
             continue
@@ -276,7 +278,7 @@ def test_sql_agrees_with_pure_python_on_random_runs(tmp_path: Path) -> None:
         assert len(row["flips"]) == want["pass_to_fail"] + want["fail_to_pass"]
     assert {r["criterion"] for r in paired} == set(expected)
     python = _python_segments(cand, tags)
-    sql = Counter()
+    sql: Counter[tuple[str, ...]] = Counter()
     for r in segments:
         sql[(r["tag"], r["tag_value"], r["criterion"], "applicable")] = r["applicable"]
         sql[(r["tag"], r["tag_value"], r["criterion"], "passed")] = r["passed"]
@@ -290,6 +292,7 @@ def test_report_shows_interval_inconclusive_pairs_segments_and_flips(tmp_path: P
     from tests.world import build_world
 
     base = run_world(tmp_path / "base", name="base")
+    assert base is not None
     world = build_world(tmp_path / "cand")
     world.write_scenario(baseline={"scenario": "base"}, thresholds={"default": 0.6})
     cand = run_scenario(
@@ -297,6 +300,7 @@ def test_report_shows_interval_inconclusive_pairs_segments_and_flips(tmp_path: P
         out_dir=tmp_path / "out",
         db_path=tmp_path / "base/harness.duckdb",
     )
+    assert cand is not None
     html = cand.report_path.read_text(encoding="utf-8")
     doc = parse(html)
     assert ' style="' not in html

@@ -110,7 +110,9 @@ def judged_scenario(world: World, server: MessagesApiServer, **scoring: Any) -> 
 
 
 def run(path: Path, tmp_path: Path, name: str = "out") -> RunOutcome:
-    return run_scenario(load_plan(path), out_dir=tmp_path / name, db_path=tmp_path / "h.duckdb")
+    outcome = run_scenario(load_plan(path), out_dir=tmp_path / name, db_path=tmp_path / "h.duckdb")
+    assert outcome is not None
+    return outcome
 
 
 @pytest.fixture

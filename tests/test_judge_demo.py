@@ -38,6 +38,7 @@ def test_demo_judge_runs_end_to_end_and_calibrates(
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         plan = load_plan(path)
         outcome = run_scenario(plan, out_dir=tmp_path / "out", db_path=tmp_path / "h.db")
+        assert outcome is not None
         rows = calibrate_plan(plan)
         judged = {r.criterion: r for r in rows if r.scorer == "judge"}
         assert sorted(judged) == ["commission", "soft_search", "vulnerability_support"]

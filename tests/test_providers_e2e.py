@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -13,14 +15,15 @@ from harness.errors import ConfigError
 from harness.run.finish import run_scenario
 from harness.run.plan import load_plan
 from harness.testing import FaultPlan, MessagesApiServer
+from harness.testing.faults import FaultKind
 from tests.world import World, build_world, make_case
 
 KEY = "sk-ant-test-0123456789abcdef-SECRET"
 MODEL = "claude-sonnet-4-6"
 
 
-def _anthropic_scenario(world: World, **changes: object) -> Path:
-    settings: dict[str, object] = {
+def _anthropic_scenario(world: World, **changes: Any) -> Path:
+    settings: dict[str, Any] = {
         "model": {"provider": "anthropic", "id": MODEL, "options": {"max_tokens": 256}},
         "cache": {"mode": "read-write", "dir": str(world.root / "cache")},
     }
@@ -28,9 +31,9 @@ def _anthropic_scenario(world: World, **changes: object) -> Path:
 
 
 @pytest.fixture
-def server() -> MessagesApiServer:
+def server() -> Iterator[MessagesApiServer]:
     with MessagesApiServer(api_key=KEY) as running:
-        yield running  # type: ignore[misc]
+        yield running
 
 
 def test_second_run_makes_zero_calls(
@@ -40,9 +43,11 @@ def test_second_run_makes_zero_calls(
     monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
     path = _anthropic_scenario(world)
     first = run_scenario(load_plan(path), out_dir=tmp_path / "a", db_path=tmp_path / "h.db")
+    assert first is not None
     calls_first = server.stats().requests
     assert calls_first == 10  # five cases, two agent turns each
     second = run_scenario(load_plan(path), out_dir=tmp_path / "b", db_path=tmp_path / "h.db")
+    assert second is not None
     assert server.stats().requests == calls_first
     rows_a = pq.read_table(first.results_path).drop_columns(["run_id", "duration_ms"])
     rows_b = pq.read_table(second.results_path).drop_columns(["run_id", "duration_ms"])
@@ -113,7 +118,14 @@ def test_twenty_percent_faults_lose_no_case(
 ) -> None:
     cases = [make_case(f"case-{i:04d}", ["We are a credit broker", "ok"]) for i in range(500)]
     world = build_world(tmp_path / "w", cases=cases)
-    kinds = ("rate_limit", "server_error", "overloaded", "drop", "malformed", "slow")
+    kinds: tuple[FaultKind, ...] = (
+        "rate_limit",
+        "server_error",
+        "overloaded",
+        "drop",
+        "malformed",
+        "slow",
+    )
     faults = FaultPlan(
         rates={k: 0.2 / len(kinds) for k in kinds}, seed=11, retry_after_s=0.01, slow_s=1.5
     )
@@ -126,6 +138,7 @@ def test_twenty_percent_faults_lose_no_case(
         monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
         outcome = run_scenario(load_plan(path), out_dir=tmp_path / "o", db_path=tmp_path / "h.db")
+        assert outcome is not None
         requests = server.stats().requests
     rows = pq.read_table(outcome.results_path).to_pylist()
     keys = [(r["case_id"], r["criterion"], r["repeat"]) for r in rows]
@@ -160,10 +173,12 @@ def test_an_empty_answer_is_retried_and_never_scored(
     with MessagesApiServer(api_key=KEY) as clean:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", clean.base_url)
         straight = run_scenario(load_plan(path), out_dir=tmp_path / "a", db_path=tmp_path / "h")
+        assert straight is not None
     faults = FaultPlan(rates={"empty": 1.0}, first_attempts=1)
     with MessagesApiServer(api_key=KEY, faults=faults) as server:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
         retried = run_scenario(load_plan(path), out_dir=tmp_path / "b", db_path=tmp_path / "h")
+        assert retried is not None
         assert server.stats().requests == 20  # each of the ten calls answered empty once
     drop = ["run_id", "duration_ms"]
     assert (
@@ -192,6 +207,7 @@ def test_answers_that_stay_empty_make_the_case_an_error_not_a_missed_disclosure(
     with MessagesApiServer(api_key=KEY, faults=FaultPlan(rates={"empty": 1.0})) as server:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
         outcome = run_scenario(load_plan(path), out_dir=tmp_path / "o", db_path=tmp_path / "h")
+        assert outcome is not None
     rows = pq.read_table(outcome.results_path).to_pylist()
     assert {r["status"] for r in rows} == {"error", "not_applicable"}
     assert {r["error"] for r in rows if r["status"] == "error"} == {

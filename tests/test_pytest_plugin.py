@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -79,7 +80,7 @@ def test_n0_and_n2_give_identical_rows(pytester: pytest.Pytester, world: World) 
     ],
 )
 def test_bad_configuration_exits_2(
-    pytester: pytest.Pytester, world: World, change: dict[str, object], message: str
+    pytester: pytest.Pytester, world: World, change: dict[str, Any], message: str
 ) -> None:
     world.write_scenario(**change)
     result = _run(pytester, world, "-n", "2")

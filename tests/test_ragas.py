@@ -81,6 +81,7 @@ def test_the_rag_demo_runs_offline_and_gates_each_metric(tmp_path: Path) -> None
         out_dir=tmp_path / "out",
         db_path=tmp_path / "h.duckdb",
     )
+    assert outcome is not None
     assert [(c.criterion, c.threshold, c.verdict) for c in outcome.gate.criteria] == [
         ("rouge_l", 0.8, "pass"),
         ("chrf", 0.8, "pass"),
@@ -136,7 +137,7 @@ def test_telemetry_is_off_and_no_user_id_file_is_written(
     import ragas._analytics as analytics
 
     sent: list[Any] = []
-    monkeypatch.setattr(analytics.requests, "post", lambda *a, **k: sent.append(a))
+    monkeypatch.setattr("ragas._analytics.requests.post", lambda *a, **k: sent.append(a))
     analytics._analytics_batcher.flush()  # what its background thread would do
     assert os.environ["RAGAS_DO_NOT_TRACK"] == "true"
     assert analytics.do_not_track() is True
@@ -202,6 +203,7 @@ def test_llm_metrics_go_through_the_judges_runner_and_our_local_server(
     }
     path = rag_world(tmp_path / "w", [rag_case("r-1")], metrics, judge=judge)
     outcome = run_scenario(load_plan(path), out_dir=tmp_path / "out", db_path=tmp_path / "h.db")
+    assert outcome is not None
     with duckdb.connect(str(tmp_path / "h.db"), read_only=True) as con:
         scores = con.execute(
             "SELECT criterion, status, score FROM results WHERE run_id = ? ORDER BY criterion",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -139,7 +140,11 @@ def test_loose_matching_is_for_normalised_text() -> None:
 
 
 def test_facts_are_redacted_name_facts_whole() -> None:
-    facts = {"customer_first_name": "Mary Ann", "note": "Mary rang from 07700 900123", "apr": 9.9}
+    facts: dict[str, str | float] = {
+        "customer_first_name": "Mary Ann",
+        "note": "Mary rang from 07700 900123",
+        "apr": 9.9,
+    }
     assert redact_facts(facts, POLICY) == {
         "customer_first_name": "[NAME]",
         "note": "[NAME] rang from [PHONE]",
@@ -160,10 +165,10 @@ def test_facts_are_redacted_name_facts_whole() -> None:
     ],
 )
 def test_a_scenario_sets_the_report_s_redaction(
-    tmp_path: Path, report: dict[str, object] | None, expected: RedactionPolicy
+    tmp_path: Path, report: dict[str, Any] | None, expected: RedactionPolicy
 ) -> None:
     world = build_world(tmp_path)
-    path = world.write_scenario(**({"report": report} if report is not None else {}))
+    path = world.write_scenario(report=report) if report is not None else world.write_scenario()
     assert Scenario.load(path).report.redaction == expected
 
 

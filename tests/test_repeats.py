@@ -43,7 +43,9 @@ def _plan(world: World, **changes: Any) -> ReplayPlan:
 
 
 def _run(plan: ReplayPlan, tmp_path: Path) -> RunOutcome:
-    return run_scenario(plan, out_dir=tmp_path / "out", db_path=tmp_path / "h.duckdb")
+    outcome = run_scenario(plan, out_dir=tmp_path / "out", db_path=tmp_path / "h.duckdb")
+    assert outcome is not None
+    return outcome
 
 
 def _expected(plan: ReplayPlan, repeats: int) -> dict[str, list[bool]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,7 +57,9 @@ def run_world(root: Path, cases: list[Case] | None = None, **scenario: object) -
     world = build_world(root / "world", cases=cases)
     path = world.write_scenario(**scenario) if scenario else world.scenario  # type: ignore[arg-type]
     plan = load_plan(path)
-    return run_scenario(plan, out_dir=root / "out", db_path=root / "harness.duckdb")
+    outcome = run_scenario(plan, out_dir=root / "out", db_path=root / "harness.duckdb")
+    assert outcome is not None
+    return outcome
 
 
 # ---------------------------------------------------------------- a small DOM over html.parser
@@ -270,6 +273,7 @@ def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path)
     # The baseline saw cases 1, 2 and 5: broker_status 2 of 3, apr 2 of 2.
     base_cases = [c for c in default_cases() if c.case_id in ("case-001", "case-002", "case-005")]
     base = run_world(tmp_path / "base", cases=base_cases, name="base")
+    assert base is not None
     world = build_world(tmp_path / "cand")
     world.write_scenario(
         baseline={"scenario": "base"}, thresholds={"default": 0.5, "criteria": {"apr": 0.9}}
@@ -279,6 +283,7 @@ def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path)
         out_dir=tmp_path / "out",
         db_path=tmp_path / "base/harness.duckdb",
     )
+    assert cand is not None
     doc = parse(cand.report_path.read_text(encoding="utf-8"))
 
     verdict = doc.by_id("verdict")
@@ -328,6 +333,7 @@ def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path)
 
 def test_disclosure_without_applicable_cases_is_shown_as_failing(tmp_path: Path) -> None:
     outcome = run_world(tmp_path, corpus={"paths": ["../corpus"], "tags": {"channel": "phone"}})
+    assert outcome is not None
     doc = parse(outcome.report_path.read_text(encoding="utf-8"))
     assert table_rows(doc.by_id("criteria"))[1] == [
         "apr",
@@ -448,6 +454,7 @@ def test_a_case_that_could_not_be_replayed_shows_its_error(
 
 def test_repeats_get_their_own_anchors(tmp_path: Path) -> None:
     outcome = run_world(tmp_path, cases=default_cases()[2:4], repeats=2, repeat_policy="mean")
+    assert outcome is not None
     doc = parse(outcome.report_path.read_text(encoding="utf-8"))
     ids = [e.attrs["id"] for e in doc.iter() if "id" in e.attrs]
     assert len(ids) == len(set(ids))
@@ -668,7 +675,7 @@ LEAKY = "Hello Alan, representative 9.9% APR. Email alan@example.com or call 077
 PERSONAL = ("Alan", "Smith", "alan@example.com", "07700 900123", "04/07/1981", "SW1A 1AA")
 
 
-def named(case_id: str, name: str, agent_texts: list[str], **tags: str) -> Case:
+def named(case_id: str, name: str, agent_texts: list[str], **tags: Any) -> Case:
     """A :func:`make_case` conversation with the customer's name in its facts."""
     case = make_case(case_id, agent_texts, **tags)
     return case.model_copy(update={"facts": {**case.facts, "customer_first_name": name}})
@@ -1016,7 +1023,7 @@ def test_embedded_details_stop_at_the_size_budget(compared: Compared) -> None:
         rows = store.report_cases(compared.cand.run_id, compared.base.run_id)
     cases = [FailingCase.from_store_row(r) for r in rows]
     view = partial(case_view, policy=RedactionPolicy(), compared=True)
-    common = {
+    common: dict[str, Any] = {
         "html": 0,
         "view": view,
         "summary": partial(case_summary, policy=RedactionPolicy()),

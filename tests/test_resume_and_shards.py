@@ -25,7 +25,10 @@ DROP = ["run_id", "duration_ms"]
 
 
 def _rows(folder: Path) -> list[dict[str, object]]:
-    return pq.read_table(folder / "results.parquet").drop_columns(DROP).to_pylist()
+    rows: list[dict[str, object]] = (
+        pq.read_table(folder / "results.parquet").drop_columns(DROP).to_pylist()
+    )
+    return rows
 
 
 def _harness(cwd: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:

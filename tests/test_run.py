@@ -19,6 +19,7 @@ def test_run_writes_outputs_and_gates_in_duckdb(world: World, tmp_path: Path) ->
     plan = load_plan(world.scenario)
     db = tmp_path / "harness.duckdb"
     outcome = run_scenario(plan, out_dir=tmp_path / "out", db_path=db)
+    assert outcome is not None
 
     figures = {c.criterion: (c.passed, c.applicable, c.verdict) for c in outcome.gate.criteria}
     # broker_status: cases 1, 2, 4 pass; 3 says it after the offer; 5 never says it.
@@ -54,6 +55,7 @@ def test_threshold_breach_fails_the_gate_not_the_run(world: World, tmp_path: Pat
     outcome = run_scenario(
         load_plan(world.scenario), out_dir=tmp_path / "o", db_path=tmp_path / "d"
     )
+    assert outcome is not None
     assert not outcome.gate.passed
     assert [c.criterion for c in outcome.gate.failing] == ["apr"]
     assert outcome.gate.headline() == "FAILED: 1 of 2 criteria below threshold (apr)."
@@ -64,6 +66,7 @@ def test_disclosure_without_applicable_case_fails_and_says_so(world: World, tmp_
     outcome = run_scenario(
         load_plan(world.scenario), out_dir=tmp_path / "o", db_path=tmp_path / "d"
     )
+    assert outcome is not None
     apr = outcome.gate.criteria[1]
     assert (apr.criterion, apr.applicable, apr.verdict) == ("apr", 0, "no_cases")
     assert apr.reason == "no applicable case in the corpus selection: nothing was checked"
@@ -83,7 +86,9 @@ def test_baseline_delta_uses_latest_run_of_the_baseline_scenario(
 ) -> None:
     db = tmp_path / "d.duckdb"
     base = run_scenario(load_plan(world.write_scenario("base")), out_dir=tmp_path / "b", db_path=db)
+    assert base is not None
     cand_path = world.write_scenario("cand", baseline={"scenario": "base"})
     cand = run_scenario(load_plan(cand_path), out_dir=tmp_path / "c", db_path=db)
+    assert cand is not None
     assert cand.gate.baseline_run_id == base.run_id
     assert [c.delta for c in cand.gate.criteria] == [0.0, 0.0]

@@ -19,7 +19,7 @@ def pinned(world: World) -> tuple[PinnedDisclosure, ...]:
     return (registry.pin("broker_status", 1), registry.pin("apr", 2))
 
 
-def _score(pinned: tuple[PinnedDisclosure, ...], case: Case) -> dict[str, object]:
+def _score(pinned: tuple[PinnedDisclosure, ...], case: Case) -> dict[str, tuple[str, object]]:
     scores = disclosure_rules(ScorerContext(disclosures=pinned))(case, Transcript(case.turns))
     return {s.criterion: (s.status, s.evidence.get("reason")) for s in scores}
 
@@ -52,7 +52,7 @@ def test_contradiction_fails_even_with_the_wording(pinned: tuple[PinnedDisclosur
     case = make_case(
         "c", ["We are a credit broker, not a lender. 9.9% APR.", "Actually we lend you the money."]
     )
-    status, reason = _score(pinned, case)["broker_status"]  # type: ignore[misc]
+    status, reason = _score(pinned, case)["broker_status"]
     assert status == "failed"
     assert reason == "contradicted at turn 4: 'we lend you the money'"
 

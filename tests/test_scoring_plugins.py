@@ -75,6 +75,7 @@ def test_an_entry_point_plugin_adds_a_scorer_a_scenario_can_name(
     assert {"politeness", "also_polite"} <= set(build_registries().scorers.names)
     path = world.write_scenario(scorers=["disclosure_rules", "politeness"])
     outcome = run_scenario(load_plan(path), out_dir=tmp_path / "out", db_path=tmp_path / "h.db")
+    assert outcome is not None
     assert [c.criterion for c in outcome.gate.criteria] == ["broker_status", "apr", "politeness"]
     with duckdb.connect(str(tmp_path / "h.db"), read_only=True) as con:
         found = con.execute(

@@ -93,7 +93,7 @@ def test_a_later_turn_that_contradicts_a_key_fact_fails_the_disclosure() -> None
     assert found.evidence["certainty"] == "sure"
 
 
-QUOTE = {
+QUOTE: dict[str, Any] = {
     "apr": 9.9,
     "amount": 6100,
     "term_months": 60,
