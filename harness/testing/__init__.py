@@ -6,7 +6,8 @@
 'http://127.0.0.1:41234'
 
 The names load on first use, so ``python -m harness.testing.serve`` runs its module
-once, and importing this package does not need aiohttp (the ``openai`` or ``dev`` extra).
+once. The server needs nothing beyond the standard library's asyncio
+(:mod:`harness.testing.http`).
 """
 
 from __future__ import annotations

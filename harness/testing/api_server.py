@@ -1,11 +1,12 @@
 """A local provider server for tests and benchmarks: the Anthropic Messages API (with
 Message Batches) and OpenAI chat completions, answered deterministically, with faults on demand.
 
-It runs an aiohttp server on 127.0.0.1 in a background thread with its own event loop, so
-synchronous tests and clients in any event loop can use it. By default the answers come
-from the offline reference agent, so replays through the real SDK show realistic disclosure
-pass rates; the wire formats live in :mod:`harness.testing.api_formats` and the faults in
-:mod:`harness.testing.faults`.
+It serves real HTTP/1.1 on 127.0.0.1 (:mod:`harness.testing.http`, plain asyncio: lean, so a
+benchmark measures its client rather than the server) from a background thread with its own
+event loop, so synchronous tests and clients in any event loop can use it. By default the
+answers come from the offline reference agent, so replays through the real SDK show
+realistic disclosure pass rates; the wire formats live in :mod:`harness.testing.api_formats`
+and the faults in :mod:`harness.testing.faults`.
 
 >>> plan = FaultPlan(script={1: "overloaded"})  # the first completion request gets a 529
 >>> with MessagesApiServer(api_key="sk-test-1", faults=plan) as server:  # doctest: +SKIP
@@ -24,15 +25,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
-
-from aiohttp import web
 
 from harness.testing.api_formats import (
     ParsedRequest,
@@ -49,14 +49,14 @@ from harness.testing.api_formats import (
 )
 from harness.testing.batches import MessageBatch, batch_items
 from harness.testing.faults import FAULT_STATUS, FaultPlan
+from harness.testing.http import HttpServer, Request, Response
 
 # Current ids of the pinned SDK (none it warns about as deprecated).
 DEFAULT_MODELS = frozenset(
     {"claude-opus-5", "claude-sonnet-5", "claude-opus-4-7", "claude-sonnet-4-6", "claude-haiku-4-5"}
 )
 _MALFORMED = b'{"id": "msg_trunc", "type": "message", "content": [{"type": "te'
-_DROPPED = web.RequestKey("dropped", bool)  # marks a request whose connection was cut
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_BATCH = re.compile(r"/v1/messages/batches/([^/]+)(/results)?")
 
 
 #: How many requests' headers the server remembers (``headers_seen``).
@@ -185,20 +185,9 @@ class MessagesApiServer:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._loop = loop
-        app = web.Application(middlewares=[self._count], client_max_size=64 * 1024**2)
-        app.router.add_post("/v1/messages", self._messages, name="messages")
-        app.router.add_post("/v1/messages/batches", self._create_batch, name="batches.create")
-        app.router.add_get("/v1/messages/batches/{id}", self._batch, name="batches.retrieve")
-        app.router.add_get(
-            "/v1/messages/batches/{id}/results", self._results, name="batches.results"
-        )
-        app.router.add_post("/v1/chat/completions", self._chat, name="chat.completions")
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25)
+        http = HttpServer(self._route, self._count_status)
         try:
-            loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", self.port)  # bounded: loopback only
-            loop.run_until_complete(site.start())
-            self.port = runner.addresses[0][1]
+            self.port = loop.run_until_complete(http.start("127.0.0.1", self.port))  # loopback
         except BaseException as exc:  # reported to the thread that called start()
             self._startup_error = exc
             self._ready.set()
@@ -206,29 +195,35 @@ class MessagesApiServer:
             return
         self._ready.set()
         loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        pending = asyncio.all_tasks(loop)  # answers still sleeping when the server stopped
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.wait(pending))
+        loop.run_until_complete(http.close())  # answers still waiting are dropped
         loop.close()
 
-    @web.middleware
-    async def _count(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        route = request.match_info.route.name or "other"
+    def _route(self, request: Request) -> Response:
+        """Counts the request and answers it (the endpoints below)."""
+        name, answer = self._endpoint(request)
         with self._lock:
-            self._state.by_endpoint[route] += 1
-            self._state.headers.append({k.lower(): v for k, v in request.headers.items()})
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            self._count_status(exc.status)
-            raise
-        self._count_status(0 if request.get(_DROPPED) else response.status)
-        return response
+            self._state.by_endpoint[name] += 1
+            self._state.headers.append(dict(request.headers))
+        if answer is None:  # as a plain web server answers an unknown path
+            return Response(404, b"404: Not Found", content_type="text/plain")
+        return answer(request)
 
-    def _count_status(self, status: int) -> None:
+    def _endpoint(self, request: Request) -> tuple[str, Callable[[Request], Response] | None]:
+        method, path = request.method, request.path
+        if method == "POST" and path == "/v1/messages":
+            return "messages", self._messages
+        if method == "POST" and path == "/v1/chat/completions":
+            return "chat.completions", self._chat
+        if method == "POST" and path == "/v1/messages/batches":
+            return "batches.create", self._create_batch
+        found = _BATCH.fullmatch(path)
+        if method == "GET" and found is not None:
+            if found.group(2):
+                return "batches.results", lambda r: self._results(r, found.group(1))
+            return "batches.retrieve", lambda r: self._batch(r, found.group(1))
+        return "other", None
+
+    def _count_status(self, _request: Request, status: int) -> None:
         with self._lock:
             self._state.by_status[status] += 1
 
@@ -239,17 +234,17 @@ class MessagesApiServer:
 
     # -- endpoints ---------------------------------------------------------------------------
 
-    async def _messages(self, request: web.Request) -> web.StreamResponse:
-        return await self._complete(request, "anthropic")
+    def _messages(self, request: Request) -> Response:
+        return self._complete(request, "anthropic")
 
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
-        return await self._complete(request, "openai")
+    def _chat(self, request: Request) -> Response:
+        return self._complete(request, "openai")
 
-    async def _complete(self, request: web.Request, api: str) -> web.StreamResponse:
+    def _complete(self, request: Request, api: str) -> Response:
         number = self._next_id()
         if denied := self._check_auth(request, api, number):
             return denied
-        raw = await request.read()
+        raw = request.body
         digest = hashlib.sha256(raw).hexdigest()
         with self._lock:
             state = self._state
@@ -262,35 +257,27 @@ class MessagesApiServer:
         except RequestRejected as exc:
             return _error(api, exc.status, exc.error_type, exc.message, number)
         if fault == "drop":
-            request[_DROPPED] = True
-            if request.transport is not None:
-                request.transport.abort()  # the connection ends without any response
-            return web.Response(status=502)  # never sent: the transport is gone
+            return Response(502, drop=True)  # the connection ends without any response
         if fault in FAULT_STATUS:
             status, error_type, message = FAULT_STATUS[fault]
             message = self.faults.error_detail or message
             response = _error(api, status, error_type, message, number)
             if fault == "rate_limit":
-                response.headers["retry-after"] = f"{self.faults.retry_after_s:g}"
+                headers = {**response.headers, "retry-after": f"{self.faults.retry_after_s:g}"}
+                response = Response(status, response.body, headers=headers)
             return response
         if fault == "malformed":
-            return web.Response(body=_MALFORMED, content_type="application/json")
-        if fault == "slow":
-            await asyncio.sleep(self.faults.slow_s)
-        await asyncio.sleep(self.latency_s)  # asyncio, so thousands of answers can wait at once
-        return self._answer(
+            return Response(200, _MALFORMED)
+        answer = self._answer(
             api, parsed, number, novel=fault == "novel_block", empty=fault == "empty"
         )
+        delay = self.latency_s + (self.faults.slow_s if fault == "slow" else 0.0)
+        # Sent by the event loop after the delay: thousands of answers can wait at once.
+        return Response(answer.status, answer.body, headers=answer.headers, delay_s=delay)
 
     def _answer(
-        self,
-        api: str,
-        parsed: ParsedRequest,
-        number: int,
-        *,
-        novel: bool = False,
-        empty: bool = False,
-    ) -> web.Response:
+        self, api: str, parsed: ParsedRequest, number: int, *, novel: bool, empty: bool
+    ) -> Response:
         # Only this thread touches seen_systems, so the responder runs outside the lock.
         ans = compose_answer(parsed, self.responder, self._state.seen_systems)
         model = parsed.prompt.model
@@ -300,20 +287,20 @@ class MessagesApiServer:
                 body["content"].insert(0, {"type": "novel_block", "detail": {"n": number}})
             if empty:
                 body["content"] = []
-            return web.json_response(body, headers=_ids(number))
+            return Response.json(body, headers=_ids(number))
         body = chat_json(f"chatcmpl-test-{number:08d}", model, int(time.time()), ans)
         if novel:
             body["choices"][0]["message"]["novel_field"] = {"n": number}
         if empty:
             body["choices"][0]["message"]["content"] = ""
-        return web.json_response(body, headers={"x-request-id": _request_id(number)})
+        return Response.json(body, headers={"x-request-id": _request_id(number)})
 
-    async def _create_batch(self, request: web.Request) -> web.StreamResponse:
+    def _create_batch(self, request: Request) -> Response:
         number = self._next_id()
         if denied := self._check_auth(request, "anthropic", number):
             return denied
         try:
-            items = batch_items(_json(await request.read()))
+            items = batch_items(_json(request.body))
         except RequestRejected as exc:
             return _error("anthropic", exc.status, exc.error_type, exc.message, number)
         results = [(custom_id, self._batch_result(params, number)) for custom_id, params in items]
@@ -326,7 +313,7 @@ class MessagesApiServer:
         )
         with self._lock:
             self._state.batches[batch.batch_id] = batch
-        return web.json_response(batch.to_json(self.base_url), headers=_ids(number))
+        return Response.json(batch.to_json(self.base_url), headers=_ids(number))
 
     def _batch_result(self, params: Any, number: int) -> dict[str, Any]:
         try:
@@ -338,38 +325,40 @@ class MessagesApiServer:
         message_id = f"msg_test_{self._next_id():08d}"
         return {"type": "succeeded", "message": message_json(message_id, parsed.prompt.model, ans)}
 
-    async def _batch(self, request: web.Request) -> web.StreamResponse:
+    def _batch(self, request: Request, batch_id: str) -> Response:
         number = self._next_id()
         if denied := self._check_auth(request, "anthropic", number):
             return denied
         with self._lock:
-            batch = self._state.batches.get(request.match_info["id"])
+            batch = self._state.batches.get(batch_id)
             if batch is not None:
                 batch.polls += 1
         if batch is None:
-            message = f"batch {request.match_info['id']} not found"
-            return _error("anthropic", 404, "not_found_error", message, number)
-        return web.json_response(batch.to_json(self.base_url), headers=_ids(number))
+            return _error(
+                "anthropic", 404, "not_found_error", f"batch {batch_id} not found", number
+            )
+        return Response.json(batch.to_json(self.base_url), headers=_ids(number))
 
-    async def _results(self, request: web.Request) -> web.StreamResponse:
+    def _results(self, request: Request, batch_id: str) -> Response:
         number = self._next_id()
         if denied := self._check_auth(request, "anthropic", number):
             return denied
         with self._lock:
-            batch = self._state.batches.get(request.match_info["id"])
+            batch = self._state.batches.get(batch_id)
         if batch is None:
-            message = f"batch {request.match_info['id']} not found"
-            return _error("anthropic", 404, "not_found_error", message, number)
+            return _error(
+                "anthropic", 404, "not_found_error", f"batch {batch_id} not found", number
+            )
         if not batch.ended:
             message = f"batch {batch.batch_id} is still in progress"
             return _error("anthropic", 400, "invalid_request_error", message, number)
         body = batch.results_jsonl()
-        return web.Response(body=body, content_type="application/binary", headers=_ids(number))
+        return Response(200, body, content_type="application/binary", headers=_ids(number))
 
-    def _check_auth(self, request: web.Request, api: str, number: int) -> web.Response | None:
+    def _check_auth(self, request: Request, api: str, number: int) -> Response | None:
         if self.api_key is None:
             return None
-        bearer = request.headers.get("Authorization", "")
+        bearer = request.headers.get("authorization", "")
         sent = request.headers.get("x-api-key") or bearer.removeprefix("Bearer ").strip()
         if sent == self.api_key:
             return None
@@ -379,13 +368,13 @@ class MessagesApiServer:
         return _error(api, 401, error_type, message, number)
 
 
-def _error(api: str, status: int, error_type: str, message: str, number: int) -> web.Response:
+def _error(api: str, status: int, error_type: str, message: str, number: int) -> Response:
     request_id = _request_id(number)
     if api == "anthropic":
         body = anthropic_error_json(error_type, message, request_id)
-        return web.json_response(body, status=status, headers={"request-id": request_id})
+        return Response.json(body, status=status, headers={"request-id": request_id})
     body = openai_error_json(error_type, message)
-    return web.json_response(body, status=status, headers={"x-request-id": request_id})
+    return Response.json(body, status=status, headers={"x-request-id": request_id})
 
 
 def _json(raw: bytes) -> Any:
