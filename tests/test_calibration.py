@@ -113,7 +113,7 @@ def test_calibrate_prints_kappa_per_disclosure_for_the_demo() -> None:
     assert done.returncode == 0, done.stderr
     entries = json.loads(done.stdout)
     assert [(e["disclosure"], e["scorer"]) for e in entries] == [
-        (d, "rules")
+        (d, scorer)
         for d in (
             "broker_status",
             "commission",
@@ -123,8 +123,12 @@ def test_calibrate_prints_kappa_per_disclosure_for_the_demo() -> None:
             "vulnerability_support",
             "data_sharing",
         )
+        for scorer in ("rules", "gated")
     ]
-    assert all(e["kappa"] >= 0.9 for e in entries)
+    assert all(e["kappa"] >= 0.9 for e in entries if e["scorer"] == "rules")
+    gated = [e for e in entries if e["scorer"] == "gated"]
+    assert [(e["false_pass"]["count"], e["sure_wrong"]["count"]) for e in gated] == [(0, 0)] * 7
+    assert all(e["false_pass"]["n"] > 0 and e["coverage"]["rate"] >= 0.95 for e in gated)
     text = _cli("calibrate", "scenarios/demo-recorded.yaml")
     assert text.returncode == 0
     assert text.stdout.splitlines()[1].split() == [
@@ -133,6 +137,13 @@ def test_calibrate_prints_kappa_per_disclosure_for_the_demo() -> None:
         "cases",
         "agree",
         "kappa",
+        "wrong",
+        "pass",
+        "wrong",
+        "fail",
+        "sure",
+        "sure",
+        "wrong",
         "passed→p/f/o",
         "failed→p/f/o",
         "applicability",
@@ -159,7 +170,7 @@ def test_the_run_records_calibration_and_the_report_shows_it(world: World, tmp_p
 
 
 def test_the_readme_and_docs_show_the_calibrate_table_as_printed() -> None:
-    printed = _cli("calibrate", "scenarios/demo-recorded.yaml").stdout.splitlines()[1:10]
+    printed = _cli("calibrate", "scenarios/demo-recorded.yaml").stdout.splitlines()[1:]
     for doc in ("README.md", "docs/scoring.md"):
         text = (ROOT / doc).read_text()
         block = "$ harness calibrate scenarios/demo-recorded.yaml\n" + "\n".join(printed) + "\n```"

@@ -110,8 +110,14 @@ def test_every_disclosure_applies_to_at_least_40_cases() -> None:
 
 
 def _scores(case: Case) -> dict[str, str]:
+    """Each disclosure's rules verdict, a verdict in review read as the rules' leaning."""
     verdicts = disclosure_rules(ScorerContext(disclosures=PINNED))(case, Transcript(case.turns))
-    return {s.criterion: s.status for s in verdicts}
+    return {s.criterion: str(s.evidence.get("lean", s.status)) for s in verdicts}
+
+
+def _reviews(case: Case) -> int:
+    verdicts = disclosure_rules(ScorerContext(disclosures=PINNED))(case, Transcript(case.turns))
+    return sum(s.status == "review" for s in verdicts)
 
 
 def test_golden_labels_agree_with_what_the_recorded_turns_contain() -> None:
@@ -131,6 +137,9 @@ def test_golden_labels_agree_with_what_the_recorded_turns_contain() -> None:
             if verdict != expected:
                 disagreements.append((case.case_id, label.disclosure_id, verdict, label.note))
     assert disagreements == []
+    # The rules are sure of nearly every demo verdict (a fuzzy typo goes to review).
+    reviews = sum(_reviews(case) for case in labelled)
+    assert reviews <= 0.02 * len(labelled) * len(REGISTRY.ids), reviews
 
 
 def test_labels_include_the_hard_cases() -> None:

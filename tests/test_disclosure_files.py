@@ -107,11 +107,16 @@ def test_a_wrong_apr_does_not_pass_for_the_right_one() -> None:
     assert _missing_facts(version, wording) == ["apr"]
 
 
-def test_vulnerability_support_applies_and_triggers_on_the_same_phrases() -> None:
+def test_vulnerability_support_applies_and_triggers_on_the_same_cues() -> None:
     version = REGISTRY.disclosure("vulnerability_support").latest_approved()
     assert version.applies_when is not None
-    assert getattr(version.applies_when, "customer_mentions", None) == version.deadline.trigger
+    taxonomy = version.applies_when.customer_cues  # type: ignore[union-attr]
+    assert sorted(taxonomy.drivers) == ["capability", "health", "life_events", "resilience"]
+    assert version.deadline.trigger == "customer_cues"
     assert version.deadline.within_agent_turns == 1
+    # The prompt lists every driver's cue phrases as the moments to respond.
+    phrases = version.trigger_phrases()
+    assert {"hospital", "passed away", "money worries", "dyslexia"} <= set(phrases)
 
 
 def test_deadlines_and_applicability_of_the_current_versions() -> None:

@@ -22,8 +22,8 @@ from benchmarks.gate_policy_simulation import (
     write_doc,
 )
 from harness.config.scenario import GatePolicy
-from harness.gate.stats import required_cases
 from harness.golden.coverage import PowerSettings
+from harness.stats.binomial import required_cases
 
 SIZES = (50, 100, 600)
 TRIALS = 600

@@ -1,4 +1,4 @@
-"""Coverage and power analysis: the demo corpus's figures, checked against harness.gate.stats."""
+"""Coverage and power analysis: the demo corpus's figures, checked against harness.stats."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from harness.config.disclosures import load_registry
 from harness.corpus.cases import Case, Turn
 from harness.corpus.files import iter_cases
-from harness.gate.stats import binomial_cdf, critical_count, required_cases
 from harness.golden.coverage import PowerSettings, corpus_stats, detectable_rate, render_stats
+from harness.stats.binomial import binomial_cdf, critical_count, required_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = load_registry(ROOT / "scenarios" / "disclosures")

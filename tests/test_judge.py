@@ -20,7 +20,7 @@ from harness.run.plan import load_plan
 from harness.scoring.base import Transcript
 from harness.scoring.judge import InvalidAnswer, parse_answer
 from harness.testing import ApiPrompt, MessagesApiServer
-from tests.world import World, build_world
+from tests.world import World, build_world, default_cases, make_case
 
 KEY = "sk-ant-judge-test-0123456789"
 JUDGE_MODEL = "claude-haiku-4-5"
@@ -244,8 +244,10 @@ def test_both_must_pass_needs_the_rules_and_the_judge(
 
 @pytest.mark.parametrize("judge_server", [yes_judge], indirect=True)
 def test_judge_if_unsure_asks_only_where_the_rules_are_unsure(
-    world: World, judge_server: MessagesApiServer, keyed: None, tmp_path: Path
+    judge_server: MessagesApiServer, keyed: None, tmp_path: Path
 ) -> None:
+    hedged = make_case("case-006", ["We are a credit broker, not a lender, I think.", "Ok"])
+    world = build_world(tmp_path / "w", cases=[*default_cases(), hedged])
     write_rubrics(world, "broker_status")
     path = judged_scenario(
         world,
@@ -254,19 +256,22 @@ def test_judge_if_unsure_asks_only_where_the_rules_are_unsure(
         disclosures={"broker_status": {"mode": "both", "combine": "judge_if_unsure"}},
     )
     results = _results(tmp_path, run(path, tmp_path))
-    # case-005 never mentions being a broker: a paraphrase could hide it, so the judge decides.
-    assert results[("case-005", "broker_status")] == (
+    # case-006 hedges its broker status: the rules lean pass but are not sure; the judge
+    # decides.
+    assert results[("case-006", "broker_status")] == (
         "passed",
-        {"judge": "passed", "rules": "failed"},
+        {"judge": "passed", "rules": "passed"},
     )
-    # case-003 said it after the offer: the rules are sure, the judge is not asked.
+    # case-003 said it after the offer, case-005 never touched it: the rules are sure, the
+    # judge is not asked.
     assert results[("case-003", "broker_status")] == ("failed", {"rules": "failed"})
+    assert results[("case-005", "broker_status")] == ("failed", {"rules": "failed"})
     with duckdb.connect(str(tmp_path / "h.duckdb"), read_only=True) as con:
         asked = con.execute(
             "SELECT DISTINCT case_id FROM model_calls WHERE purpose = 'judge' AND case_id IN "
             "(SELECT case_id FROM results WHERE verdicts LIKE '%judge%')"
         ).fetchall()
-    assert asked == [("case-005",)]  # scoring asked once; calibration asks all labelled cases
+    assert asked == [("case-006",)]  # scoring asked once; calibration asks all labelled cases
 
 
 # ---------------------------------------------------------------- the kappa floor

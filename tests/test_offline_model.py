@@ -210,7 +210,7 @@ def test_reads_its_brief_back_from_the_rendered_prompt() -> None:
         ("vulnerability_support", 1, "trigger", None),
     ]
     vulnerability = REGISTRY.disclosure("vulnerability_support").latest_approved()
-    assert v1.disclosures[-1].triggers == vulnerability.deadline.trigger
+    assert v1.disclosures[-1].triggers == vulnerability.trigger_phrases()
     assert (v1.skip_when_hurried, v1.short_when_hurried) == ((), False)
     assert (v2.skip_when_hurried, v2.short_when_hurried) == (("commission",), True)
     assert v1.detail("Customer's first name") == "Priya"

@@ -665,7 +665,12 @@ GREETING = {
                     "description": "greets the customer by name",
                     "phrases": ["hello {customer_first_name}"],
                 },
-                {"id": "offers_help", "description": "offers help", "phrases": ["how can i help"]},
+                {
+                    "id": "offers_help",
+                    "description": "offers help",
+                    "phrases": ["how can i help"],
+                    "may_be_asked": True,
+                },
             ],
         }
     ],
@@ -1013,7 +1018,7 @@ def test_the_embedded_list_escapes_case_text_and_decodes_to_the_same_view(
     [command] = [c.text for c in note.find_all("code") if c.has_class("command")]
     assert command == (
         'harness corpus sql "SELECT case_id, criterion, status FROM results WHERE status IN '
-        "('failed', 'error', 'not_run') ORDER BY case_id\" "
+        "('failed', 'error', 'not_run', 'review') ORDER BY case_id\" "
         f"--results {tmp_path / 'results.parquet'} --corpus {manifest['corpus']['paths'][0]}"
     )
 

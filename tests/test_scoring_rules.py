@@ -62,7 +62,7 @@ COMMISSION_V2 = (
             (
                 "failed",
                 "missing: paid_by_lender; said in the negative at turn 1 "
-                "('aren't … paid a commission by the lender')",
+                "('aren't … commission by the lender')",
             ),
         ),
         (
@@ -89,6 +89,8 @@ def test_a_later_turn_that_contradicts_a_key_fact_fails_the_disclosure() -> None
         "turn": 4,
         "phrase": "we don't make anything",
         "quote": "Honestly, we don't make anything from this.",
+        "kind": "statement",
+        "firm": True,
     }
     assert found.evidence["certainty"] == "sure"
 
@@ -138,13 +140,14 @@ def test_wrong_figures_carry_turn_stated_expected_and_the_sentence() -> None:
     found = score_disclosure(pin("representative_example"), case, Transcript(case.turns))
     assert found.evidence["wrong_figures"] == [
         {
-            "fact": "apr",
             "turn": 1,
+            "fact": "apr",
             "stated": "19.9",
             "expected": "9.9",
-            # Sentences end at a colon too (a negation does not reach past one).
-            "quote": "cash price £6,800, deposit £700, borrowing £6,100 over 60 months at a "
-            "representative 19.9% APR (fixed).",
+            # Figures are read with their label, so a colon does not end the sentence here.
+            "quote": "Representative example: cash price £6,800, deposit £700, borrowing "
+            "£6,100 over 60 months at a representative 19.9% APR (fixed).",
+            "firm": True,
         }
     ]
 
@@ -269,10 +272,14 @@ def test_hard_cases_trip_naive_matching_but_not_the_rules() -> None:
 def test_rules_agree_with_the_golden_labels_on_the_demo_at_kappa_09_or_more() -> None:
     rows = calibrate_plan(load_plan(ROOT / "scenarios" / "demo-recorded.yaml"))
     assert {r.criterion for r in rows} == set(REGISTRY.ids)
-    assert {r.scorer for r in rows} == {"rules"}
+    assert {r.scorer for r in rows} == {"rules", "gated"}
     for row in rows:
-        assert row.kappa is not None and row.kappa >= 0.9, row
         assert row.applicability_mismatches == 0, row
+        if row.scorer == "rules":  # the rules' leaning, review or not
+            assert row.kappa is not None and row.kappa >= 0.9, row
+        else:  # what the gate counts: no miss passed, no sure verdict wrong
+            assert (row.false_pass.count, row.sure_wrong.count) == (0, 0), row
+            assert row.sure.value is not None and row.sure.value >= 0.95, row
 
 
 def test_regenerating_the_hard_cases_gives_the_committed_bytes(tmp_path: Path) -> None:

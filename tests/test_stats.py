@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.gate.stats import binomial_cdf, mcnemar_exact, required_cases, wilson_interval
+from harness.stats.binomial import binomial_cdf, mcnemar_exact, required_cases, wilson_interval
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_mcnemar_exact(b: int, c: int, p: float) -> None:
 
 
 def test_required_cases_reaches_the_asked_power() -> None:
-    from harness.gate.stats import critical_count
+    from harness.stats.binomial import critical_count
 
     n = required_cases(0.95, 0.90)
     k = critical_count(n, 0.95, 0.05)

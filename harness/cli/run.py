@@ -239,6 +239,10 @@ def print_outcome(name: str, model: str, prompt: str, outcome: RunOutcome) -> in
         if step_summary:  # in GitHub Actions: the job summary and the annotations
             publish_step_summary(outcome.surfaces, Path(step_summary))
             print(outcome.surfaces.annotations.read_text(encoding="utf-8"), end="")
+    if outcome.gate.floor_missing:
+        for missing in outcome.gate.floor_missing:
+            print(f"harness: error: below the calibration floor: {missing}", file=sys.stderr)
+        return ExitStatus.USAGE
     return ExitStatus.PASSED if outcome.gate.passed else ExitStatus.GATE_FAILED
 
 

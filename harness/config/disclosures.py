@@ -10,6 +10,7 @@ that count), the phrases that contradict it, when it applies and its deadline.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -22,7 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.config.files import load_yaml_mapping, validate_model
-from harness.corpus.cases import Case, FactValue
+from harness.corpus.cases import Case, FactValue, Turn
 from harness.errors import ConfigError, did_you_mean
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -57,6 +58,47 @@ class CustomerMentionsCondition(BaseModel):
     customer_mentions: tuple[str, ...] = Field(min_length=1)
 
 
+class Cues(BaseModel):
+    """Phrases and regular expressions (searched in normalised text) that signal one thing."""
+
+    model_config = _FROZEN
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        return _compiling(patterns)
+
+    def compiled_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return compiled(self.patterns)
+
+
+class CueTaxonomy(BaseModel):
+    """What the customer says that makes a disclosure apply, grouped by driver.
+
+    ``drivers`` (e.g. the FCA's four drivers of vulnerability: health, life events,
+    resilience, capability) each hold cues that settle it; ``weak`` cues make it possible
+    but not certain (the scorer is then unsure, and the judge or a person decides). A cue
+    the customer negates ("no money worries here") does not count, nor one in a sentence
+    matching ``exclude`` (about equipment or a third party, or an idiom).
+    """
+
+    model_config = _FROZEN
+    drivers: dict[str, Cues] = Field(min_length=1)
+    weak: Cues = Cues()
+    #: A sentence that holds one of these is about something else ("the surveyor is off
+    #: sick", "my boiler died"): its cues do not count.
+    exclude: Cues = Cues()
+
+
+class CustomerCuesCondition(BaseModel):
+    """Holds when a customer turn holds one of the taxonomy's cues."""
+
+    model_config = _FROZEN
+    customer_cues: CueTaxonomy
+
+
 class AllCondition(BaseModel):
     model_config = _FROZEN
     all: tuple[Condition, ...] = Field(min_length=1)
@@ -68,7 +110,12 @@ class AnyCondition(BaseModel):
 
 
 Condition = Annotated[
-    EventCondition | FactCondition | CustomerMentionsCondition | AllCondition | AnyCondition,
+    EventCondition
+    | FactCondition
+    | CustomerMentionsCondition
+    | CustomerCuesCondition
+    | AllCondition
+    | AnyCondition,
     Field(union_mode="left_to_right"),
 ]
 AllCondition.model_rebuild()
@@ -91,9 +138,112 @@ def condition_holds(condition: Condition | None, case: Case) -> bool:
             for t in case.turns
             if t.role == "customer"
         )
+    if isinstance(condition, CustomerCuesCondition):
+        return any(cue_in(t.text or "", condition.customer_cues) for t in customer_turns(case))
     if isinstance(condition, AllCondition):
         return all(condition_holds(c, case) for c in condition.all)
     return any(condition_holds(c, case) for c in condition.any)
+
+
+def customer_turns(case: Case) -> list[Turn]:
+    return [t for t in case.turns if t.role == "customer"]
+
+
+def cue_in(text: str, taxonomy: CueTaxonomy) -> str | None:
+    """The first driver whose cue ``text`` holds (phrase or pattern), or None.
+
+    A presence check only; the scorer also reads negation and weak cues
+    (:mod:`harness.scoring.applicability`).
+    """
+    from harness.config.phrases import contains_any, normalise
+
+    norm = normalise(text)
+    for driver, cues in taxonomy.drivers.items():
+        if contains_any(text, cues.phrases) or any(
+            p.search(norm) for p in cues.compiled_patterns()
+        ):
+            return driver
+    return None
+
+
+_UPPER_OUTSIDE_ESCAPES = re.compile(r"(?<!\\)[A-Z]")
+
+
+@functools.lru_cache(maxsize=1024)
+def compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """``patterns`` compiled once, for matching normalised (lower-case) text.
+
+    A lower-case pattern is compiled case-sensitively, and a leading ``\\b`` becomes a
+    look-behind: both let the regex engine scan two to three times faster, which the
+    scorer needs (every pattern runs over every agent turn). A pattern with capitals is
+    compiled case-insensitively.
+    """
+    found = []
+    for pattern in patterns:
+        flags = re.IGNORECASE if _UPPER_OUTSIDE_ESCAPES.search(pattern) else 0
+        if pattern.startswith("\\b"):
+            pattern = "(?<!\\w)" + pattern[2:]
+        found.append(re.compile(pattern, flags))
+    return tuple(found)
+
+
+def _compiling(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(
+                f"regular expression {pattern!r} does not compile ({exc}); escape "
+                "special characters such as ( ) [ ] . ? with a backslash, or list the "
+                "wording under 'phrases' instead"
+            ) from None
+    return patterns
+
+
+FigureUnit = Literal["money", "percent", "months", "days"]
+
+
+class FigureSpec(BaseModel):
+    """A figure the customer must be told: a case fact or a fixed value, and its labels.
+
+    ``fact`` names the case fact that holds the figure (``apr``); ``value`` a fixed one (14
+    days). ``labels`` are the words a figure is said with ("monthly payment", "a month",
+    "instalment"); in a sentence each number goes to the figure whose label is nearest.
+    A version's ``context_figures`` are figures that are not key facts (the cash price),
+    listed so their numbers are never read as a key fact's.
+    """
+
+    model_config = _FROZEN
+    fact: str | None = None
+    value: float | None = None
+    unit: FigureUnit
+    labels: tuple[str, ...] = Field(min_length=1)
+    name: str = ""
+    is_context: bool = False
+
+    @model_validator(mode="after")
+    def _fact_or_value(self) -> FigureSpec:
+        if self.fact is not None and self.value is not None:
+            raise ValueError("a figure names either a case 'fact' or a fixed 'value', not both")
+        if self.fact is None and self.value is None and not self.name:
+            raise ValueError(
+                "a figure names a case 'fact' or a fixed 'value' (a context figure may "
+                "give only a 'name')"
+            )
+        return self
+
+    def expected(self, facts: Mapping[str, FactValue], *, where: str) -> float:
+        """The figure's value for a case (its fact, as a number), or the fixed value."""
+        if self.value is not None:
+            return self.value
+        assert self.fact is not None
+        raw = facts.get(self.fact)
+        try:
+            return float(str(raw).replace(",", "").replace("£", "").rstrip("%"))
+        except ValueError:
+            raise ConfigError(
+                f"{where}: the case fact {self.fact!r} is {raw!r}, not a number"
+            ) from None
 
 
 class KeyFact(BaseModel):
@@ -111,30 +261,40 @@ class KeyFact(BaseModel):
     description: str
     phrases: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    #: A number the fact states (a case fact or a fixed value), read in any common form.
+    figure: FigureSpec | None = None
+    #: Wording that states the contrary of this fact: said anywhere, it contradicts it.
+    opposites: tuple[str, ...] = ()
+    opposite_patterns: tuple[str, ...] = ()
+    #: An opposite does not count in a sentence that holds one of these (it is about
+    #: something else: "a hard search *can* affect your score" is not about the soft one).
+    opposite_unless: tuple[str, ...] = ()
+    #: Words that show this fact's subject came up (default: the version's ``topics``).
+    topics: tuple[str, ...] = ()
+    #: The fact is an offer that a question conveys ("Would you like to pause here?"): said
+    #: in a question, it still counts. Otherwise a fact only asked about is not presented.
+    may_be_asked: bool = False
 
-    @field_validator("patterns")
+    @field_validator("patterns", "opposite_patterns")
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(
-                    f"regular expression {pattern!r} does not compile ({exc}); escape "
-                    "special characters such as ( ) [ ] . ? with a backslash, or list the "
-                    "wording under 'phrases' instead"
-                ) from None
-        return patterns
+        return _compiling(patterns)
 
     @model_validator(mode="after")
     def _something_to_match(self) -> KeyFact:
-        if not self.phrases and not self.patterns:
-            raise ValueError(f"key fact '{self.id}' needs at least one phrase or pattern")
+        if not self.phrases and not self.patterns and self.figure is None:
+            raise ValueError(f"key fact '{self.id}' needs at least one phrase, pattern or figure")
+        if self.figure is not None and not self.figure.name:
+            named = self.figure.model_copy(update={"name": self.figure.fact or self.id})
+            object.__setattr__(self, "figure", named)
         return self
 
     def compiled_patterns(self) -> tuple[re.Pattern[str], ...]:
         """The patterns, matched against normalised text (lower case, plain punctuation)."""
-        return tuple(re.compile(p, re.IGNORECASE) for p in self.patterns)
+        return compiled(self.patterns)
+
+    def compiled_opposites(self) -> tuple[re.Pattern[str], ...]:
+        return compiled(self.opposite_patterns)
 
 
 class Deadline(BaseModel):
@@ -142,13 +302,14 @@ class Deadline(BaseModel):
 
     ``before_event``: in an agent turn before the first such event (when the case has it;
     otherwise by the end of the conversation). ``within_agent_turns``: within that many
-    agent turns after the ``trigger`` (the first customer turn mentioning a trigger phrase).
+    agent turns after the ``trigger``: the first customer turn mentioning a trigger phrase,
+    or, with ``trigger: customer_cues``, one of the version's ``applies_when`` cues.
     """
 
     model_config = _FROZEN
     before_event: str | None = None
     within_agent_turns: int | None = Field(default=None, ge=1)
-    trigger: tuple[str, ...] | None = None
+    trigger: tuple[str, ...] | Literal["customer_cues"] | None = None
 
     @model_validator(mode="after")
     def _trigger_with_window(self) -> Deadline:
@@ -171,6 +332,13 @@ class DisclosureVersion(BaseModel):
     wording: str = Field(min_length=1)
     key_facts: tuple[KeyFact, ...] = Field(min_length=1)
     contradictions: tuple[str, ...] = ()
+    #: Words that show the disclosure's subject came up ("commission", "credit score"): an
+    #: agent turn in time that holds one but conveys a fact only in other words leaves the
+    #: rules unsure, and a later one with a negation or a retraction may contradict it.
+    topics: tuple[str, ...] = ()
+    #: Figures that are not key facts (cash price, deposit), so their numbers are not
+    #: read as a key fact's figure.
+    context_figures: tuple[FigureSpec, ...] = ()
     applies_when: Condition | None = None
     deadline: Deadline = Deadline()
     fuzzy_threshold: int = Field(default=90, ge=50, le=100)
@@ -179,7 +347,30 @@ class DisclosureVersion(BaseModel):
     def _approved_has_approver(self) -> DisclosureVersion:
         if self.status in ("approved", "superseded") and not self.approved_by:
             raise ValueError(f"version {self.version} is {self.status} but has no approved_by")
+        if self.deadline.trigger == "customer_cues" and not isinstance(
+            self.applies_when, CustomerCuesCondition
+        ):
+            raise ValueError(
+                "deadline 'trigger: customer_cues' needs 'applies_when: {customer_cues: ...}'"
+            )
+        context = tuple(f.model_copy(update={"is_context": True, "name": f.name or (f.fact or "")})
+                        for f in self.context_figures)  # fmt: skip
+        object.__setattr__(self, "context_figures", context)
         return self
+
+    def trigger_phrases(self) -> tuple[str, ...]:
+        """The phrases a deadline's trigger names (for prompts): its own list, or with
+        ``trigger: customer_cues`` every driver's cue phrases."""
+        trigger = self.deadline.trigger
+        if trigger == "customer_cues" and isinstance(self.applies_when, CustomerCuesCondition):
+            drivers = self.applies_when.customer_cues.drivers.values()
+            return tuple(dict.fromkeys(p for cues in drivers for p in cues.phrases))
+        return tuple(trigger or ()) if trigger != "customer_cues" else ()
+
+    def figure_specs(self) -> tuple[FigureSpec, ...]:
+        """Every figure the version reads: its key facts' and its context figures."""
+        own = tuple(kf.figure for kf in self.key_facts if kf.figure is not None)
+        return own + self.context_figures
 
 
 class Disclosure(BaseModel):
@@ -296,8 +487,15 @@ def load_registry(folder: Path) -> DisclosureRegistry:
 
 def placeholders(text: str) -> list[str]:
     """The ``{fact}`` names a wording or phrase refers to."""
+    if "{" not in text and "}" not in text:
+        return []
+    return list(_placeholders(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _placeholders(text: str) -> tuple[str, ...]:
     try:
-        return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+        return tuple(name for _, name, _, _ in string.Formatter().parse(text) if name)
     except ValueError as exc:
         raise ConfigError(f"bad placeholder in {text!r}: {exc}") from None
 
@@ -317,13 +515,16 @@ def fill(text: str, facts: Mapping[str, FactValue], *, where: str) -> str:
     >>> fill("{apr}% APR", {"apr": 9.9}, where="x")
     '9.9% APR'
     """
-    missing = [name for name in placeholders(text) if name not in facts]
+    names = placeholders(text)
+    if not names:
+        return text
+    missing = [name for name in names if name not in facts]
     if missing:
         raise ConfigError(
             f"{where}: the case has no fact {', '.join(repr(m) for m in missing)} "
             f"needed by {text!r}"
         )
-    return text.format_map({k: _format_fact(v) for k, v in facts.items()})
+    return text.format_map({k: _format_fact(facts[k]) for k in names})
 
 
 def _format_fact(value: FactValue) -> str:

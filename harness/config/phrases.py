@@ -1,17 +1,23 @@
 """Text normalisation and phrase matching, shared by disclosure scoring and applicability.
 
-Normalising folds case, curly quotes, dashes, punctuation and whitespace, and drops the
-thousands separators inside numbers, so "We’re a BROKER — not a lender" and "we're a broker
-not a lender" compare equal, and "£10,000" matches "£10000".
+Normalising folds case, curly quotes, dashes, punctuation, markdown emphasis and list
+markers, and whitespace; drops the thousands separators inside numbers; and writes figures
+one way: numbers said in words become digits where they are figures ("fourteen days",
+"nine point nine per cent", "eighty-seven pounds sixty-two"), "per cent" becomes "%" and
+"7,050 pounds" or "GBP 7,050" becomes "£7050". So "We’re a **BROKER** — not a lender" and
+"we're a broker not a lender" compare equal, and "£10,000" matches "£10000".
 
->>> normalise("We’re a  BROKER — not a lender!")
+>>> normalise("We’re a  **BROKER** — not a lender!")
 "we're a broker not a lender"
+>>> normalise("Fourteen days; nine point nine per cent; eighty-seven pounds sixty-two")
+'14 days 9.9% £87.62'
 >>> contains_any("Borrowing £10,000 at 9.9% APR", ["£10000 at 9.9% apr"])
 True
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,24 +34,114 @@ _TRANSLATE = str.maketrans(
         "\u2013": " ",
         "\u2014": " ",
         "\u00a0": " ",
+        "|": " ",  # markdown table cells
     }
 )
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 # Keep what carries meaning in disclosures: letters, digits, apostrophes inside words,
 # % and £, and a decimal point between digits.
-_PUNCT = re.compile(r"(?!(?<=\d)\.(?=\d))[^\w\s%£']|(?<!\w)'|'(?!\w)")
+_PUNCT = re.compile(r"(?!(?<=\d)\.(?=\d))[^\w\s%£']|(?<!\w)'|'(?!\w)|_+")
 _SPACE = re.compile(r"\s+")
 _ZERO_DECIMALS = re.compile(r"\.0+(?!\d)")
+# Markdown a chat model writes: list markers and headings at line starts.
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)]|#{1,6})\s+", re.MULTILINE)
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19,
+}  # fmt: skip
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
+_NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, *_SCALES], key=len, reverse=True))
+# A run of number words ("one hundred and twenty", "eighty-seven", "nine point nine").
+_WORDS_RUN = re.compile(
+    rf"\b(?:{_NUMBER_WORD})(?:(?:,?[\s-]+|\s+and\s+)(?:{_NUMBER_WORD}))*"
+    rf"(?:\s+point(?:\s+(?:{'|'.join(_UNITS)}))+)?\b",
+    re.IGNORECASE,
+)
+# What makes a single number word a figure: a unit after it, or a pound sign before it.
+_FIGURE_UNIT = re.compile(
+    r"\s*(?:-\s*)?(?:days?|weeks?|months?|years?|pounds?|pence|per\s*cent|percent|%|"
+    r"monthly|payments?|instal?ments?|repayments?)\b",
+    re.IGNORECASE,
+)
+_MONEY_WORDS = (
+    (re.compile(r"\bgbp\s?(?=\d)"), "£"),
+    (re.compile(r"(\d+) pounds?(?: and)? (\d{2})(?: pence| ?p)?\b"), r"£\1.\2"),
+    (re.compile(r"(\d[\d,]*(?:\.\d+)?) (?:pounds?|quid)\b"), r"£\1"),
+    (re.compile(r"(\d)\s*(?:per\s?cent|percent|pct)\b|(\d)\s+%"), r"\1\2%"),
+)
 
 
-@lru_cache(maxsize=1024)
+def words_to_figures(text: str) -> str:
+    """Number words that are figures as digits; other number words ("one of them") stay.
+
+    >>> words_to_figures("one of our lenders, one hundred and twenty months, 9 point 9")
+    'one of our lenders, 120 months, 9 point 9'
+    """
+
+    def convert(found: re.Match[str]) -> str:
+        words = found.group(0).lower()
+        single = not re.search(r"[\s-]", words.strip())
+        if single and not _FIGURE_UNIT.match(text, found.end()):
+            before = text[max(0, found.start() - 2) : found.start()]
+            if "£" not in before:
+                return found.group(0)
+        value = _words_value(words)
+        return found.group(0) if value is None else value
+
+    return _WORDS_RUN.sub(convert, text)
+
+
+def _words_value(words: str) -> str | None:
+    whole, _, decimals = words.partition(" point ")
+    total, current, last = 0, 0, ""
+    for word in re.split(r",?[\s-]+", whole.strip()):
+        if word == "and" or not word:
+            continue
+        if word in _UNITS:
+            if last in ("unit", "teen") or (last == "tens" and _UNITS[word] >= 10):
+                return None  # "one, two": a list, not one number
+            current += _UNITS[word]
+            last = "unit" if _UNITS[word] < 10 else "teen"
+        elif word in _TENS:
+            if last in ("unit", "teen", "tens"):
+                return None
+            current += _TENS[word]
+            last = "tens"
+        elif word == "hundred":
+            current = max(current, 1) * 100
+            last = "scale"
+        elif word in _SCALES:
+            total += max(current, 1) * _SCALES[word]
+            current, last = 0, "scale"
+        else:
+            return None
+    number = str(total + current)
+    if decimals:
+        digits = [str(_UNITS.get(w, "")) for w in decimals.split()]
+        if not all(d.isdigit() and len(d) == 1 for d in digits):
+            return None
+        number += "." + "".join(digits)
+    return number
+
+
+@lru_cache(maxsize=16384)
 def normalise(text: str) -> str:
-    """Fold case, quotes, punctuation, number separators and whitespace.
+    """Fold case, quotes, punctuation, markdown, number separators, figures and whitespace.
 
     Cached: every case normalises the same disclosure phrases and facts again.
     """
-    text = text.translate(_TRANSLATE).lower()
+    text = _LIST_MARKER.sub(" ", text.translate(_TRANSLATE)).lower()
+    text = words_to_figures(text)
     text = _THOUSANDS.sub("", text)
+    for pattern, replacement in _MONEY_WORDS:
+        text = pattern.sub(replacement, text)
     text = _PUNCT.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
 
@@ -106,6 +202,19 @@ def bounded_starts(phrase: str, text: str) -> Iterator[int]:
         start = text.find(phrase, start + 1)
 
 
+@lru_cache(maxsize=4096)
+def phrases_pattern(norm_phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regular expression finding any of ``norm_phrases`` (normalised) on word
+    boundaries, as :func:`bounded_starts` does, longest first: one scan of a text instead
+    of one per phrase. None when there is no phrase."""
+    alternatives = []
+    for phrase in sorted(set(filter(None, norm_phrases)), key=len, reverse=True):
+        before = r"(?<![^\W_])(?<!\.)" if phrase[0].isalnum() else ""
+        after = r"(?:(?![^\W_]|\.)|(?=\.0+(?!\d)))" if phrase[-1].isalnum() else ""
+        alternatives.append(before + re.escape(phrase) + after)
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
 def _joins(neighbour: str, edge: str) -> bool:
     """Whether ``neighbour`` would continue the token that ends (or starts) with ``edge``."""
     return edge.isalnum() and (neighbour.isalnum() or neighbour == ".")
@@ -114,3 +223,63 @@ def _joins(neighbour: str, edge: str) -> bool:
 def contains_any(text: str, phrases: Iterable[str]) -> bool:
     """Whether ``text`` contains any of ``phrases`` exactly (after normalising)."""
     return find_phrase(text, phrases) is not None
+
+
+@lru_cache(maxsize=4096)
+def required_words(pattern: str) -> tuple[str, ...] | None:
+    """Words of which a match of ``pattern`` must contain one, or None when that cannot be
+    told: the alternatives of its first required element when each is a literal word of
+    three characters or more (``(?:share|pass)``), or its first run of literal characters.
+
+    A scorer checks a text for them (a plain substring search) before it runs the pattern,
+    which skips most patterns on most turns.
+
+    >>> required_words(r"\\b(?:share|pass)(?:es|ed)? (?:\\w+ )?details")
+    ('share', 'pass')
+    >>> required_words(r"\\b(?:a|the) lender") is None
+    True
+    """
+    try:
+        # The stdlib's own regex parser (re._parser): no second regex grammar here.
+        items = list(importlib.import_module("re._parser").parse(pattern))
+    except Exception:  # a pattern the parser cannot read is simply not prefiltered
+        return None
+    return _first_words(items)
+
+
+def _first_words(items: list[tuple[object, object]]) -> tuple[str, ...] | None:
+    for index, (op, value) in enumerate(items):
+        name = str(op)
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue
+        if name == "SUBPATTERN":
+            return _first_words(list(value[-1]))  # type: ignore[index]
+        if name == "BRANCH":
+            words = []
+            for alternative in value[1]:  # type: ignore[index]
+                run = _literal_run(list(alternative))
+                if run is None or len(run) < 2:
+                    return None
+                words.append(run.lower())
+            return tuple(words)
+        if name == "LITERAL":
+            run = _literal_run(items[index:]) or ""
+            rest = items[index + len(run) :]
+            if len(run) < 3 and rest and str(rest[0][0]) == "BRANCH":
+                # The parser factors out a common prefix: "(?:won't|will not)" is "w" then
+                # a branch of "on't" and "ill not".
+                tails = _first_words(rest[:1])
+                return None if tails is None else tuple(run.lower() + w for w in tails)
+            return (run.lower(),) if len(run) >= 3 else None
+        return None
+    return None
+
+
+def _literal_run(items: list[tuple[object, object]]) -> str | None:
+    """The literal characters ``items`` start with (all of them must be in a match)."""
+    chars = []
+    for op, value in items:
+        if str(op) != "LITERAL":
+            break
+        chars.append(chr(value))  # type: ignore[arg-type]
+    return "".join(chars) or None

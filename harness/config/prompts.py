@@ -64,7 +64,7 @@ class PromptVersion:
                         where=f"case {case.case_id}: disclosure {d.id} v{d.current.version}",
                     ),
                     "before_event": d.current.deadline.before_event,
-                    "trigger": list(d.current.deadline.trigger or ()),
+                    "trigger": list(d.current.trigger_phrases()),
                 }
                 for d in disclosures
             ],

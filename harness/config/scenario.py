@@ -135,6 +135,25 @@ class GatePolicy(BaseModel):
     inconclusive_fails: bool = True
     min_cases: int | None = Field(default=None, ge=1)
     regression: RegressionPolicy = RegressionPolicy()
+    #: How a ``review`` verdict (the scorer unsure, nothing settled it) counts: as a
+    #: failure (the default: a doubt never passes a breach), a pass, or not at all.
+    review_counts_as: Literal["fail", "pass", "excluded"] = "fail"
+
+
+class CalibrationSettings(BaseModel):
+    """Where the scorers' error is measured, and the floor below which the gate refuses.
+
+    ``paths``: labelled corpus files or folders (relative to the scenario) whose recorded
+    turns calibrate the scoring; by default, the labelled cases of the run's own corpus.
+    ``min_cases``: labelled cases each gated criterion needs; ``max_false_pass_rate``: the
+    highest share of labelled misses the gated verdict may pass. Below either floor the run
+    is refused with exit status 2 and a message saying what is missing.
+    """
+
+    model_config = _FROZEN
+    paths: tuple[str, ...] = ()
+    min_cases: int | None = Field(default=None, ge=1)
+    max_false_pass_rate: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class ReportSettings(BaseModel):
@@ -167,6 +186,7 @@ class Scenario(BaseModel):
     scoring: ScoringSettings = ScoringSettings()
     thresholds: Thresholds = Thresholds()
     gate: GatePolicy = GatePolicy()
+    calibration: CalibrationSettings = CalibrationSettings()
     errors_are_failures: bool = True
     repeats: int = Field(default=1, ge=1, le=100)
     # With repeats, how a criterion's pass rate is counted: "mean" over every case and
@@ -231,6 +251,10 @@ class Scenario(BaseModel):
     @property
     def corpus_paths(self) -> list[Path]:
         return [self.resolve(p) for p in self.corpus.paths]
+
+    @property
+    def calibration_paths(self) -> list[Path]:
+        return [self.resolve(p) for p in self.calibration.paths]
 
     @property
     def disclosure_folder(self) -> Path:

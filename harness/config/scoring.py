@@ -32,15 +32,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 ScoringMode = Literal["rules", "judge", "both"]
-CombinePolicy = Literal["both_must_pass", "judge_if_unsure"]
+CombinePolicy = Literal["both_must_pass", "judge_if_unsure", "judge_confirms_passes"]
 
 
 class DisclosureScoring(BaseModel):
     """How one disclosure is scored.
 
     ``mode``: ``rules`` (deterministic), ``judge`` (the LLM judge alone) or ``both``, combined
-    by ``combine``: ``both_must_pass`` (a pass needs the rules and the judge to pass) or
-    ``judge_if_unsure`` (the rules decide where they are sure; the judge decides the rest).
+    by ``combine``: ``both_must_pass`` (a pass needs the rules and the judge to pass),
+    ``judge_if_unsure`` (the rules decide where they are sure; the judge decides the rest)
+    or ``judge_confirms_passes`` (the judge confirms every rules pass, which catches
+    contradictions no list holds, and settles every unsure verdict; a sure rules failure
+    stands without a call). With ``rules`` alone, a verdict the rules are unsure of is
+    ``review``.
     """
 
     model_config = _FROZEN

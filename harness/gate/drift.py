@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.config.scenario import RegressionPolicy
-from harness.gate.stats import mcnemar_exact
+from harness.stats.binomial import mcnemar_exact
 
 RegressionVerdict = Literal["significant_drop", "significant_gain", "no_significant_change"]
 

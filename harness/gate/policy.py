@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.config.scenario import GatePolicy
 from harness.gate.drift import Flip, Regression, regression_from_row
-from harness.gate.stats import wilson_interval
+from harness.scoring.calibration import CalibrationRow
+from harness.stats.binomial import wilson_interval
+from harness.stats.misclassification import corrected_interval
 from harness.store.database import RunStore
 
 CriterionVerdict = Literal["pass", "fail", "no_cases", "inconclusive"]
@@ -69,6 +71,12 @@ class CriterionResult(BaseModel):
     needed: int | None = None
     policy: Literal["point", "lower_bound"] = "point"
     regression: Regression | None = None
+    #: Results in review (the scorer unsure, nothing settled it) and how the gate counted them.
+    reviews: int = 0
+    review_counts_as: Literal["fail", "pass", "excluded"] = "fail"
+    #: The scorer's measured error on the scenario's labelled calibration set (None without
+    #: one): beside the pass rate, so a reader knows what a green check proves.
+    calibration: ScorerError | None = None
 
     @property
     def delta(self) -> float | None:
@@ -96,6 +104,57 @@ class CriterionResult(BaseModel):
         return (
             f"{rate} of {self.applicable} applicable cases passed, {relation} {self.threshold:.0%}"
         )
+
+
+class ScorerError(BaseModel):
+    """What the gated verdict gets wrong on the labelled calibration set, and the pass rate
+    corrected for it (Rogan–Gladen, conservative interval)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cases: int  # labelled cases where the disclosure applied
+    false_pass: int  # labelled not presented, counted as passed
+    misses: int  # labelled not presented
+    false_fail: int  # labelled presented, not counted as passed
+    presentations: int  # labelled presented
+    corrected_low: float | None = None
+    corrected_high: float | None = None
+
+    @property
+    def false_pass_rate(self) -> float | None:
+        return self.false_pass / self.misses if self.misses else None
+
+    @property
+    def false_fail_rate(self) -> float | None:
+        return self.false_fail / self.presentations if self.presentations else None
+
+    def words(self) -> str:
+        """ "wrong pass 0/53, wrong fail 2/56 on 119 labelled cases"."""
+        return (
+            f"wrong pass {self.false_pass}/{self.misses}, wrong fail "
+            f"{self.false_fail}/{self.presentations} on {self.cases} labelled cases"
+        )
+
+
+def scorer_error(row: CalibrationRow, passed: int, counted: int) -> ScorerError:
+    """The calibration row of a gated criterion as the gate shows it beside the pass rate."""
+    low = high = None
+    if counted:
+        low, high = corrected_interval(
+            passed,
+            counted,
+            false_pass=(row.false_pass.count, row.false_pass.n),
+            false_fail=(row.false_fail.count, row.false_fail.n),
+        )
+    return ScorerError(
+        cases=row.cases,
+        false_pass=row.false_pass.count,
+        misses=row.false_pass.n,
+        false_fail=row.false_fail.count,
+        presentations=row.false_fail.n,
+        corrected_low=low,
+        corrected_high=high,
+    )
 
 
 class RateJudgement(BaseModel):
@@ -188,6 +247,8 @@ class GateResult(BaseModel):
     inconclusive_fails: bool = True
     #: Per tag key and value, each criterion's figures (shown, not gated).
     segments: tuple[SegmentResult, ...] = ()
+    #: What the scenario's calibration floor found missing: the run is refused (exit 2).
+    floor_missing: tuple[str, ...] = ()
 
     def blocks(self, c: CriterionResult) -> bool:
         """Whether ``c`` fails the gate: its verdict, or a significant drop when that fails."""
@@ -199,7 +260,7 @@ class GateResult(BaseModel):
 
     @property
     def passed(self) -> bool:
-        return not self.stopped and not self.refused and not self.failing
+        return not self.stopped and not self.refused and not self.floor_missing and not self.failing
 
     @property
     def failing(self) -> list[CriterionResult]:
@@ -219,6 +280,11 @@ class GateResult(BaseModel):
 
     def headline(self) -> str:
         """The verdict in plain words, for a terminal, a summary or a report."""
+        if self.floor_missing:
+            return (
+                "NOT GATED (exit 2): the scoring is below the scenario's calibration floor: "
+                f"{'; '.join(self.floor_missing)}."
+            )
         if self.refused:
             return f"NOT GATED (a failure): refusing to gate: {'; '.join(self.refused)}."
         if self.stopped:
@@ -256,24 +322,37 @@ def evaluate_gate(
     repeat_policy: Literal["mean", "pass_k"] = "mean",
     refused: tuple[str, ...] = (),
     policy: GatePolicy | None = None,
+    calibration: Mapping[str, CalibrationRow] | None = None,
+    floor_missing: tuple[str, ...] = (),
 ) -> GateResult:
     """Compute the gate of ``run_id`` in the store, with deltas against ``baseline_run_id``.
 
     With repeats, ``repeat_policy`` ``pass_k`` gates the share of cases whose every repeat
     passed; ``mean`` the share of all (case, repeat) results. ``policy`` (the scenario's
     ``gate:`` section) chooses point or lower-bound gating, what an inconclusive criterion
-    does and whether a significant paired drop against the baseline fails.
+    does, whether a significant paired drop against the baseline fails and how a ``review``
+    result counts. ``calibration``: the gated verdict's calibration row per criterion, shown
+    beside its pass rate with the rate corrected for the scorer's error.
     """
     policy = policy or GatePolicy()
+    review = policy.review_counts_as
+    calibration = calibration or {}
     rows = store.gate_rows(
-        run_id, thresholds, errors_are_failures=errors_are_failures, repeat_policy=repeat_policy
+        run_id,
+        thresholds,
+        errors_are_failures=errors_are_failures,
+        repeat_policy=repeat_policy,
+        review_counts_as=review,
     )
     baseline = store.pass_rates(baseline_run_id) if baseline_run_id else {}
     paired = (
         {
             r["criterion"]: r
             for r in store.paired_rows(
-                run_id, baseline_run_id, errors_are_failures=errors_are_failures
+                run_id,
+                baseline_run_id,
+                errors_are_failures=errors_are_failures,
+                review_counts_as=review,
             )
         }
         if baseline_run_id
@@ -281,7 +360,9 @@ def evaluate_gate(
     )
     segments = tuple(
         _segment(r, errors_are_failures, policy)
-        for r in store.segment_rows(run_id, thresholds, repeat_policy=repeat_policy)
+        for r in store.segment_rows(
+            run_id, thresholds, repeat_policy=repeat_policy, review_counts_as=review
+        )
     )
     criteria = []
     for r in rows:
@@ -304,6 +385,13 @@ def evaluate_gate(
                 needed=judged.needed,
                 policy=policy.policy,
                 regression=regression_from_row(paired.get(r["criterion"]), policy.regression),
+                reviews=r["reviews"],
+                review_counts_as=review,
+                calibration=(
+                    scorer_error(calibration[r["criterion"]], r["passed"], r["counted"])
+                    if r["criterion"] in calibration
+                    else None
+                ),
             )
         )
     return GateResult(
@@ -315,6 +403,7 @@ def evaluate_gate(
         criteria=tuple(criteria),
         inconclusive_fails=policy.inconclusive_fails,
         segments=segments,
+        floor_missing=floor_missing,
     )
 
 

@@ -3,7 +3,7 @@
 The question a data scientist must answer before trusting a 95% gate: does each disclosure
 apply to enough cases that the gate can tell a 95% agent from a worse one? For each
 disclosure (applicability under the current registry), :func:`corpus_stats` counts the
-applicable cases, the number :func:`harness.gate.stats.required_cases` says the gate needs to
+applicable cases, the number :func:`harness.stats.binomial.required_cases` says the gate needs to
 tell ``p_good`` from ``p_bad`` with the wanted power, and the lowest pass rate the corpus
 *can* tell from ``p_good`` with that power (the detectable drop).
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from harness.config.disclosures import PinnedDisclosure
 from harness.corpus.cases import Case
-from harness.gate.stats import binomial_cdf, critical_count, required_cases
+from harness.stats.binomial import binomial_cdf, critical_count, required_cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ class CorpusStats:
 def detectable_rate(n: int, settings: PowerSettings) -> float | None:
     """The lowest pass rate (to 0.1%) the gate tells from ``p_good`` over ``n`` cases.
 
-    Uses the same one-sided exact binomial test as :func:`harness.gate.stats.required_cases`:
+    Uses the same one-sided exact binomial test as :func:`harness.stats.binomial.required_cases`:
     with ``k`` the critical pass count at ``alpha``, the power against ``p`` is
     ``P(X <= k | p)``, which falls as ``p`` rises; bisect for where it meets ``power``.
     None when even a 0% agent would not be detected (too few cases for any test).

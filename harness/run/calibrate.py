@@ -1,6 +1,9 @@
-"""Calibrating a loaded scenario: score every labelled case's recorded turns, tabulate agreement.
+"""Calibrating a loaded scenario: score labelled cases' recorded turns, tabulate agreement.
 
-What ``harness calibrate`` runs. The agreement arithmetic is :mod:`harness.scoring.calibration`.
+The labelled cases are the scenario's calibration set (``calibration.paths``) or, without
+one, the labelled cases of its corpus selection. What ``harness calibrate`` runs, what a run
+shows beside each pass rate, and what the calibration floor is checked against. The
+arithmetic is :mod:`harness.scoring.calibration`.
 
 >>> rows = calibrate_plan(load_plan("scenarios/demo-recorded.yaml"))  # doctest: +SKIP
 """
@@ -21,15 +24,17 @@ from harness.scoring.calibration import (
 
 
 def calibrate_plan(plan: ReplayPlan) -> list[CalibrationRow]:
-    """Score the recorded turns of every labelled case of ``plan`` and tabulate agreement.
+    """Score the recorded turns of every labelled case and tabulate agreement, per scorer
+    and for the verdict the gate counts.
 
     Makes judge calls (through the judge's runner, with its cache) only when the scenario
     judges a disclosure; the rules need none.
     """
-    return asyncio.run(_calibrate(plan))
+    entries = asyncio.run(_entries(plan))
+    return calibration_table(entries, review_counts_as=plan.scenario.gate.review_counts_as)
 
 
-async def _calibrate(plan: ReplayPlan) -> list[CalibrationRow]:
+async def _entries(plan: ReplayPlan) -> list[CalibrationEntry]:
     runner = None
     if plan.judge is not None:
         cache = plan.scenario.cache
@@ -41,9 +46,7 @@ async def _calibrate(plan: ReplayPlan) -> list[CalibrationRow]:
         )
     entries: list[CalibrationEntry] = []
     try:
-        for case in plan.cases():
-            if not case.labels:
-                continue
+        for case in plan.calibration_cases():
             seed = plan.case_seed(case.case_id, 0)
             calls = ScoringCalls(runner, [], case.case_id, 0, seed)
             found = await collect_calibration(plan.scorers, case, calls)
@@ -53,4 +56,4 @@ async def _calibrate(plan: ReplayPlan) -> list[CalibrationRow]:
             if runner.cache is not None:
                 runner.cache.close()
             await runner.aclose()
-    return calibration_table(entries)
+    return entries

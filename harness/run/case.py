@@ -43,7 +43,7 @@ class CaseReplay:
 
     @property
     def failed_scores(self) -> list[Score]:
-        return [s for s in self.scores if s.status in ("failed", "error", "not_run")]
+        return [s for s in self.scores if s.status in ("failed", "error", "not_run", "review")]
 
 
 async def replay_case(

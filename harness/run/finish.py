@@ -123,6 +123,8 @@ def finish_run(
             repeat_policy=plan.scenario.repeat_policy or "mean",
             refused=scoring.refused,
             policy=plan.scenario.gate,  # statistical gate: intervals, inconclusive, McNemar
+            calibration=scoring.gated(),  # the scorer's measured error beside each rate
+            floor_missing=scoring.floor_missing,
         )
         manifest = build_manifest(
             plan,

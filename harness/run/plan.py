@@ -32,6 +32,14 @@ from harness.replay.cache import ResponseCache
 from harness.replay.calls import CallRunner
 from harness.run.scorers import JudgeModel, any_needs_judge, build_scorers, load_judge
 from harness.scoring.base import AnyScorer
+from harness.scoring.calibration import (
+    GATED,
+    CalibrationEntry,
+    calibration_floor,
+    calibration_table,
+)
+from harness.scoring.disclosure_rules import calibration_entry
+from harness.scoring.wording import wording_problems
 
 
 @dataclass(frozen=True)
@@ -170,12 +178,49 @@ class ReplayPlan:
         key = f"{self.scenario.seed}:{case_id}:{repeat}".encode()
         return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") >> 1
 
+    def calibration_cases(self) -> Iterator[Case]:
+        """The labelled cases the scenario calibrates on: its ``calibration.paths``, or the
+        labelled cases of its corpus selection."""
+        paths = self.scenario.calibration_paths
+        cases = iter_cases(paths) if paths else self.cases()
+        return (case for case in cases if case.labels)
+
     def preflight(self) -> None:
-        """Render the prompt for the first selected case, so a template error stops the run
-        before any call is made (and names the variable)."""
+        """Checks that need the corpus, made before any call: the prompt renders for the
+        first selected case (a template error names the variable), and the calibration floor
+        holds for the criteria the rules gate alone."""
         first = next(iter(self.cases()), None)
         if first is not None:
             self.prompt.render(first, self.disclosures)
+        missing = self._floor_before_calls()
+        if missing:
+            raise ConfigError(
+                f"{self._source}: below the calibration floor, before any call: "
+                + "; ".join(missing)
+            )
+
+    def _floor_before_calls(self) -> list[str]:
+        """The calibration floor for the criteria the rules gate alone (a judged criterion
+        needs the judge's calls: it is checked when the run ends)."""
+        settings = self.scenario.calibration
+        if settings.min_cases is None and settings.max_false_pass_rate is None:
+            return []
+        scoring = self.scenario.scoring
+        rules_only = [d for d in self.disclosures if scoring.mode_for(d.id).mode == "rules"]
+        entries = []
+        for case in self.calibration_cases():
+            for pinned in rules_only:
+                entry = calibration_entry(pinned, case)
+                if entry is not None:
+                    entries.append(CalibrationEntry(case.case_id, pinned.id, entry))
+        rows = calibration_table(entries, review_counts_as=self.scenario.gate.review_counts_as)
+        return calibration_floor(
+            [r for r in rows if r.scorer == GATED],
+            [d.id for d in rules_only],
+            min_cases=settings.min_cases,
+            max_false_pass_rate=settings.max_false_pass_rate,
+            source=self._source,
+        )
 
     @property
     def _source(self) -> str:
@@ -214,6 +259,10 @@ def load_plan(
             pinned.append(registry.pin(disclosure_id, version))
         except ConfigError as exc:
             raise ConfigError(f"{source}: field 'disclosures.versions': {exc}") from None
+        # Approved wording must pass its own rules, or every agent saying it would fail.
+        problems = wording_problems(pinned[-1])
+        if problems:
+            raise ConfigError(f"{source}: field 'disclosures.versions': {problems[0]}")
     scorers = build_scorers(scenario, pinned, registries)
     unknown_thresholds = set(scenario.thresholds.criteria) - {
         c for s in scorers for c in s.criteria

@@ -11,8 +11,15 @@ import hashlib
 import json
 from typing import Any
 
+from harness.run.calibrate import calibrate_plan
 from harness.run.plan import ReplayPlan
-from harness.scoring.calibration import CalibrationEntry, calibration_table, floor_violations
+from harness.scoring.calibration import (
+    GATED,
+    CalibrationEntry,
+    calibration_floor,
+    calibration_table,
+    floor_violations,
+)
 from harness.scoring.repeats import repeat_report
 from harness.scoring.rubrics import rubric_path
 from harness.scoring.summary import ScoringSummary
@@ -20,22 +27,46 @@ from harness.store.database import RunStore
 
 
 def summarise_scoring(store: RunStore, plan: ReplayPlan, run_id: str) -> ScoringSummary:
-    """The scoring summary of ``run_id`` (whose parts are already in ``store``)."""
-    entries = [
-        CalibrationEntry(row["case_id"], criterion, verdicts)
-        for row in store.calibration_entries(run_id)
-        for criterion, verdicts in json.loads(row["calibration"]).items()
-    ]
-    rows = tuple(calibration_table(entries))
-    judge = plan.scenario.scoring.judge
+    """The scoring summary of ``run_id`` (whose parts are already in ``store``).
+
+    Calibration comes from the scenario's calibration set when it names one (scored now,
+    on the recorded turns), else from the labelled cases the run replayed.
+    """
+    scenario = plan.scenario
+    if scenario.calibration.paths:
+        rows = tuple(calibrate_plan(plan))
+    else:
+        entries = [
+            CalibrationEntry(row["case_id"], criterion, verdicts)
+            for row in store.calibration_entries(run_id)
+            for criterion, verdicts in json.loads(row["calibration"]).items()
+        ]
+        rows = tuple(calibration_table(entries, review_counts_as=scenario.gate.review_counts_as))
+    judge = scenario.scoring.judge
     min_kappa = judge.min_kappa if judge is not None and plan.judge is not None else None
-    source = str(plan.scenario.source_path or plan.scenario.name)
+    source = str(scenario.source_path or scenario.name)
     refused = tuple(floor_violations(rows, min_kappa, source=source))
+    floor_missing = tuple(
+        calibration_floor(
+            [r for r in rows if r.scorer == GATED],
+            plan.criteria,
+            min_cases=scenario.calibration.min_cases,
+            max_false_pass_rate=scenario.calibration.max_false_pass_rate,
+            source=source,
+        )
+    )
     repeats = plan.scenario.repeats
     report = repeat_report(store.repeat_outcomes(run_id), repeats) if repeats > 1 else None
     judge_calls = store.call_totals(run_id, purpose="judge") if plan.judge is not None else None
     return ScoringSummary(
-        rows, refused, report, min_kappa, judge_calls, judge.label if judge and plan.judge else None
+        rows,
+        refused,
+        report,
+        min_kappa,
+        judge_calls,
+        judge.label if judge and plan.judge else None,
+        floor_missing=floor_missing,
+        review_counts_as=scenario.gate.review_counts_as,
     )
 
 

@@ -32,7 +32,9 @@ from harness.replay.conversation import Transcript as Transcript  # re-exported 
 if TYPE_CHECKING:
     from harness.replay.calls import CallRunner, ModelCall
 
-ScoreStatus = Literal["passed", "failed", "not_applicable", "error", "not_run"]
+#: ``review``: the scorer was not sure and nothing settled it (no judge): a person decides.
+#: The gate counts it as the scenario's ``gate.review_counts_as`` says (failing by default).
+ScoreStatus = Literal["passed", "failed", "not_applicable", "error", "not_run", "review"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,20 +1,25 @@
-"""Calibration: how far each scorer's verdicts agree with people's golden labels.
+"""Calibration: how far each scorer's verdicts, and the verdict the gate counts, agree with people.
 
 Golden labels say, for a case as production recorded it, whether a disclosure applied and
 whether it was presented. Each scorer (the rules; the judge where a disclosure is judged)
-scores those same recorded turns, and per disclosure and scorer we report:
+scores those same recorded turns, and so does the scenario's whole scoring path: the
+``gated`` verdict is what the gate counts (the rules alone, the judge, their combination,
+and ``review`` where nothing settled a doubt, counted as ``gate.review_counts_as`` says).
+Per disclosure and scorer:
 
 * ``cases``: labelled cases where the label says the disclosure applied;
-* ``agreement``: the share where the scorer's verdict (passed / failed) matches the label;
-* ``kappa``: Cohen's kappa of that agreement against chance (None when undefined: the
-  labels and verdicts are all of one class);
-* the confusion matrix: rows are the label (``passed``, ``failed``), columns the verdict
-  (``passed``, ``failed``, ``other`` for not applicable or error, which never agree);
-* ``applicability_mismatches`` (rules only): labelled cases where the rules' applicability
-  differs from the label's.
+* ``agreement`` and Cohen's ``kappa`` (None when undefined: all of one class);
+* ``sensitivity`` (presented cases passed) and ``specificity`` (not presented, failed);
+* the **wrong-pass rate** (labelled not presented, counted as passed) with its Wilson 95%
+  interval: the costly mistake, a breach let through; and the wrong-fail rate;
+* ``coverage``: the share of verdicts the scorer was sure of, and how often a sure verdict
+  was wrong;
+* the confusion matrix (rows: the label; columns: passed, failed, other);
+* ``applicability_mismatches``: labelled cases where the scorer's applicability differs.
 
-A scenario may set ``scoring.judge.min_kappa``; a judged disclosure whose judge kappa is
-below it (or undefined) is listed by :func:`floor_violations` and the gate is refused.
+A scenario may set ``scoring.judge.min_kappa`` (a judged disclosure below it refuses the
+gate) and ``calibration.min_cases`` / ``calibration.max_false_pass_rate`` (the gated
+verdict needs that many labelled cases, and its wrong-pass rate at most that).
 
 >>> rows = calibration_table([CalibrationEntry("c1", "commission", {"gold": "passed",
 ...     "rules": "passed"}), CalibrationEntry("c2", "commission", {"gold": "failed",
@@ -26,15 +31,19 @@ below it (or undefined) is listed by :func:`floor_violations` and the gate is re
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from harness.corpus.cases import Case
 from harness.scoring.base import AnyScorer, ScoringCalls
+from harness.stats.binomial import wilson_interval
 
 GOLD = "gold"
+GATED = "gated"
+ReviewRule = Literal["fail", "pass", "excluded"]
 _CLASSES = ("passed", "failed")
-_SCORER_ORDER = {"rules": 0, "judge": 1}
+_SCORER_ORDER = {"rules": 0, "judge": 1, GATED: 2}
+_CERTAINTY = {"rules": "rules_certainty"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,31 @@ class CalibrationEntry:
     case_id: str
     criterion: str
     verdicts: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """``count`` of ``n``, with its Wilson 95% interval."""
+
+    count: int
+    n: int
+
+    @property
+    def value(self) -> float | None:
+        return self.count / self.n if self.n else None
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(self.count, self.n)
+
+    def words(self) -> str:
+        if not self.n:
+            return "n/a"
+        return f"{self.count / self.n:.1%} ({self.count}/{self.n})"
+
+    def as_json(self) -> dict[str, Any]:
+        low, high = self.interval
+        return {"count": self.count, "n": self.n, "rate": self.value, "low": low, "high": high}
 
 
 @dataclass(frozen=True)
@@ -57,6 +91,19 @@ class CalibrationRow:
     kappa: float | None
     confusion: dict[str, dict[str, int]]
     applicability_mismatches: int | None = None
+    false_pass: Rate = field(default_factory=lambda: Rate(0, 0))
+    false_fail: Rate = field(default_factory=lambda: Rate(0, 0))
+    #: Verdicts the scorer was sure of, and those sure verdicts that were wrong.
+    sure: Rate = field(default_factory=lambda: Rate(0, 0))
+    sure_wrong: Rate = field(default_factory=lambda: Rate(0, 0))
+
+    @property
+    def sensitivity(self) -> float | None:
+        return None if self.false_fail.value is None else 1 - self.false_fail.value
+
+    @property
+    def specificity(self) -> float | None:
+        return None if self.false_pass.value is None else 1 - self.false_pass.value
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +112,12 @@ class CalibrationRow:
             "cases": self.cases,
             "agreement": self.agreement,
             "kappa": self.kappa,
+            "sensitivity": self.sensitivity,
+            "specificity": self.specificity,
+            "false_pass": self.false_pass.as_json(),
+            "false_fail": self.false_fail.as_json(),
+            "coverage": self.sure.as_json(),
+            "sure_wrong": self.sure_wrong.as_json(),
             "confusion": self.confusion,
             "applicability_mismatches": self.applicability_mismatches,
         }
@@ -89,9 +142,19 @@ async def collect_calibration(
     return merged
 
 
-def calibration_table(entries: Iterable[CalibrationEntry]) -> list[CalibrationRow]:
-    """One row per criterion and scorer, criteria in first-seen order, rules before judge."""
-    by_key: dict[tuple[str, str], list[tuple[str, str]]] = {}
+def counted_as(verdict: str, review_counts_as: ReviewRule) -> str | None:
+    """A verdict as the gate counts it: ``review`` becomes a failure, a pass, or nothing."""
+    if verdict != "review":
+        return verdict
+    return {"fail": "failed", "pass": "passed", "excluded": None}[review_counts_as]
+
+
+def calibration_table(
+    entries: Iterable[CalibrationEntry], *, review_counts_as: ReviewRule = "fail"
+) -> list[CalibrationRow]:
+    """One row per criterion and scorer, criteria in first-seen order, rules before judge
+    before the gated verdict."""
+    by_key: dict[tuple[str, str], list[tuple[str, str, bool]]] = {}
     order: dict[str, int] = {}
     for entry in entries:
         gold = entry.verdicts.get(GOLD)
@@ -99,22 +162,37 @@ def calibration_table(entries: Iterable[CalibrationEntry]) -> list[CalibrationRo
             continue
         order.setdefault(entry.criterion, len(order))
         for scorer, verdict in entry.verdicts.items():
-            if scorer != GOLD:
-                by_key.setdefault((entry.criterion, scorer), []).append((gold, verdict))
+            if scorer == GOLD or scorer.endswith("_certainty"):
+                continue
+            sure = _is_sure(scorer, verdict, entry.verdicts)
+            counted = counted_as(verdict, review_counts_as) if scorer == GATED else verdict
+            if counted is None:
+                continue
+            by_key.setdefault((entry.criterion, scorer), []).append((gold, counted, sure))
     keys = sorted(by_key, key=lambda k: (order[k[0]], _SCORER_ORDER.get(k[1], 9), k[1]))
     return [_row(criterion, scorer, by_key[(criterion, scorer)]) for criterion, scorer in keys]
 
 
-def _row(criterion: str, scorer: str, pairs: list[tuple[str, str]]) -> CalibrationRow:
+def _is_sure(scorer: str, verdict: str, verdicts: Mapping[str, str]) -> bool:
+    if scorer == GATED:
+        return verdict != "review"
+    certainty = _CERTAINTY.get(scorer)
+    return certainty is None or verdicts.get(certainty, "sure") == "sure"
+
+
+def _row(criterion: str, scorer: str, pairs: list[tuple[str, str, bool]]) -> CalibrationRow:
     confusion = {g: {"passed": 0, "failed": 0, "other": 0} for g in _CLASSES}
-    mismatches = 0
-    for gold, verdict in pairs:
+    mismatches = sure = sure_wrong = 0
+    for gold, verdict, is_sure in pairs:
         predicted = verdict if verdict in _CLASSES else "other"
         if gold in _CLASSES:
             confusion[gold][predicted] += 1
         if (gold == "not_applicable") != (verdict == "not_applicable"):
             mismatches += 1
+        sure += is_sure
+        sure_wrong += is_sure and verdict != gold
     agreement, kappa, cases = cohen_kappa(confusion)
+    failed_row, passed_row = confusion["failed"], confusion["passed"]
     return CalibrationRow(
         criterion=criterion,
         scorer=scorer,
@@ -122,7 +200,12 @@ def _row(criterion: str, scorer: str, pairs: list[tuple[str, str]]) -> Calibrati
         agreement=agreement,
         kappa=kappa,
         confusion=confusion,
-        applicability_mismatches=mismatches if scorer == "rules" else None,
+        # the judge reads only cases the rules found applicable: its count would mislead
+        applicability_mismatches=None if scorer == "judge" else mismatches,
+        false_pass=Rate(failed_row["passed"], sum(failed_row.values())),
+        false_fail=Rate(passed_row["failed"] + passed_row["other"], sum(passed_row.values())),
+        sure=Rate(sure, len(pairs)),
+        sure_wrong=Rate(sure_wrong, sure),
     )
 
 
@@ -176,11 +259,53 @@ def floor_violations(
     return problems
 
 
+def calibration_floor(
+    rows: Sequence[CalibrationRow],
+    criteria: Sequence[str],
+    *,
+    min_cases: int | None,
+    max_false_pass_rate: float | None,
+    source: str,
+) -> list[str]:
+    """What a scenario's calibration floor finds missing, per gated criterion."""
+    if min_cases is None and max_false_pass_rate is None:
+        return []
+    gated = {r.criterion: r for r in rows if r.scorer == GATED}
+    problems = []
+    for criterion in criteria:
+        row = gated.get(criterion)
+        cases = row.cases if row is not None else 0
+        if min_cases is not None and cases < min_cases:
+            problems.append(
+                f"'{criterion}' has {cases} labelled calibration case(s), fewer than "
+                f"calibration.min_cases {min_cases} in {source}; label at least "
+                f"{min_cases - cases} more (harness corpus label) in the calibration set"
+            )
+            continue
+        rate = row.false_pass if row is not None else Rate(0, 0)
+        if max_false_pass_rate is not None:
+            if not rate.n:
+                problems.append(
+                    f"'{criterion}' has no labelled case where it was not presented, so its "
+                    f"wrong-pass rate cannot be measured against calibration."
+                    f"max_false_pass_rate {max_false_pass_rate:.1%} in {source}; label cases "
+                    "where it was missed"
+                )
+            elif (rate.value or 0.0) > max_false_pass_rate:
+                problems.append(
+                    f"'{criterion}' lets through {rate.words()} of the labelled misses, above "
+                    f"calibration.max_false_pass_rate {max_false_pass_rate:.1%} in {source}; "
+                    "score it with a judge (combine: judge_confirms_passes) or fix its rules"
+                )
+    return problems
+
+
 def format_table(rows: Sequence[CalibrationRow]) -> str:
     """The calibration table as plain text, one line per disclosure and scorer."""
     header = (
-        f"{'disclosure':<24} {'scorer':<6} {'cases':>5} {'agree':>7} {'kappa':>6}  "
-        f"{'passed→p/f/o':>12}  {'failed→p/f/o':>12}  {'applicability':>13}"
+        f"{'disclosure':<24} {'scorer':<6} {'cases':>5} {'agree':>7} {'kappa':>6} "
+        f"{'wrong pass':>15} {'wrong fail':>15} {'sure':>6} {'sure wrong':>11}  "
+        f"{'passed→p/f/o':>12} {'failed→p/f/o':>12}  {'applicability':>13}"
     )
     lines = [header, "-" * len(header)]
     for r in rows:
@@ -190,15 +315,20 @@ def format_table(rows: Sequence[CalibrationRow]) -> str:
             "/".join(str(r.confusion[g][v]) for v in ("passed", "failed", "other"))
             for g in _CLASSES
         ]
+        sure = f"{r.sure.value:.0%}" if r.sure.value is not None else "n/a"
         applicability = (
             "n/a" if r.applicability_mismatches is None else f"{r.applicability_mismatches} differ"
         )
         lines.append(
-            f"{r.criterion:<24} {r.scorer:<6} {r.cases:>5} {agree:>7} {kappa:>6}  "
-            f"{cells[0]:>12}  {cells[1]:>12}  {applicability:>13}"
+            f"{r.criterion:<24} {r.scorer:<6} {r.cases:>5} {agree:>7} {kappa:>6} "
+            f"{r.false_pass.words():>15} {r.false_fail.words():>15} {sure:>6} "
+            f"{r.sure_wrong.words():>11}  {cells[0]:>12} {cells[1]:>12}  {applicability:>13}"
         )
     lines.append(
-        "passed→p/f/o: cases labelled presented that the scorer passed / failed / other\n"
-        "(not applicable or error); failed→p/f/o: the same for cases labelled not presented"
+        "gated: the verdict the gate counts (review counted as the scenario says). wrong pass:\n"
+        "labelled not presented, counted as passed; wrong fail: labelled presented, not passed;\n"
+        "sure: verdicts the scorer was sure of; passed→p/f/o: cases labelled presented that\n"
+        "it passed / failed / other (not applicable, error, review); failed→p/f/o: the same\n"
+        "for cases labelled not presented"
     )
     return "\n".join(lines)

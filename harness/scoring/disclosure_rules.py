@@ -1,25 +1,29 @@
-"""The deterministic disclosure scorer: key facts, in time, in the current version, uncontradicted.
+"""The deterministic disclosure scorer: precision first, and unsure rather than wrong.
 
 For each disclosure version in force and each case:
 
-* not applicable when the version's ``applies_when`` does not hold for the historical case
-  (conditions on case facts, events and what the customer said);
+* not applicable when the version's ``applies_when`` does not hold (conditions on case
+  facts, events, and cues in what the customer said; see
+  :mod:`harness.scoring.applicability`);
 * otherwise the *eligible* agent turns are those before the deadline event (all of them when
   the case lacks it), or the first N agent turns after the trigger;
-* it passes when every key fact is found, not negated, in an eligible agent turn (any of its
-  phrasings, ``{fact}`` placeholders filled from the case, normalised, fuzzy for long
-  phrases), no agent turn states a figure that differs from the case's (a wrong APR, amount
-  or term) and no agent turn says a contradicting phrase.
+* it passes when every key fact is stated in an eligible agent turn (any of its phrasings
+  or patterns, ``{fact}`` placeholders filled from the case, or its figure read in any
+  common form), no agent turn states a figure that differs from the case's, and nothing the
+  agent says contradicts it: a listed contradiction, an ``opposite`` of a key fact, a key
+  fact said in the negative, a fixed value stated with another value.
+
+The verdict is ``sure`` only when the evidence admits no other reading: every key fact
+exactly matched in a firm statement (not a question, an echo of the customer, a quotation
+or claim reported as someone else's, a hypothetical; not hedged; not negated anywhere in its
+clause), in time, and nothing later touching the subject with a negation or a retraction.
+A failure is sure when it rests on firm ground: a wrong figure or a contradiction stated as
+fact, the facts of a superseded version, a fact said only after the deadline, or nothing at
+all said on the subject. Everything else is ``unsure``, with the reasons; the judge decides
+it, or the verdict goes to review.
 
 When it fails, an older version whose key facts were all said in time is named: the agent
 used superseded wording, and the reason says ``superseded version v1``.
-
-Each score carries its evidence: the deadline; for each fact the turn, the normalised span
-and the sentence as said; which facts were missing, late or negated (with the cue); each
-wrong figure (stated and expected); the contradiction (turn, phrase, sentence); the
-superseded version; and ``certainty``: ``sure``, or ``unsure`` with why, which the combined
-scorer uses to ask the judge only where the rules cannot be sure (a fuzzy match, a
-negation, or facts missing where a paraphrase could hide them).
 
 >>> scorer = disclosure_rules(ScorerContext(disclosures=pinned))  # doctest: +SKIP
 >>> scorer(case, transcript)[0].evidence["reason"]  # doctest: +SKIP
@@ -28,18 +32,29 @@ negation, or facts missing where a paraphrase could hide them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
-from harness.config.disclosures import DisclosureVersion, PinnedDisclosure, fill, placeholders
-from harness.config.phrases import contains_any, find_phrase
+from harness.config.disclosures import PinnedDisclosure
+from harness.config.phrases import contains_any
 from harness.corpus.cases import Case, GoldenLabel
 from harness.errors import ConfigError
 from harness.replay.conversation import Transcript
+from harness.scoring.applicability import Applicability, applicability
 from harness.scoring.base import Score, ScorerContext, ScoreStatus
-from harness.scoring.matching import find_in_turn, stated_figures
+from harness.scoring.findings import (
+    AgentTurn,
+    Findings,
+    agent_turns,
+    contradictions,
+    find_facts,
+    subject_doubts,
+    wrong_figures,
+)
 
 RULES = "rules"
+#: In calibration entries: the verdict the gate counts (after the judge, or ``review``).
+GATED = "gated"
 
 
 def disclosure_rules(context: ScorerContext) -> DisclosureRulesScorer:
@@ -58,7 +73,7 @@ class DisclosureRulesScorer:
         return tuple(d.id for d in self._disclosures)
 
     def __call__(self, case: Case, transcript: Transcript) -> list[Score]:
-        return [score_disclosure(d, case, transcript) for d in self._disclosures]
+        return [to_review(score_disclosure(d, case, transcript)) for d in self._disclosures]
 
     def calibrate(self, case: Case) -> dict[str, dict[str, ScoreStatus | str]]:
         """Each labelled disclosure's golden verdict and the rules' on the recorded turns."""
@@ -70,6 +85,25 @@ class DisclosureRulesScorer:
         return entries
 
 
+def unsure(score: Score) -> bool:
+    """Whether a rules verdict (passed or failed) is one the rules are not sure of."""
+    return score.status in ("passed", "failed") and score.evidence.get("certainty") == "unsure"
+
+
+def to_review(score: Score) -> Score:
+    """The rules verdict as the gate counts it with nothing to settle doubt: ``review``
+    when the rules are unsure (their leaning kept in ``verdicts`` and ``evidence.lean``)."""
+    if not unsure(score):
+        return score
+    reasons = "; ".join(score.evidence.get("unsure_because", []))
+    evidence = {
+        **score.evidence,
+        "lean": score.status,
+        "review": f"the rules lean {score.status} but are not sure: {reasons}",
+    }
+    return replace(score, status="review", evidence=evidence)
+
+
 def golden_status(label: GoldenLabel) -> ScoreStatus:
     """A person's label as the status a scorer should have given."""
     if not label.applicable:
@@ -78,7 +112,7 @@ def golden_status(label: GoldenLabel) -> ScoreStatus:
 
 
 def calibration_entry(pinned: PinnedDisclosure, case: Case) -> dict[str, ScoreStatus | str] | None:
-    """``{"gold": …, "rules": …}`` for a labelled case; None when it has no label for it.
+    """``{"gold": …, "rules": …, "rules_certainty": …}`` for a labelled case, else None.
 
     Golden labels describe what production said, so the rules score the recorded turns.
     """
@@ -86,13 +120,19 @@ def calibration_entry(pinned: PinnedDisclosure, case: Case) -> dict[str, ScoreSt
     if label is None:
         return None
     rules = score_disclosure(pinned, case, Transcript(case.turns))
-    return {"gold": golden_status(label), RULES: rules.status}
+    return {
+        "gold": golden_status(label),
+        RULES: rules.status,
+        "rules_certainty": str(rules.evidence.get("certainty", "sure")),
+        GATED: to_review(rules).status,
+    }
 
 
 def score_disclosure(pinned: PinnedDisclosure, case: Case, transcript: Transcript) -> Score:
     """The rules verdict on one disclosure for one replayed case."""
     version = pinned.current.version
-    if not pinned.applies_to(case):
+    applies = applicability(pinned, case)
+    if not applies.applies:
         return Score(
             pinned.id,
             "not_applicable",
@@ -108,14 +148,16 @@ def score_disclosure(pinned: PinnedDisclosure, case: Case, transcript: Transcrip
             verdicts={RULES: "error"},
         )
     try:
-        return _judge(pinned, case, transcript)
+        return _verdict(pinned, case, transcript, applies)
     except ConfigError as exc:
         return Score(
             pinned.id, "error", error=str(exc), criterion_version=version, verdicts={RULES: "error"}
         )
 
 
-def eligible_window(pinned: PinnedDisclosure, case: Case) -> tuple[int, int, str]:
+def eligible_window(
+    pinned: PinnedDisclosure, case: Case, applies: Applicability | None = None
+) -> tuple[int, int, str]:
     """The [start, end) turn-index window in which the disclosure counts, and its description."""
     deadline = pinned.current.deadline
     turns = case.turns
@@ -125,95 +167,46 @@ def eligible_window(pinned: PinnedDisclosure, case: Case) -> tuple[int, int, str
                 return 0, index, f"before {deadline.before_event} (turn {index})"
         return 0, len(turns), f"by the end ({deadline.before_event} did not happen)"
     if deadline.trigger and deadline.within_agent_turns:
-        for index, turn in enumerate(turns):
-            if turn.role == "customer" and contains_any(turn.text or "", deadline.trigger):
-                agent_after = [i for i in range(index + 1, len(turns)) if turns[i].role == "agent"]
-                window = agent_after[: deadline.within_agent_turns]
-                end = window[-1] + 1 if window else index + 1
-                n = deadline.within_agent_turns
-                return index + 1, end, f"within {n} agent turn(s) of the trigger at turn {index}"
+        trigger = _trigger_turn(pinned, case, applies)
+        if trigger is not None:
+            agent_after = [i for i in range(trigger + 1, len(turns)) if turns[i].role == "agent"]
+            window = agent_after[: deadline.within_agent_turns]
+            end = window[-1] + 1 if window else trigger + 1
+            n = deadline.within_agent_turns
+            return trigger + 1, end, f"within {n} agent turn(s) of the trigger at turn {trigger}"
     return 0, len(turns), "any time in the conversation"
 
 
-@dataclass
-class _Findings:
-    """What the turns say about one version's key facts."""
-
-    facts: list[dict[str, Any]] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    late: list[str] = field(default_factory=list)
-    negated: list[dict[str, Any]] = field(default_factory=list)
-    fuzzy: list[str] = field(default_factory=list)
-
-    @property
-    def complete(self) -> bool:
-        return not self.missing and not self.late
-
-
-def _find_facts(
-    version: DisclosureVersion,
-    case: Case,
-    agent_turns: list[tuple[int, str]],
-    window: tuple[int, int],
-    where: str,
-) -> _Findings:
-    start, end = window
-    found = _Findings()
-    for key_fact in version.key_facts:
-        phrases = [fill(p, case.facts, where=where) for p in key_fact.phrases]
-        patterns = key_fact.compiled_patterns()
-        hit: dict[str, Any] | None = None
-        late_at: dict[str, Any] | None = None
-        for index, text in agent_turns:
-            match = find_in_turn(
-                text, phrases, fuzzy_threshold=version.fuzzy_threshold, patterns=patterns
-            )
-            if match is None:
-                continue
-            if match.negated_by is not None:
-                found.negated.append(
-                    {"id": key_fact.id, "turn": index, "span": match.span, "cue": match.negated_by}
-                )
-                continue
-            entry = {
-                "id": key_fact.id,
-                "turn": index,
-                "span": match.span,
-                "quote": match.quote,
-                "exact": match.exact,
-                "similarity": match.similarity,
-            }
-            if start <= index < end:
-                hit = entry
-                break
-            if late_at is None and index >= end:
-                late_at = {**entry, "late": True}
-        if hit is not None:
-            found.facts.append(hit)
-            if not hit["exact"]:
-                found.fuzzy.append(key_fact.id)
-        elif late_at is not None:
-            found.late.append(key_fact.id)
-            found.facts.append(late_at)
-        else:
-            found.missing.append(key_fact.id)
-    return found
+def _trigger_turn(
+    pinned: PinnedDisclosure, case: Case, applies: Applicability | None
+) -> int | None:
+    trigger = pinned.current.deadline.trigger
+    if trigger == "customer_cues":
+        applies = applies or applicability(pinned, case)
+        return applies.trigger_turn
+    assert trigger is not None
+    for index, turn in enumerate(case.turns):
+        if turn.role == "customer" and contains_any(turn.text or "", trigger):
+            return index
+    return None
 
 
-def _judge(pinned: PinnedDisclosure, case: Case, transcript: Transcript) -> Score:
+def _verdict(
+    pinned: PinnedDisclosure, case: Case, transcript: Transcript, applies: Applicability
+) -> Score:
     version = pinned.current
-    start, end, deadline_text = eligible_window(pinned, case)
-    agent_turns = transcript.agent_turns()
+    start, end, deadline_text = eligible_window(pinned, case, applies)
+    turns = agent_turns(transcript)
     where = f"case {case.case_id}: disclosure {pinned.id} v{version.version}"
-    findings = _find_facts(version, case, agent_turns, (start, end), where)
-    wrong = _wrong_figures(version, case, agent_turns, where)
-    contradiction = _contradiction(version.contradictions, agent_turns)
+    findings = find_facts(version, case, turns, (start, end), where)
+    wrong = wrong_figures(version, case, turns, where)
+    contradicted = contradictions(version, turns)
     superseded = None
     if not findings.complete:
-        superseded = _superseded(pinned, case, agent_turns, (start, end), findings)
+        superseded = _superseded(pinned, case, turns, (start, end), findings)
 
     evidence: dict[str, Any] = {"deadline": deadline_text, "facts": findings.facts}
-    reasons = []
+    reasons: list[str] = []
     if superseded is not None:
         evidence["superseded"] = superseded
         missing_now = ", ".join(superseded["missing_from_current"])
@@ -223,13 +216,11 @@ def _judge(pinned: PinnedDisclosure, case: Case, transcript: Transcript) -> Scor
         )
     if findings.missing:
         evidence["missing"] = findings.missing
-        # A fact said with the wrong figure is reported as that, not as missing.
-        wrong_names = {w["fact"] for w in wrong}
+        wrong_names = {w["fact"] for w in wrong if w["firm"]}
         unexplained = [
             kf.id
             for kf in version.key_facts
-            if kf.id in findings.missing
-            and not wrong_names & {n for p in kf.phrases for n in placeholders(p)}
+            if kf.id in findings.missing and not wrong_names & findings.figure_names(kf.id)
         ]
         if superseded is None and unexplained:
             reasons.append("missing: " + ", ".join(unexplained))
@@ -245,19 +236,46 @@ def _judge(pinned: PinnedDisclosure, case: Case, transcript: Transcript) -> Scor
             reasons.append(
                 f"said in the negative at turn {first['turn']} ('{first['cue']} … {first['span']}')"
             )
+    if findings.not_statements:
+        evidence["not_statements"] = findings.not_statements
+        only = [n for n in findings.not_statements if n["id"] in findings.missing]
+        if only:
+            reasons.append(
+                "said only "
+                + "; ".join(
+                    f"as {_kind_words(n['kind'])} ({n['id']}, turn {n['turn']})" for n in only
+                )
+            )
+    firm_wrong = [w for w in wrong if w["firm"]]
     if wrong:
         evidence["wrong_figures"] = wrong
+    if firm_wrong:
         shown = "; ".join(
-            f"{w['fact']} stated {w['stated']}, the case says {w['expected']}" for w in wrong
+            f"{w['fact']} stated {w['stated']}, the case says {w['expected']}" for w in firm_wrong
         )
         reasons.append(f"wrong figure: {shown}")
-    if contradiction:
-        evidence["contradiction"] = contradiction
-        reasons.append(f"contradicted at turn {contradiction['turn']}: '{contradiction['phrase']}'")
+    firm_contradiction = next((c for c in contradicted if c["firm"]), None)
+    if contradicted:
+        evidence["contradiction"] = firm_contradiction or contradicted[0]
+    if firm_contradiction is not None:
+        reasons.append(
+            f"contradicted at turn {firm_contradiction['turn']}: '{firm_contradiction['phrase']}'"
+        )
     found_count = len(version.key_facts) - len(findings.missing) - len(findings.late)
     passed = not reasons
     evidence["reason"] = "; ".join(reasons) if reasons else "all key facts in time"
-    evidence.update(_certainty(passed, findings, bool(wrong), contradiction, superseded))
+    doubts = _doubts(passed, findings, wrong, contradicted, applies)
+    doubts += subject_doubts(version, turns, findings) if passed else []
+    superseded_firm = superseded is not None and bool(
+        set(findings.silent) & set(superseded["missing_from_current"])
+    )
+    firm_failure = bool(firm_wrong or firm_contradiction or superseded_firm or findings.late_only)
+    if not passed and (firm_failure or findings.nothing_said):
+        doubts = [d for d in doubts if d.startswith("applicability")]
+    if doubts:
+        evidence.update(certainty="unsure", unsure_because=doubts)
+    else:
+        evidence["certainty"] = "sure"
     status: ScoreStatus = "passed" if passed else "failed"
     return Score(
         criterion=pinned.id,
@@ -269,86 +287,65 @@ def _judge(pinned: PinnedDisclosure, case: Case, transcript: Transcript) -> Scor
     )
 
 
-def _certainty(
+def _kind_words(kind: str) -> str:
+    return {
+        "question": "a question",
+        "echo": "an echo of the customer",
+        "quoted": "a quotation or someone else's claim",
+        "hypothetical": "a hypothetical",
+    }.get(kind, kind)
+
+
+def _doubts(
     passed: bool,
-    findings: _Findings,
-    wrong: bool,
-    contradiction: dict[str, Any] | None,
-    superseded: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """Whether the verdict rests on firm ground, and if not, why (for ``judge_if_unsure``)."""
-    firm_failure = wrong or contradiction is not None or superseded is not None or findings.late
-    if not passed and firm_failure:
-        return {"certainty": "sure"}
+    findings: Findings,
+    wrong: list[dict[str, Any]],
+    contradicted: list[dict[str, Any]],
+    applies: Applicability,
+) -> list[str]:
+    """Why the verdict may be wrong; none means the evidence admits no other reading."""
     doubts = []
-    if findings.fuzzy:
-        doubts.append("close but not exact wording: " + ", ".join(findings.fuzzy))
-    if findings.negated:
+    if not applies.sure:
+        doubts.append(f"applicability: {applies.why}")
+    if findings.weak:
+        doubts.append("not stated as plain fact: " + "; ".join(findings.weak))
+    if findings.negated and passed:
         doubts.append("a key fact was also said in the negative")
-    if not passed and findings.missing:
+    if passed and any(not w["firm"] for w in wrong):
+        doubts.append("a different figure was also given (hedged, asked or corrected)")
+    if any(not c["firm"] for c in contradicted):
+        first = next(c for c in contradicted if not c["firm"])
+        doubts.append(
+            f"contrary wording at turn {first['turn']} ('{first['phrase']}'), "
+            f"said as {_kind_words(first['kind'])}"
+        )
+    if not passed and findings.missing and not findings.nothing_said:
         doubts.append("key facts not found, which a paraphrase could explain")
-    if not doubts:
-        return {"certainty": "sure"}
-    return {"certainty": "unsure", "unsure_because": doubts}
-
-
-def _wrong_figures(
-    version: DisclosureVersion, case: Case, agent_turns: list[tuple[int, str]], where: str
-) -> list[dict[str, Any]]:
-    templates = [p for kf in version.key_facts for p in kf.phrases]
-    wrong = []
-    seen: set[tuple[int, str, str]] = set()
-    for index, text in agent_turns:
-        for figure in stated_figures(text, templates, case.facts, where=where):
-            key = (index, figure.fact, figure.stated)
-            if key in seen:
-                continue
-            seen.add(key)
-            wrong.append(
-                {
-                    "fact": figure.fact,
-                    "turn": index,
-                    "stated": figure.stated,
-                    "expected": figure.expected,
-                    "quote": figure.quote,
-                }
-            )
-    return wrong
+    if not passed and findings.late and not findings.late_only:
+        doubts.append("a key fact was said only after the deadline")
+    if not passed and findings.not_statements:
+        doubts.append("a key fact appears only in a question, echo, quotation or hypothetical")
+    return doubts
 
 
 def _superseded(
     pinned: PinnedDisclosure,
     case: Case,
-    agent_turns: list[tuple[int, str]],
+    turns: list[AgentTurn],
     window: tuple[int, int],
-    current: _Findings,
+    current: Findings,
 ) -> dict[str, Any] | None:
     """The newest older version whose key facts were all said in time, if any."""
     for older in reversed(pinned.older_versions):
         where = f"case {case.case_id}: disclosure {pinned.id} v{older.version}"
         try:
-            found = _find_facts(older, case, agent_turns, window, where)
+            found = find_facts(older, case, turns, window, where)
         except ConfigError:
             continue  # an old version may name a fact this case lacks: it was not said
-        if found.complete:
+        if found.complete and not found.weak:
             return {
                 "version": older.version,
                 "status": older.status,
                 "missing_from_current": current.missing + current.late,
             }
-    return None
-
-
-def _contradiction(
-    phrases: tuple[str, ...], agent_turns: list[tuple[int, str]]
-) -> dict[str, Any] | None:
-    if not phrases:
-        return None
-    for index, text in agent_turns:
-        match = find_phrase(text, phrases)
-        if match is not None:
-            quote = next(
-                (m.quote for m in [find_in_turn(text, [match.phrase])] if m is not None), text
-            )
-            return {"turn": index, "phrase": match.span, "quote": quote}
     return None

@@ -10,12 +10,16 @@ The scenario chooses per disclosure (``scoring.disclosures.<id>.mode``, default
   - ``both_must_pass`` (default): a pass needs both. When the rules already fail, the
     judge is not asked (it could not turn the verdict into a pass);
   - ``judge_if_unsure``: where the rules are sure of their verdict it stands; where they
-    are not (a fuzzy match, a negation, facts missing that a paraphrase could explain),
-    the judge decides.
+    are not (a hedge, a question, a negation, facts missing that a paraphrase could
+    explain), the judge decides;
+  - ``judge_confirms_passes`` (recommended when a judge is set): every rules pass goes to
+    the judge, which catches contradictions worded as no list holds them, and so does
+    every verdict the rules are unsure of; a sure rules failure stands without a call.
 
-Applicability always comes from the rules (conditions on case facts and events), so the
-judge is asked only about disclosures that apply. Every score keeps both verdicts in
-``verdicts`` and the rules' evidence, with the judge's under ``evidence["judge"]``.
+With the rules alone, a verdict they are unsure of is ``review`` (the gate counts it as the
+scenario's ``gate.review_counts_as`` says, failing by default). Applicability comes from the
+rules; where they are unsure of it too, the judge reads the chat. Every score keeps each
+verdict in ``verdicts`` and the rules' evidence, with the judge's under ``evidence["judge"]``.
 
 >>> scorer = disclosures(ScorerContext(disclosures=pinned, scoring=settings))  # doctest: +SKIP
 >>> scores = await scorer.ascore(case, transcript, calls)  # doctest: +SKIP
@@ -34,10 +38,13 @@ from harness.errors import ConfigError, did_you_mean
 from harness.replay.conversation import Transcript
 from harness.scoring.base import Score, ScorerContext, ScoreStatus, ScoringCalls
 from harness.scoring.disclosure_rules import (
+    GATED,
     RULES,
     calibration_entry,
     eligible_window,
     score_disclosure,
+    to_review,
+    unsure,
 )
 from harness.scoring.judge import JUDGE, judge_disclosure
 from harness.scoring.rubrics import Rubric, load_rubric
@@ -112,6 +119,7 @@ class DisclosureScorer:
             if pinned.id in self._rubrics:
                 judged = await self._judge(pinned, case, historical, calls)
                 entry[JUDGE] = judged.status if judged is not None else "not_applicable"
+            entry[GATED] = (await self._score(pinned, case, historical, calls)).status
             entries[pinned.id] = entry
         return entries
 
@@ -133,15 +141,25 @@ class DisclosureScorer:
         rules = score_disclosure(pinned, case, transcript)
         how = self._settings.mode_for(pinned.id)
         if how.mode == "rules" or rules.status in ("not_applicable", "error"):
-            return rules
-        if how.mode == "both" and how.policy == "both_must_pass" and rules.status == "failed":
-            return _annotated(rules, how, "the rules failed, so the judge was not asked")
-        unsure_policy = how.mode == "both" and how.policy == "judge_if_unsure"
-        if unsure_policy and rules.evidence.get("certainty") == "sure":
-            return _annotated(rules, how, "the rules were sure, so the judge was not asked")
+            return to_review(rules)
+        if how.mode == "both":
+            asked = _judge_asked(rules, how.policy)
+            if asked is not None:
+                return _annotated(rules, how, asked)
         judged = await self._judge(pinned, case, transcript, calls)
         assert judged is not None  # the rules found the disclosure applicable
         return _combined(rules, judged, how)
+
+
+def _judge_asked(rules: Score, policy: str) -> str | None:
+    """Why the judge is not asked under ``policy`` (None: it is asked)."""
+    if policy == "both_must_pass" and rules.status == "failed":
+        return "the rules failed, so the judge was not asked"
+    if policy == "judge_if_unsure" and not unsure(rules):
+        return "the rules were sure, so the judge was not asked"
+    if policy == "judge_confirms_passes" and rules.status == "failed" and not unsure(rules):
+        return "the rules failed on firm ground, so the judge was not asked"
+    return None
 
 
 def _annotated(rules: Score, how: DisclosureScoring, note: str) -> Score:
@@ -167,6 +185,13 @@ def _combined(rules: Score, judged: Score, how: DisclosureScoring) -> Score:
     elif how.policy == "judge_if_unsure":
         why = "; ".join(rules.evidence.get("unsure_because") or ["the rules were unsure"])
         evidence["combined"] = f"both (judge_if_unsure): the judge decided, because {why}"
+    elif how.policy == "judge_confirms_passes":
+        why = (
+            "the rules passed and every pass is confirmed"
+            if rules.status == "passed"
+            else "the rules were unsure: " + "; ".join(rules.evidence.get("unsure_because", []))
+        )
+        evidence["combined"] = f"both (judge_confirms_passes): the judge decided, because {why}"
     else:
         evidence["combined"] = (
             "both (both_must_pass): the rules passed; the judge's verdict decides"

@@ -1,11 +1,13 @@
-"""Finding a key fact in an agent turn: where it was said, in which words, and whether negated.
+"""Finding a key fact in an agent turn: where it was said, in which words, and how it reads.
 
 Builds on :mod:`harness.config.phrases` (normalisation, token-bounded and fuzzy matching) and
-adds what a verdict needs as evidence: the sentence as the agent said it, the normalised span,
-and the negation cue when a phrase was said in the negative ("we're **not** paid a commission by the
-lender" does not convey "paid a commission by the lender"). A negation counts only inside
-the same clause and within a few words before the phrase, so "This is a soft search, not a
-hard search" still leaves "the lender only does a hard search" free to convey the fact.
+:mod:`harness.scoring.statements` (what kind of statement a position is in), and adds what a
+verdict needs as evidence: the sentence as the agent said it, the normalised span, and the
+reading: a statement or only a question, echo, quotation or hypothetical; negated by a cue
+in its clause ("we're **not** paid a commission by the lender" does not convey "paid a
+commission by the lender"); doubted (a hedge, a negation in an earlier clause). A phrase
+that carries its own negation ("won't affect your credit score") is negated only by one
+more, and a fuzzy match whose words differ in polarity from the phrase is negated.
 
 It also reads figures: :func:`stated_figures` finds what a phrase such as
 ``"representative {apr}% APR"`` was said with, so a wrong APR is reported as the figure
@@ -19,71 +21,144 @@ stated against the case's own.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
 
 from harness.config.disclosures import fill, placeholders
-from harness.config.phrases import bounded_starts, normalise
+from harness.config.phrases import bounded_starts, normalise, required_words
 from harness.corpus.cases import FactValue
+from harness.scoring.statements import (
+    NEGATION_CUES,
+    Reading,
+    Sentence,
+    negation_count,
+    reading,
+    sentences,
+)
 
-# Words that negate what follows them in the same clause.
-NEGATION_CUES = frozenset(
-    {
-        "not", "no", "never", "don't", "doesn't", "didn't", "won't", "wouldn't", "isn't",
-        "aren't", "wasn't", "weren't", "can't", "cannot", "couldn't", "shouldn't", "haven't",
-        "hasn't", "without", "nothing", "neither", "nor", "dont", "doesnt", "wont", "cant",
-    }
-)  # fmt: skip
-# Words that start a new clause: a negation before them does not reach past them.
-_CLAUSE_WORDS = frozenset({"and", "but", "so", "because", "which", "if", "when", "while", "or"})
-NEGATION_WINDOW = 4  # words before the phrase that a negation cue may sit in
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
-_CLAUSE_BREAK = re.compile(r",\s+|\s+[\u2013\u2014-]\s+|[()]")
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _SENTINEL = "zqxfact{}zqx"
 
 
+STATEMENT = Reading("statement")
+
+
 @dataclass(frozen=True, slots=True)
 class TurnMatch:
-    """A phrase found in one turn: the normalised span, the sentence as said, how closely."""
+    """A phrase found in one turn: the normalised span, the sentence as said, how it reads."""
 
     phrase: str
     span: str
     quote: str
     exact: bool
     similarity: float
-    negated_by: str | None = None
+    reading: Reading = STATEMENT
+
+    @property
+    def negated_by(self) -> str | None:
+        return self.reading.negated_by
+
+    @property
+    def firm(self) -> bool:
+        """An exact match in a firm statement: evidence that admits no other reading."""
+        return self.exact and self.reading.firm
 
 
-@dataclass(frozen=True, slots=True)
-class _Sentence:
-    text: str  # as said
-    norm: str  # normalised, clause pieces joined by one space
-    clause_starts: tuple[int, ...]  # offsets in ``norm`` where each clause piece starts
+def find_matches(
+    text: str,
+    phrases: Sequence[str],
+    *,
+    fuzzy_threshold: int = 100,
+    patterns: Sequence[re.Pattern[str]] = (),
+    customer: str = "",
+) -> list[TurnMatch]:
+    """Every sentence of ``text`` where a phrase or pattern is found, best match each.
 
-
-@functools.lru_cache(maxsize=4096)
-def sentences(text: str) -> tuple[_Sentence, ...]:
-    """``text`` split into sentences, each normalised with its clause boundaries kept.
-
-    Cached: one agent turn is searched for every key fact of every disclosure, so the same
-    text is split many times per case.
+    Exact (normalised, token-bounded) matches and ``patterns`` (searched in the normalised
+    sentence) come first; a phrase of 12 or more characters may also match fuzzily at
+    ``fuzzy_threshold`` (0-100) or above where nothing matched exactly. ``customer`` is what
+    the customer said just before, to tell an echo of it.
     """
+    return list(_find_matches(text, tuple(phrases), fuzzy_threshold, tuple(patterns), customer))
+
+
+@functools.lru_cache(maxsize=65536)
+def _find_matches(
+    text: str,
+    phrases: tuple[str, ...],
+    fuzzy_threshold: int,
+    patterns: tuple[re.Pattern[str], ...],
+    customer: str,
+) -> tuple[TurnMatch, ...]:
+    """Cached: a turn is searched for the same key fact again for every repeat, calibration
+    and superseded version, and a replay's stock sentences recur across cases.
+
+    The turn's sentences are searched as one text (joined by line breaks, which neither a
+    normalised sentence nor a pattern's ``.`` crosses), one pass per phrase or pattern; only
+    the sentences with a hit are read.
+    """
+    told = sentences(text)
+    joined, starts = _joined(told)
+    hits: dict[int, list[TurnMatch]] = {}
+
+    def add(start: int, end: int, phrase: str, norm: str | None, similarity: float) -> None:
+        index = bisect.bisect_right(starts, start) - 1
+        offset = starts[index]
+        match = _match(told[index], phrase, start - offset, end - offset, similarity,
+                       exact=similarity >= 100.0, phrase_norm=norm, customer=customer)  # fmt: skip
+        if not (norm is not None and similarity < 100.0 and match.negated_by == _POLARITY):
+            hits.setdefault(index, []).append(match)
+
+    for pattern in patterns:
+        words = required_words(pattern.pattern)
+        if words is not None and not any(w in joined for w in words):
+            continue  # a plain substring check rules the pattern out without running it
+        for hit in pattern.finditer(joined):
+            if hit.end() > hit.start() and "\n" not in hit.group(0):
+                add(hit.start(), hit.end(), pattern.pattern, None, 100.0)
+    norm_phrases = [(p, normalise(p)) for p in phrases]
+    for phrase, norm_phrase in norm_phrases:
+        for start in bounded_starts(norm_phrase, joined):
+            add(start, start + len(norm_phrase), phrase, norm_phrase, 100.0)
+    if fuzzy_threshold < 100:
+        # One alignment per phrase over the whole turn: the best window, if close enough,
+        # is a match in the sentence it falls in (unless that sentence matched exactly).
+        for phrase, norm_phrase in norm_phrases:
+            if len(norm_phrase) < 12:
+                continue  # short phrases fuzzily match too much: exact only
+            alignment = fuzz.partial_ratio_alignment(
+                norm_phrase, joined, score_cutoff=fuzzy_threshold
+            )
+            if alignment is None or alignment.score < fuzzy_threshold:
+                continue
+            index = bisect.bisect_right(starts, alignment.dest_start) - 1
+            if index in hits or "\n" in joined[alignment.dest_start : alignment.dest_end]:
+                continue
+            add(alignment.dest_start, alignment.dest_end, phrase, norm_phrase,
+                round(alignment.score, 1))  # fmt: skip
     found = []
-    for raw in _SENTENCE_END.split(text.strip()):
-        if not raw.strip():
-            continue
-        pieces = [p for p in (normalise(x) for x in _CLAUSE_BREAK.split(raw)) if p]
-        starts, offset = [], 0
-        for piece in pieces:
-            starts.append(offset)
-            offset += len(piece) + 1
-        found.append(_Sentence(raw.strip(), " ".join(pieces), tuple(starts)))
+    for index in sorted(hits):
+        best: TurnMatch | None = None
+        for match in hits[index]:
+            best = _better(best, match)
+        assert best is not None
+        found.append(best)
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=8192)
+def _joined(told: tuple[Sentence, ...]) -> tuple[str, list[int]]:
+    starts, offset = [], 0
+    for sentence in told:
+        starts.append(offset)
+        offset += len(sentence.norm) + 1
+    return "\n".join(s.norm for s in told), starts
 
 
 def find_in_turn(
@@ -92,82 +167,86 @@ def find_in_turn(
     *,
     fuzzy_threshold: int = 100,
     patterns: Sequence[re.Pattern[str]] = (),
+    customer: str = "",
 ) -> TurnMatch | None:
-    """The first non-negated match of any phrase in ``text``; else the first negated one.
-
-    Exact (normalised, token-bounded) matches are preferred, then regular-expression
-    ``patterns`` searched in the normalised sentence; a phrase of 12 or more characters
-    may also match fuzzily at ``fuzzy_threshold`` (0-100) or above.
-    """
-    negated: TurnMatch | None = None
-    norm_phrases = [(p, normalise(p)) for p in phrases]
-    for sentence in sentences(text):
-        for pattern in patterns:
-            for found in pattern.finditer(sentence.norm):
-                if found.end() == found.start():
-                    continue
-                match = _match(
-                    sentence,
-                    pattern.pattern,
-                    found.start(),
-                    found.end() - found.start(),
-                    100.0,
-                    exact=True,
-                )
-                if match.negated_by is None:
-                    return match
-                negated = negated or match
-    for sentence in sentences(text):
-        for phrase, norm_phrase in norm_phrases:
-            for start in bounded_starts(norm_phrase, sentence.norm):
-                match = _match(sentence, phrase, start, len(norm_phrase), 100.0, exact=True)
-                if match.negated_by is None:
-                    return match
-                negated = negated or match
-    if fuzzy_threshold < 100:
-        for sentence in sentences(text):
-            best: TurnMatch | None = None
-            for phrase, norm_phrase in norm_phrases:
-                if len(norm_phrase) < 12:
-                    continue  # short phrases fuzzily match too much: exact only
-                alignment = fuzz.partial_ratio_alignment(norm_phrase, sentence.norm)
-                if alignment is None or alignment.score < fuzzy_threshold:
-                    continue
-                start, end = alignment.dest_start, alignment.dest_end
-                match = _match(
-                    sentence, phrase, start, end - start, round(alignment.score, 1), exact=False
-                )
-                if best is None or match.similarity > best.similarity:
-                    best = match
-            if best is not None and best.negated_by is None:
-                return best
-            negated = negated or best
-    return negated
+    """The best match in ``text``: a firm one first, then a statement, then a negated one."""
+    matches = find_matches(
+        text, phrases, fuzzy_threshold=fuzzy_threshold, patterns=patterns, customer=customer
+    )
+    return min(matches, key=_rank, default=None)
 
 
-def _match(
-    sentence: _Sentence, phrase: str, start: int, length: int, similarity: float, *, exact: bool
-) -> TurnMatch:
-    return TurnMatch(
-        phrase=phrase,
-        span=sentence.norm[start : start + length],
-        quote=sentence.text,
-        exact=exact,
-        similarity=similarity,
-        negated_by=negation_before(sentence, start),
+_POLARITY = "(the words differ from the phrase in polarity)"
+_NEGATING_PATTERN = re.compile(
+    r"\b(?:not|no|never|don't|doesn't|won't|can't|cannot|isn't|aren't|without|nothing|"
+    r"zero|nobody|none)\b|n't"
+)
+_CONTRAST = frozenset({"you", "us", "me", "them", "yourself", "the", "your", "just", "only"})
+
+
+def _inner_negation(words: list[str]) -> str | None:
+    """A negation cue inside a pattern's span, other than a contrast ("the lender, not
+    you, pays us"; "not just one lender")."""
+    for index, word in enumerate(words):
+        if word in NEGATION_CUES:
+            following = words[index + 1] if index + 1 < len(words) else ""
+            if word == "not" and following in _CONTRAST:
+                continue
+            return word
+    return None
+
+
+def _rank(match: TurnMatch) -> tuple[int, int, int]:
+    reading_ = match.reading
+    return (
+        reading_.negated_by is not None,
+        reading_.kind != "statement",
+        (not match.exact) + bool(reading_.doubts),
     )
 
 
-def negation_before(sentence: _Sentence, start: int) -> str | None:
-    """The negation cue in the words just before ``start`` in its clause, if any."""
-    clause_start = max((s for s in sentence.clause_starts if s <= start), default=0)
-    words = sentence.norm[clause_start:start].split()
-    for word in reversed(words[-NEGATION_WINDOW:]):
-        if word in _CLAUSE_WORDS:
-            return None
-        if word in NEGATION_CUES:
-            return word
-    return None
+def _better(best: TurnMatch | None, match: TurnMatch) -> TurnMatch:
+    if best is None or _rank(match) < _rank(best):
+        return match
+    return best
+
+
+def _match(
+    sentence: Sentence,
+    phrase: str,
+    start: int,
+    end: int,
+    similarity: float,
+    *,
+    exact: bool,
+    phrase_norm: str | None,
+    customer: str,
+) -> TurnMatch:
+    words = sentence.norm[start:end].split()
+    # A fuzzy span may take in a negation cue that the phrase does not start with: the cue
+    # then negates the phrase from outside, as if it stood before it.
+    if not exact and phrase_norm is not None:
+        first = phrase_norm.split()[0] if phrase_norm else ""
+        while words and words[0] in NEGATION_CUES and words[0] != first:
+            start += len(words[0]) + 1
+            words = words[1:]
+    span = " ".join(words)
+    read = reading(sentence, start, end, customer=customer)
+    if read.negated_by is None and phrase_norm is None:
+        # A pattern's gap may take in a negation ("we're (not) paid a commission"): it
+        # negates the match unless the pattern is itself about a negation ("we don't lend").
+        inner = _inner_negation(words)
+        if inner is not None and not _NEGATING_PATTERN.search(phrase.replace("\\b", " ")):
+            read = Reading(read.kind, inner, read.doubts)
+    if (
+        read.negated_by is None
+        and phrase_norm is not None
+        and not exact
+        and negation_count(span) != negation_count(phrase_norm)
+    ):
+        read = Reading(read.kind, _POLARITY, read.doubts)
+    return TurnMatch(phrase=phrase, span=span, quote=sentence.text, exact=exact,
+                     similarity=similarity, reading=read)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +268,17 @@ def stated_figures(
     ...                {"apr": 9.9}, where="x")[0].stated
     '10.9'
     """
-    wrong: list[StatedFigure] = []
+    return [
+        StatedFigure(f["fact"], f["stated"], f["expected"], f["quote"])
+        for f in template_figures(text, templates, facts, where=where)
+    ]
+
+
+def template_figures(
+    text: str, templates: Iterable[str], facts: Mapping[str, FactValue], *, where: str
+) -> list[dict[str, Any]]:
+    """As :func:`stated_figures`, each with ``firm``: said as plain fact, not asked or hedged."""
+    wrong: list[dict[str, Any]] = []
     for template in templates:
         names = placeholders(template)
         if not names:
@@ -201,7 +290,16 @@ def stated_figures(
                 for name, stated in zip(names, found.groups(), strict=True):
                     if _same_number(stated, expected[name]):
                         continue
-                    wrong.append(StatedFigure(name, stated, expected[name], sentence.text))
+                    read = reading(sentence, found.start(), found.end())
+                    wrong.append(
+                        {
+                            "fact": name,
+                            "stated": stated,
+                            "expected": expected[name],
+                            "quote": sentence.text,
+                            "firm": read.kind == "statement" and not read.doubts,
+                        }
+                    )
     return wrong
 
 

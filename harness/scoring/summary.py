@@ -25,3 +25,10 @@ class ScoringSummary:
     min_kappa: float | None = None
     judge_calls: dict[str, Any] | None = None
     judge_model: str | None = None
+    #: What the scenario's calibration floor found missing (the run is refused: exit 2).
+    floor_missing: tuple[str, ...] = ()
+    review_counts_as: str = "fail"
+
+    def gated(self) -> dict[str, CalibrationRow]:
+        """The calibration row of the verdict the gate counts, per criterion."""
+        return {r.criterion: r for r in self.calibration if r.scorer == "gated"}

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from harness.errors import ConfigError, StoreError
-from harness.store.gate_queries import GATE_ROWS, GATE_SQL, PAIRED_SQL, SEGMENT_SQL
+from harness.store.gate_queries import GATE_ROWS, GATE_SQL, PAIRED_SQL, REVIEW_AS, SEGMENT_SQL
 from harness.store.report_queries import REPORT_CASES
 from harness.store.rows import PART_KINDS
 
@@ -158,17 +158,29 @@ class RunStore:
         *,
         errors_are_failures: bool,
         repeat_policy: str = "mean",
+        review_counts_as: str = "fail",
     ) -> list[dict[str, Any]]:
         """Per criterion (in ``thresholds`` order): counts, pass rate, threshold and verdict.
 
-        ``repeat_policy`` ``pass_k`` counts cases, each passed only when all its repeats did.
+        ``repeat_policy`` ``pass_k`` counts cases, each passed only when all its repeats did;
+        ``review_counts_as`` says how a ``review`` result counts (fail, pass or excluded).
         """
         self._set_criteria(thresholds)
         sql = GATE_SQL.format(rows=GATE_ROWS[repeat_policy])
-        return self._rows(sql, {"run_id": run_id, "errors_are_failures": errors_are_failures})
+        params = {
+            "run_id": run_id,
+            "errors_are_failures": errors_are_failures,
+            "review_as": REVIEW_AS[review_counts_as],
+        }
+        return self._rows(sql, params)
 
     def segment_rows(
-        self, run_id: str, thresholds: Mapping[str, float], *, repeat_policy: str = "mean"
+        self,
+        run_id: str,
+        thresholds: Mapping[str, float],
+        *,
+        repeat_policy: str = "mean",
+        review_counts_as: str = "fail",
     ) -> list[dict[str, Any]]:
         """Per tag key and value, and criterion: threshold, applicable, passed and errors.
 
@@ -177,10 +189,15 @@ class RunStore:
         """
         self._set_criteria(thresholds)
         sql = SEGMENT_SQL.format(rows=GATE_ROWS[repeat_policy])
-        return self._rows(sql, {"run_id": run_id})
+        return self._rows(sql, {"run_id": run_id, "review_as": REVIEW_AS[review_counts_as]})
 
     def paired_rows(
-        self, run_id: str, baseline_id: str, *, errors_are_failures: bool
+        self,
+        run_id: str,
+        baseline_id: str,
+        *,
+        errors_are_failures: bool,
+        review_counts_as: str = "fail",
     ) -> list[dict[str, Any]]:
         """Per criterion, ``run_id`` against ``baseline_id`` on the same case, repeat and
         criterion: both pass, pass→fail, fail→pass, both fail, and the flipped cases
@@ -191,7 +208,8 @@ class RunStore:
                 "run_id": run_id,
                 "baseline_id": baseline_id,
                 "errors_are_failures": errors_are_failures,
-                "counted": ["passed", "failed"],
+                "counted": ["passed", "failed", "review"],
+                "review_as": REVIEW_AS[review_counts_as],
             },
         )
 
@@ -284,7 +302,7 @@ class RunStore:
     def failing_case_count(self, run_id: str) -> int:
         row = self._con.execute(
             'SELECT count(DISTINCT (case_id, "repeat")) FROM results '
-            "WHERE run_id = ? AND status IN ('failed', 'error', 'not_run')",
+            "WHERE run_id = ? AND status IN ('failed', 'error', 'not_run', 'review')",
             [run_id],
         ).fetchone()
         return int(row[0]) if row else 0

@@ -13,37 +13,46 @@ WITH counts AS (
            count(*) FILTER (WHERE status = 'passed') AS passed,
            count(*) FILTER (WHERE status = 'failed') AS failed,
            count(*) FILTER (WHERE status = 'error') AS errors,
-           count(*) FILTER (WHERE status = 'not_run') AS not_run
+           count(*) FILTER (WHERE status = 'not_run') AS not_run,
+           count(*) FILTER (WHERE status = 'review') AS reviews
     FROM {rows} GROUP BY criterion
 ), rated AS (
     SELECT c.criterion, c.position, c.threshold,
            coalesce(n.applicable, 0) AS applicable, coalesce(n.passed, 0) AS passed,
            coalesce(n.failed, 0) AS failed, coalesce(n.errors, 0) AS errors,
-           coalesce(n.not_run, 0) AS not_run,
+           coalesce(n.not_run, 0) AS not_run, coalesce(n.reviews, 0) AS reviews,
            coalesce(n.applicable, 0)
                - CASE WHEN $errors_are_failures THEN 0 ELSE coalesce(n.errors, 0) END AS counted
     FROM gate_criteria c LEFT JOIN counts n USING (criterion)
 )
-SELECT criterion, threshold, applicable, passed, failed, errors, not_run, counted,
+SELECT criterion, threshold, applicable, passed, failed, errors, not_run, reviews, counted,
        CASE WHEN counted > 0 THEN passed / counted END AS pass_rate,
        CASE WHEN counted = 0 THEN 'no_cases'
             WHEN passed / counted >= threshold - 1e-12 THEN 'pass'
             ELSE 'fail' END AS verdict
 FROM rated ORDER BY position
 """
+# A result's status as the gate counts it: ``review`` stays ``review`` (counted, not passed),
+# or becomes ``passed`` or ``not_applicable`` ($review_as, from gate.review_counts_as).
+_COUNTED_STATUS = "CASE WHEN status = 'review' THEN $review_as ELSE status END"
 # The rows a gate counts: every case and repeat ("mean"), or one per case ("pass_k"): passed
-# only when every repeat passed, failed when any failed, else error or not run if any was.
+# only when every repeat passed, failed when any failed, else error, not run or in review.
 GATE_ROWS = {
-    "mean": '(SELECT criterion, case_id, "repeat", status FROM results WHERE run_id = $run_id)',
-    "pass_k": """(
+    "mean": f"""(SELECT criterion, case_id, "repeat", {_COUNTED_STATUS} AS status
+        FROM results WHERE run_id = $run_id)""",
+    "pass_k": f"""(
         SELECT criterion, case_id, 0 AS "repeat", CASE
             WHEN bool_and(status = 'not_applicable') THEN 'not_applicable'
             WHEN bool_or(status = 'failed') THEN 'failed'
             WHEN bool_or(status = 'error') THEN 'error'
             WHEN bool_or(status = 'not_run') THEN 'not_run'
+            WHEN bool_or(status = 'review') THEN 'review'
             ELSE 'passed' END AS status
-        FROM results WHERE run_id = $run_id GROUP BY criterion, case_id)""",
+        FROM (SELECT criterion, case_id, {_COUNTED_STATUS} AS status
+              FROM results WHERE run_id = $run_id) GROUP BY criterion, case_id)""",
 }
+#: What a ``review`` result becomes in the gate's counts, by gate.review_counts_as.
+REVIEW_AS = {"fail": "review", "pass": "passed", "excluded": "not_applicable"}
 # Per segment (each tag key and value of the case) and criterion: the gate's counts.
 SEGMENT_SQL = """
 WITH segments AS (
@@ -62,11 +71,17 @@ ORDER BY s.tag, s.tag_value, c.position
 """
 # Paired outcomes of two runs on the same (case, repeat, criterion): pass or not, each side.
 # Errors and not-run rows count as not passing when errors count as failures, else are left out.
-PAIRED_SQL = """
-WITH pairs AS (
+PAIRED_SQL = (
+    """
+WITH counted AS (
+    SELECT run_id, criterion, case_id, "repeat", """
+    + _COUNTED_STATUS
+    + """ AS status
+    FROM results WHERE run_id IN ($run_id, $baseline_id)
+), pairs AS (
     SELECT r.criterion, r.case_id, r."repeat",
            b.status = 'passed' AS was_passed, r.status = 'passed' AS now_passed
-    FROM results r JOIN results b
+    FROM counted r JOIN counted b
       ON b.run_id = $baseline_id AND b.case_id = r.case_id AND b."repeat" = r."repeat"
      AND b.criterion = r.criterion
     WHERE r.run_id = $run_id
@@ -78,9 +93,11 @@ SELECT criterion,
        count(*) FILTER (WHERE was_passed AND NOT now_passed) AS pass_to_fail,
        count(*) FILTER (WHERE NOT was_passed AND now_passed) AS fail_to_pass,
        count(*) FILTER (WHERE NOT was_passed AND NOT now_passed) AS both_fail,
-       list({'case_id': case_id, 'repeat': "repeat", 'direction':
+       list({
+    "case_id": case_id, 'repeat': "repeat", 'direction':
              CASE WHEN was_passed THEN 'pass_to_fail' ELSE 'fail_to_pass' END}
             ORDER BY was_passed DESC, case_id, "repeat")
            FILTER (WHERE was_passed <> now_passed) AS flips
 FROM pairs GROUP BY criterion ORDER BY criterion
 """
+)

@@ -23,7 +23,7 @@ WITH paired AS (
     -- The cases to show, chosen before any text is gathered: newly failing first.
     SELECT k.case_id, k."repeat", bool_or(coalesce(p.to_fail, false)) AS newly
     FROM (SELECT DISTINCT case_id, "repeat" FROM results
-          WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run')) k
+          WHERE run_id = $run_id AND status IN ('failed', 'error', 'not_run', 'review')) k
     LEFT JOIN paired p ON p.case_id = k.case_id AND p."repeat" = k."repeat"
     GROUP BY k.case_id, k."repeat"
     ORDER BY newly DESC, k.case_id, k."repeat"
@@ -34,7 +34,7 @@ WITH paired AS (
                  'evidence': r.evidence, 'error': r.error}
                 ORDER BY r.criterion) AS failures
     FROM results r SEMI JOIN keys k ON k.case_id = r.case_id AND k."repeat" = r."repeat"
-    WHERE r.run_id = $run_id AND r.status IN ('failed', 'error', 'not_run')
+    WHERE r.run_id = $run_id AND r.status IN ('failed', 'error', 'not_run', 'review')
     GROUP BY r.case_id, r."repeat"
 ), mine AS (
     SELECT r.case_id, r."repeat",

@@ -43,7 +43,7 @@ BLOCK_BUDGET = 16_000_000
 #: The most cases whose details are embedded: building one (redaction, marks, evidence)
 #: takes about a millisecond, so this bounds the report's share of a large run's time.
 DETAIL_CASES = 2_000
-STATUSES = ("failed", "error", "not_run")
+STATUSES = ("failed", "error", "not_run", "review")
 
 
 @dataclass(frozen=True)

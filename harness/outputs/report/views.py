@@ -57,6 +57,7 @@ STATUS_WORDS = {
     "failed": "\u2717 failed",
     "error": "\u2717 error",
     "not_run": "\u2717 not run",
+    "review": "? review (the scorer was not sure)",
     "not_applicable": "not applicable",
 }
 

@@ -1,0 +1,468 @@
+"""What the agent's turns say about one disclosure version: the evidence the rules weigh.
+
+:func:`find_facts` looks for every key fact (its phrases, patterns and figure) in every
+agent turn and sorts each match by how it reads (:mod:`harness.scoring.statements`): a firm
+statement in time, a weak one (fuzzy, hedged, a negation that may reach it), one only after
+the deadline, one said only as a question, echo, quotation or hypothetical, or one said in
+the negative. :func:`wrong_figures` finds figures said with another value than the case's
+(or than a fixed value such as 14 days), in any form; :func:`contradictions` finds the
+version's listed contradictions and each key fact's ``opposites``; :func:`subject_doubts`
+finds later sentences that touch the disclosure's subject with a negation or a retraction,
+which may contradict it in words no list holds.
+
+>>> turns = agent_turns(transcript)  # doctest: +SKIP
+>>> findings = find_facts(version, case, turns, (0, 9), "case c1")  # doctest: +SKIP
+>>> findings.missing  # doctest: +SKIP
+['ask_how_much']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.config.disclosures import DisclosureVersion, KeyFact, fill, placeholders
+from harness.config.phrases import bounded_starts, normalise
+from harness.corpus.cases import Case
+from harness.replay.conversation import Transcript
+from harness.scoring.figures import read_figures, same_value
+from harness.scoring.matching import TurnMatch, find_matches, template_figures
+from harness.scoring.statements import is_cue, sentences
+
+# Words with which an agent takes back or qualifies what it said before.
+_RETRACTION = re.compile(
+    r"\b(?:actually|to be honest|honestly|in fact|correction|i misspoke|scratch that|"
+    r"ignore (?:that|what i said|my)|forget (?:that|what i said|about)|not quite right|"
+    r"to clarify|strictly speaking|technically|between (?:you and me|ourselves)|"
+    r"off the record|don't worry about|doesn't really apply|in practice|in reality|"
+    r"that's not (?:quite )?(?:right|true|correct)|i was wrong|my mistake|"
+    r"no longer|not any more|anymore)\b"
+)
+# Words that turn what was said ("but", "except"): after a disclosure, on its subject, they
+# may take part of it back.
+_CONTRAST = re.compile(r"\b(?:but|however|though|although|except|unless|whereas|instead)\b")
+_STOP = frozenset(
+    {"your", "you", "the", "and", "that", "with", "will", "from", "this", "have", "they",
+     "their", "our", "for", "are", "can", "its", "it's", "we're", "you're", "any"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTurn:
+    """An agent turn of the transcript, with what the customer said just before it."""
+
+    index: int
+    text: str
+    customer: str
+
+
+def agent_turns(transcript: Transcript) -> list[AgentTurn]:
+    turns, customer = [], ""
+    for index, turn in enumerate(transcript.turns):
+        if turn.role == "customer":
+            customer = turn.text or ""
+        elif turn.role == "agent":
+            turns.append(AgentTurn(index, turn.text or "", customer))
+    return turns
+
+
+@dataclass
+class Findings:
+    """What the turns say about one version's key facts."""
+
+    facts: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
+    negated: list[dict[str, Any]] = field(default_factory=list)
+    not_statements: list[dict[str, Any]] = field(default_factory=list)
+    weak: list[str] = field(default_factory=list)  # "fact: why", for facts found only weakly
+    #: Missing facts of which the eligible turns hold no trace (no match of any kind, no
+    #: topic word): a failure on one of them admits no other reading.
+    silent: list[str] = field(default_factory=list)
+    _figures: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and not self.late
+
+    @property
+    def late_only(self) -> bool:
+        """Facts said, as fact, only after the deadline, and nothing else in doubt."""
+        return bool(self.late) and not self.missing
+
+    @property
+    def nothing_said(self) -> bool:
+        """A fact is missing and the eligible turns hold no trace of it."""
+        return bool(self.silent)
+
+    def figure_names(self, key_fact: str) -> set[str]:
+        return self._figures.get(key_fact, set())
+
+
+def find_facts(
+    version: DisclosureVersion,
+    case: Case,
+    turns: list[AgentTurn],
+    window: tuple[int, int],
+    where: str,
+) -> Findings:
+    """Every key fact of ``version`` in ``turns``, sorted by how and when it was said."""
+    start, end = window
+    found = Findings()
+    specs = version.figure_specs()
+    for key_fact in version.key_facts:
+        phrases = [fill(p, case.facts, where=where) for p in key_fact.phrases]
+        found._figures[key_fact.id] = {n for p in key_fact.phrases for n in placeholders(p)} | (
+            {key_fact.figure.name} if key_fact.figure is not None else set()
+        )
+        firm: dict[str, Any] | None = None
+        weak: tuple[dict[str, Any], str] | None = None
+        late: dict[str, Any] | None = None
+        others: list[dict[str, Any]] = []
+        traces = 0  # matches of any kind in time, negated ones included
+        for turn in turns:
+            in_time = start <= turn.index < end
+            for match in _fact_matches(key_fact, phrases, specs, case, turn, version, where):
+                entry = _entry(key_fact.id, turn.index, match)
+                traces += in_time
+                if match.negated_by is not None and _contrastive(match):
+                    continue  # "a soft search, not a hard search": a correction, not a denial
+                if match.negated_by is not None:
+                    found.negated.append(
+                        {
+                            "id": key_fact.id,
+                            "turn": turn.index,
+                            "span": match.span,
+                            "cue": match.negated_by,
+                        }
+                    )
+                elif match.reading.kind == "question" and key_fact.may_be_asked:
+                    if in_time and firm is None and match.exact:
+                        firm = entry  # an offer made as a question is still made
+                elif match.reading.kind != "statement":
+                    if in_time:
+                        others.append({**entry, "kind": match.reading.kind})
+                elif in_time and match.firm and firm is None:
+                    firm = entry
+                elif in_time and weak is None:
+                    weak = (entry, _weak_why(match))
+                elif turn.index >= end and late is None:
+                    late = {**entry, "late": True}
+        if firm is not None:
+            found.facts.append(firm)
+        elif weak is not None:
+            found.facts.append({**weak[0], "weak": weak[1]})
+            found.weak.append(f"{key_fact.id} ({weak[1]})")
+        elif late is not None:
+            found.late.append(key_fact.id)
+            found.facts.append(late)
+        else:
+            found.missing.append(key_fact.id)
+            found.not_statements += others[:1]
+            if not traces and not _mentioned(key_fact, version, turns, window):
+                found.silent.append(key_fact.id)
+        if firm is None and weak is None and others and late is not None:
+            found.not_statements += others[:1]
+    return found
+
+
+def _contrastive(match: TurnMatch) -> bool:
+    """A "not" that opens its clause after a statement: "it's a soft search, not a hard one"."""
+    if match.negated_by != "not":
+        return False
+    sentence = next((s for s in sentences(match.quote)), None)
+    if sentence is None:
+        return False
+    start = sentence.norm.find(match.span)
+    clause = sentence.clause_at(start)
+    return clause > 0 and sentence.clause_text(clause).split()[:1] == ["not"]
+
+
+def _entry(fact_id: str, turn: int, match: TurnMatch) -> dict[str, Any]:
+    return {
+        "id": fact_id,
+        "turn": turn,
+        "span": match.span,
+        "quote": match.quote,
+        "exact": match.exact,
+        "similarity": match.similarity,
+    }
+
+
+def _weak_why(match: TurnMatch) -> str:
+    if match.reading.doubts:
+        return "; ".join(match.reading.doubts)
+    return f"close but not exact wording ({match.similarity:.0f}%)"
+
+
+def _fact_matches(
+    key_fact: KeyFact,
+    phrases: list[str],
+    specs: Any,
+    case: Case,
+    turn: AgentTurn,
+    version: DisclosureVersion,
+    where: str,
+) -> list[TurnMatch]:
+    """Phrase and pattern matches, and figure statements with the case's own value."""
+    matches = []
+    if phrases or key_fact.patterns:
+        matches = find_matches(
+            turn.text,
+            phrases,
+            fuzzy_threshold=version.fuzzy_threshold,
+            patterns=key_fact.compiled_patterns(),
+            customer=turn.customer,
+        )
+    spec = key_fact.figure
+    if spec is not None:
+        expected = spec.expected(case.facts, where=where)
+        for number in read_figures(turn.text, specs, customer=turn.customer):
+            if number.name == spec.name and same_value(spec, number.value, expected):
+                matches.append(
+                    TurnMatch(number.said, number.said, number.quote, True, 100.0, number.reading)
+                )
+    return matches
+
+
+def _mentioned(
+    key_fact: KeyFact,
+    version: DisclosureVersion,
+    turns: list[AgentTurn],
+    window: tuple[int, int],
+) -> bool:
+    """Whether an eligible agent turn holds one of the fact's topic words (the version's, when
+    the fact names none): a fact is silent, its absence admitting no other reading, only
+    when none comes up."""
+    topics = [normalise(t) for t in (key_fact.topics or _derived_topics(key_fact))]
+    for turn in turns:
+        if window[0] <= turn.index < window[1]:
+            norm = normalise(turn.text)
+            if any(next(bounded_starts(t, norm), -1) >= 0 for t in topics if t):
+                return True
+    return False
+
+
+def topics_of(version: DisclosureVersion) -> tuple[str, ...]:
+    """The version's ``topics``, or the most telling word of each key fact's phrases."""
+    if version.topics:
+        return version.topics
+    return tuple(word for kf in version.key_facts for word in _derived_topics(kf))
+
+
+def _derived_topics(key_fact: KeyFact) -> tuple[str, ...]:
+    """The word most of a key fact's phrases share (placeholders left out)."""
+    counts: dict[str, int] = {}
+    for phrase in key_fact.phrases:
+        for word in set(normalise(re.sub(r"\{[^}]*\}", " ", phrase)).split()):
+            if len(word) > 3 and word not in _STOP:
+                counts[word] = counts.get(word, 0) + 1
+    return (max(sorted(counts), key=lambda w: counts[w]),) if counts else ()
+
+
+def wrong_figures(
+    version: DisclosureVersion, case: Case, turns: list[AgentTurn], where: str
+) -> list[dict[str, Any]]:
+    """Figures said with another value than the case's (or the fixed value), each once.
+
+    ``firm`` is False for a figure asked, quoted, hedged ("roughly £125 a month") or
+    corrected by the right figure later in time; only firm ones fail the disclosure.
+    """
+    # A key fact with a figure is read by its figure; its phrase templates add nothing.
+    templates = [p for kf in version.key_facts if kf.figure is None for p in kf.phrases]
+    specs = version.figure_specs()
+    expected = {s.name: s.expected(case.facts, where=where) for s in specs if not s.is_context}
+    stated: list[dict[str, Any]] = []
+    right: dict[str, list[tuple[int, int]]] = {}  # (turn, position in the turn)
+    for turn in turns:
+        for figure in template_figures(turn.text, templates, case.facts, where=where):
+            stated.append({"turn": turn.index, "at": (turn.index, -1), **figure})
+        for position, number in enumerate(read_figures(turn.text, specs, customer=turn.customer)):
+            if number.name not in expected:
+                continue
+            spec = next(s for s in specs if s.name == number.name)
+            value = expected[number.name]
+            if same_value(spec, number.value, value):
+                if number.reading.firm:
+                    right.setdefault(number.name, []).append((turn.index, position))
+                continue
+            stated.append(
+                {
+                    "turn": turn.index,
+                    "at": (turn.index, position),
+                    "fact": number.name,
+                    "stated": _shown(number.value),
+                    "expected": _shown(value),
+                    "quote": number.quote,
+                    "firm": number.reading.kind == "statement"
+                    and not number.reading.doubts
+                    and not number.conditional,
+                }
+            )
+    wrong, seen = [], set()
+    for item in stated:
+        key = (item["turn"], item["fact"], float(item["stated"].lstrip("£")))
+        if key in seen:
+            continue
+        seen.add(key)
+        # A right figure said after the wrong one, in time order ("sorry, typo: £132.38").
+        corrected = any(at > item["at"] for at in right.get(item["fact"], []))
+        entry = {k: v for k, v in item.items() if k != "at"}
+        wrong.append({**entry, "firm": item["firm"] and not corrected})
+    return wrong
+
+
+def _shown(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else str(int(value))
+
+
+def contradictions(version: DisclosureVersion, turns: list[AgentTurn]) -> list[dict[str, Any]]:
+    """The version's contradictions and its key facts' opposites, wherever the agent says them.
+
+    ``firm``: said as a statement (not asked, quoted or hypothetical) and not negated.
+    """
+    checks: list[tuple[list[str], tuple[re.Pattern[str], ...], tuple[str, ...]]] = [
+        (list(version.contradictions), (), ())
+    ]
+    checks += [
+        (
+            list(kf.opposites),
+            kf.compiled_opposites(),
+            tuple(normalise(u) for u in kf.opposite_unless),
+        )
+        for kf in version.key_facts
+    ]
+    found = []
+    for turn in turns:
+        for phrases, patterns, unless in checks:
+            if not phrases and not patterns:
+                continue
+            for match in find_matches(
+                turn.text, phrases, patterns=patterns, customer=turn.customer
+            ):
+                if match.negated_by is not None:
+                    continue  # "it isn't interest-free" does not say it is
+                kind = match.reading.kind
+                if kind in ("hypothetical", "quoted", "echo"):
+                    continue  # not the agent's own claim ("some sites say it's free")
+                quote = normalise(match.quote)
+                if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
+                    continue
+                found.append(
+                    {
+                        "turn": turn.index,
+                        "phrase": match.span,
+                        "quote": match.quote,
+                        "kind": kind,
+                        # a hedge does not soften a contrary claim; a question mark may
+                        "firm": kind == "statement" and not match.reading.asked,
+                    }
+                )
+            agreed = _agreed(turn, phrases, patterns, unless)
+            if agreed is not None:
+                found.append(agreed)
+    return found
+
+
+# An agent reply that opens by agreeing with what the customer just said.
+_AGREES = re.compile(
+    r"^(?:yes|yeah|yep|yup|exactly|correct|precisely|indeed|absolutely|spot on|that's right|"
+    r"that is right|that's it|you've got it|you got it|right|quite right|that's correct|"
+    r"that is correct|bang on|100)\b"
+)
+
+
+def _agreed(
+    turn: AgentTurn,
+    phrases: list[str],
+    patterns: tuple[re.Pattern[str], ...],
+    unless: tuple[str, ...],
+) -> dict[str, Any] | None:
+    """The customer's contrary claim, when the agent's reply opens by agreeing with it
+    ("so you don't get anything out of it?" / "Exactly!"): the agent has said it too."""
+    told = sentences(turn.text)
+    if not turn.customer or not told or not _AGREES.match(told[0].norm):
+        return None
+    for match in find_matches(turn.customer, phrases, patterns=patterns):
+        if match.negated_by is not None or match.reading.kind in ("hypothetical", "quoted"):
+            continue
+        quote = normalise(match.quote)
+        if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
+            continue
+        return {
+            "turn": turn.index,
+            "phrase": match.span,
+            "quote": f'{told[0].text} (agreeing with the customer: "{match.quote}")',
+            "kind": "agreed",
+            "firm": True,
+        }
+    return None
+
+
+def subject_doubts(
+    version: DisclosureVersion, turns: list[AgentTurn], findings: Findings
+) -> list[str]:
+    """Where the conversation comes back to the subject after the disclosure, and nothing
+    restates it: the rules cannot rule out that it was taken back in words no list holds.
+
+    Two signs: the customer raises the subject again (a follow-up, a doubt, a wrong belief)
+    and the agent's reply does not restate a key fact; or, later in the evidence's turn or
+    in a later turn, the agent says something on the subject with a negation, a
+    retraction or a contrast, and states none of the key facts.
+    """
+    topics = [normalise(t) for t in topics_of(version)]
+    evidence: dict[int, set[str]] = {}
+    for fact in findings.facts:
+        evidence.setdefault(fact["turn"], set()).add(fact["quote"])
+    last = max(evidence, default=0)
+    doubts = []
+    for turn in turns:
+        if turn.index < last:
+            continue
+        if turn.index > last and turn.customer and version.topics:
+            # only the version's own topics: words derived from phrases are too loose here
+            topic = _topic_in(normalise(turn.customer), topics)
+            if topic is not None and not _states_a_fact(version, turn.text):
+                doubts.append(
+                    f"the customer comes back to '{topic}' before turn {turn.index} and the "
+                    f'reply restates none of it: "{_excerpt(turn.text)}"'
+                )
+        told = sentences(turn.text)
+        after = 0
+        if turn.index == last:  # only the sentences after the last piece of evidence
+            said = [i for i, s in enumerate(told) if s.text in evidence[last]]
+            after = max(said, default=len(told)) + 1
+        for sentence in told[after:]:
+            topic = _topic_in(sentence.norm, topics)
+            if topic is None:
+                continue
+            words = sentence.norm.split()
+            cue = next((w for i, w in enumerate(words) if is_cue(words, i)), None)
+            turn_word = _RETRACTION.search(sentence.norm) or _CONTRAST.search(sentence.norm)
+            if cue is None and turn_word is None:
+                continue
+            if _states_a_fact(version, sentence.text) and turn_word is None:
+                continue
+            what = f"'{cue}'" if turn_word is None else f"'{turn_word.group(0)}'"
+            doubts.append(
+                f"turn {turn.index} raises '{topic}' again with {what}: \"{sentence.text}\""
+            )
+    return doubts[:3]
+
+
+def _topic_in(norm: str, topics: list[str]) -> str | None:
+    return next((t for t in topics if t and next(bounded_starts(t, norm), -1) >= 0), None)
+
+
+def _excerpt(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _states_a_fact(version: DisclosureVersion, text: str) -> bool:
+    for key_fact in version.key_facts:
+        phrases = [p for p in key_fact.phrases if "{" not in p]
+        if any(m.firm for m in find_matches(text, phrases, patterns=key_fact.compiled_patterns())):
+            return True
+    return False

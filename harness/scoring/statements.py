@@ -1,0 +1,348 @@
+"""What kind of statement a phrase was found in: said as fact, or only asked, echoed, quoted.
+
+A disclosure is presented only by a *statement*: the agent telling the customer something as
+fact. The same words inside a question ("Did you know we're paid by the lender?"), an echo
+of the customer ("You're asking whether the search affects your score"), a quotation or a
+claim reported as someone else's ("Some sites say it won't affect your credit score"), or a
+hypothetical ("If we were the lender...") convey nothing, and a hedge ("I think we might get
+something") or a negation a few clauses earlier leaves the reading open. This module splits
+an agent turn into sentences (a line of a list or table is its own sentence) and clause
+pieces, keeps which pieces were quoted, and classifies a position in a sentence:
+
+* ``kind``: ``statement``, ``question``, ``echo``, ``quoted`` or ``hypothetical``;
+* ``negated_by``: a negation cue earlier in the same clause ("we are **not** paid...");
+* ``doubts``: why a statement is not a firm one (a hedge, a negation in an earlier clause
+  that may reach it, a question tag).
+
+The cue lists are English and deliberately broad: a doubt costs a verdict its ``sure``
+mark (the judge or a person decides), while a missed doubt can pass a breach.
+
+>>> sentence = sentences("Did you know we're paid a commission by the lender?")[0]
+>>> reading(sentence, sentence.norm.index("paid")).kind
+'question'
+>>> sentence = sentences("We're a credit broker, not a lender. Shall I run the check?")[0]
+>>> reading(sentence, sentence.norm.index("credit")).kind
+'statement'
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from harness.config.phrases import normalise, words_to_figures
+
+QUESTION_MARK = "said with a question mark"
+StatementKind = Literal["statement", "question", "echo", "quoted", "hypothetical"]
+
+# Words that negate what follows them in the same clause.
+NEGATION_CUES = frozenset(
+    {
+        "not", "no", "never", "don't", "doesn't", "didn't", "won't", "wouldn't", "isn't",
+        "aren't", "wasn't", "weren't", "can't", "cannot", "couldn't", "shouldn't", "haven't",
+        "hasn't", "without", "nothing", "neither", "nor", "dont", "doesnt", "wont", "cant",
+        "isnt", "arent", "none", "nobody", "hardly", "barely", "shan't", "mustn't",
+    }
+)  # fmt: skip
+# Words that start a new clause: a negation before them does not reach past them.
+CLAUSE_WORDS = frozenset(
+    {
+        "and", "but", "so", "because", "which", "if", "when", "while", "or", "however",
+        "though", "although", "whereas", "instead", "rather", "plus", "also", "then",
+    }
+)  # fmt: skip
+# A clause that starts with its own subject is not reached by a negation in an earlier one.
+_SUBJECTS = frozenset(
+    {
+        "we", "we're", "we've", "we'll", "we'd", "i", "i'm", "i'll", "i've", "you", "you're",
+        "you'll", "you've", "you'd", "they", "they're", "they'll", "it", "it's", "this",
+        "that", "there", "there's", "the", "our", "your", "their", "he", "she", "brightwell",
+    }
+)  # fmt: skip
+_QUESTION_OPENERS = re.compile(
+    r"^(?:(?:so|and|but|ok|okay|also|now|first|quick question|just to check|"
+    r"can i ask)\s+)?"
+    r"(?:(?:do|does|did|would|could|can|will|shall|should|is|are|was|were|have|has|had|may|"
+    r"might|isn't|aren't|doesn't|don't|won't|wouldn't)\s+(?:i|you|we|they|it|he|she|there|"
+    r"that|this|the|my|your|our|any|anyone|anything)\b|(?:what|how|why|when|where|which|who|"
+    r"whether|any idea|is it true)\b)"
+)
+_ECHO = re.compile(
+    r"\b(?:you(?:'re| are| were)? ask(?:ed|ing)?|"
+    r"(?<!if )you(?:'d| would)? (?:like|want(?:ed)?) to know (?:whether|if)|"
+    r"you(?:'re| are| were)? wonder(?:ed|ing)?|you mentioned|you said|you(?:'ve| have) heard|"
+    r"your question|you(?:'re| are) worried|you(?:'re| are) concerned|asking (?:me )?whether|"
+    r"asking (?:me )?if|the question (?:of|is)|to check (?:what you|whether you)|"
+    r"if i understand you|in other words you)\b"
+    r"|^(?:are you |you(?:'re| are) )?(?:worried|concerned|wondering|nervous|anxious)\b"
+)
+_REPORTED = re.compile(
+    r"\b(?:some (?:people|sites|websites|brokers|firms|companies|adverts|ads|lenders|"
+    r"comparison sites|forums|customers)? ?(?:say|says|said|claim|claims|tell you|suggest|"
+    r"think|assume|believe|will tell you|might tell you)|you (?:may|might|will|'ll|could) "
+    r"(?:have )?(?:hear|heard|read|see|seen)|(?:people|customers|many|most people) (?:often )?"
+    r"(?:think|assume|believe|expect)|(?:it's|it is|that's|that is) (?:a )?(?:common )?"
+    r"(?:myth|misconception|not true|untrue|wrong)|a common (?:myth|misconception|mistake)|"
+    r"(?:don't|do not|never) (?:believe|say|tell|assume)|not allowed to (?:say|claim|tell)|"
+    r"(?:can't|cannot|shouldn't|mustn't|must not|should not|won't) (?:say|claim|tell you|"
+    r"promise|guarantee)|rather than (?:saying|telling|claim)|instead of (?:saying|telling)|"
+    r"contrary to|old script|used to (?:say|tell)|avoid saying|rumou?r|the idea that|"
+    r"(?:claim|claims|claimed|suggestion|impression) that|whoever told you|"
+    r"heard that|read that|been told)\b"
+)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if (?:we|i|it|this|that|they) (?:were|was)|were we|suppose|supposing|imagine|"
+    r"hypothetically|in theory|in principle|would have|let's say|say for example|"
+    r"in a world where|pretend|if we did|if we had|if there were)\b"
+)
+# Hedges that cover the whole sentence, wherever they sit ("..., I think").
+_HEDGES_ANYWHERE = re.compile(
+    r"\b(?:i think|i believe|i'm not sure|i am not sure|not sure|not certain|unsure|"
+    r"not 100|as far as i know|i guess|i assume|i suppose|if i remember|don't quote me|"
+    r"i could be wrong|i reckon|i imagine|i'd have to check|i would have to check|"
+    r"i'll need to check|can't say for certain|hard to say|or so|give or take|it's possible|"
+    r"it is possible|i'd hesitate|i would hesitate|wouldn't want to say|would not want to say|"
+    r"can't promise|cannot promise|in some circumstances)\b"
+)
+# Hedges that qualify what follows them ("we might get a small fee").
+_HEDGES_BEFORE = re.compile(
+    r"\b(?:probably|possibly|perhaps|maybe|might|may well|may or may not|supposedly|"
+    r"apparently|roughly|sort of|kind of|something like|not always|in some cases|"
+    r"sometimes|occasionally|could be|can be)\b"
+)
+# A hedging modal right after the words found ("a hard search *might* be carried out").
+_MODAL_AFTER = re.compile(r"\s*(?:might|may|could possibly|may or may not)\b")
+_QUESTION_TAG = re.compile(r"\b(?:right|ok|okay|yes|yeah|isn't it|don't we|aren't we)\s*$")
+
+_LINE = re.compile(r"\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
+_CLAUSE_BREAK = re.compile(r",\s+|\s+[\u2013\u2014-]\s+|[()]")
+# A quotation: three words or more in quotation marks ("hard" in scare quotes is not one).
+_QUOTED = re.compile(
+    r"\"[^\"\n]*?\w+\W+\w+\W+\w[^\"\n]*?\"|\u201c[^\u201d\n]*?\w+\W+\w+\W+\w[^\u201d\n]*?\u201d"
+    r"|\u2018[^\u2019\n]*?\w+\W+\w+\W+\w[^\u2019\n]*?\u2019|(?<![\w'])'[^'\n]*?\w+\s+\w+\s+\w[^'\n]*?'(?![\w'])"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence as said and normalised, with its clause pieces and quoted pieces."""
+
+    text: str  # as said
+    norm: str  # normalised, clause pieces joined by one space
+    clause_starts: tuple[int, ...]  # offsets in ``norm`` where each clause piece starts
+    quoted: tuple[tuple[int, int], ...]  # [start, end) in ``norm`` of quoted pieces
+    question: bool  # it ends with a question mark
+
+    def clause_at(self, start: int) -> int:
+        """The index of the clause piece that holds ``norm[start]``."""
+        return max((i for i, s in enumerate(self.clause_starts) if s <= start), default=0)
+
+    def clause_text(self, index: int) -> str:
+        end = (
+            self.clause_starts[index + 1] - 1
+            if index + 1 < len(self.clause_starts)
+            else len(self.norm)
+        )
+        return self.norm[self.clause_starts[index] : end]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How a position in a sentence reads: what kind of statement, negated, doubted."""
+
+    kind: StatementKind
+    negated_by: str | None = None
+    doubts: tuple[str, ...] = ()
+
+    @property
+    def asked(self) -> bool:
+        """Said with a question mark, though not worded as a question ("..., right?")."""
+        return QUESTION_MARK in self.doubts
+
+    @property
+    def firm(self) -> bool:
+        """A statement of fact, not negated, with nothing that leaves the reading open."""
+        return self.kind == "statement" and self.negated_by is None and not self.doubts
+
+
+@functools.lru_cache(maxsize=8192)
+def sentences(text: str) -> tuple[Sentence, ...]:
+    """``text`` split into sentences (each line of a list or table its own), normalised.
+
+    Cached: one agent turn is searched for every key fact of every disclosure.
+    """
+    found = []
+    for line in _LINE.split(text.strip()):
+        for raw in _SENTENCE_END.split(line.strip()):
+            if raw.strip():
+                found.append(_sentence(raw.strip()))
+    return tuple(found)
+
+
+_FIGURE_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?!\d)")
+
+
+@functools.lru_cache(maxsize=8192)
+def figure_sentences(text: str) -> tuple[Sentence, ...]:
+    """As :func:`sentences`, for reading figures: a label and its figure stay together.
+
+    A colon does not end the sentence ("**APR:** 9.9%"), and a line that ends with one
+    ("- You'd borrow:") is joined to the next line, which holds its figure.
+    """
+    lines = [line.strip() for line in _LINE.split(text.strip()) if line.strip()]
+    joined: list[str] = []
+    for line in lines:
+        if joined and joined[-1].rstrip("*_ ").endswith(":") and len(line) <= 80:
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    return tuple(
+        _sentence(raw.strip())
+        for line in joined
+        for raw in _FIGURE_SENTENCE_END.split(line)
+        if raw.strip()
+    )
+
+
+def _sentence(raw: str) -> Sentence:
+    pieces: list[tuple[str, bool]] = []
+    # Number words first, so "eight thousand, two hundred pounds" is not cut at its comma.
+    for chunk, quoted in _quote_split(words_to_figures(raw)):
+        for piece in _CLAUSE_BREAK.split(chunk):
+            norm = normalise(piece)
+            if norm:
+                pieces.append((norm, quoted))
+    starts, quoted_spans, offset = [], [], 0
+    for norm, quoted in pieces:
+        starts.append(offset)
+        if quoted:
+            quoted_spans.append((offset, offset + len(norm)))
+        offset += len(norm) + 1
+    return Sentence(
+        text=raw,
+        norm=" ".join(p for p, _ in pieces),
+        clause_starts=tuple(starts),
+        quoted=tuple(quoted_spans),
+        question=raw.rstrip("*_ )\"'\u201d").endswith("?"),
+    )
+
+
+def _quote_split(raw: str) -> list[tuple[str, bool]]:
+    """``raw`` cut into unquoted and quoted chunks, in order."""
+    chunks, last = [], 0
+    for found in _QUOTED.finditer(raw):
+        if found.start() > last:
+            chunks.append((raw[last : found.start()], False))
+        chunks.append((found.group(0)[1:-1], True))
+        last = found.end()
+    if last < len(raw):
+        chunks.append((raw[last:], False))
+    return chunks
+
+
+def reading(
+    sentence: Sentence, start: int, end: int | None = None, *, customer: str = ""
+) -> Reading:
+    """How ``sentence.norm[start:end]`` reads; ``customer`` is what the customer just said."""
+    end = start if end is None else end
+    before = sentence.norm[:start]
+    clause = sentence.clause_at(start)
+    kind = _kind(sentence, start, end, clause, before, customer)
+    negated_by, reaches = _negation(sentence, start, clause)
+    doubts: list[str] = []
+    if reaches is not None:
+        doubts.append(f"a negation ('{reaches}') earlier in the sentence may reach it")
+    own_clause = sentence.clause_text(clause)
+    after_in_clause = own_clause[max(0, end - sentence.clause_starts[clause]) :]
+    hedge = (
+        _HEDGES_ANYWHERE.search(sentence.norm)
+        or _HEDGES_BEFORE.search(before)
+        or _MODAL_AFTER.match(after_in_clause)
+    )
+    if hedge is not None:
+        doubts.append(f"hedged ('{hedge.group(0)}')")
+    last_clause = len(sentence.clause_starts) - 1
+    if kind == "statement" and sentence.question and clause == last_clause:
+        doubts.append(QUESTION_MARK)
+    return Reading(kind, negated_by, tuple(doubts))
+
+
+def _kind(
+    sentence: Sentence, start: int, end: int, clause: int, before: str, customer: str
+) -> StatementKind:
+    if any(s <= start < e or s < end <= e for s, e in sentence.quoted):
+        return "quoted"
+    if _REPORTED.search(before) or _REPORTED.search(sentence.clause_text(clause)[:start]):
+        return "quoted"
+    if _HYPOTHETICAL.search(before):
+        return "hypothetical"
+    if _ECHO.search(before) or _ECHO.match(sentence.clause_text(clause)):
+        return "echo"
+    if sentence.question:
+        opened = any(_QUESTION_OPENERS.match(sentence.clause_text(i)) for i in range(clause + 1))
+        if opened:
+            return "question"
+        if customer and _repeats(sentence.norm, customer):
+            return "echo"
+    return "statement"
+
+
+def _repeats(said: str, customer: str) -> bool:
+    """Whether the agent's sentence mostly repeats the customer's words back."""
+    theirs = {w for w in normalise(customer).split() if len(w) > 3}
+    ours = [w for w in said.split() if len(w) > 3]
+    if len(ours) < 3 or not theirs:
+        return False
+    return sum(w in theirs for w in ours) / len(ours) >= 0.7
+
+
+def _negation(sentence: Sentence, start: int, clause: int) -> tuple[str | None, str | None]:
+    """(the cue negating ``start`` in its own clause, a cue in an earlier clause that may
+    reach it); a clause word ("but", "and") between stops the search."""
+    clause_start = sentence.clause_starts[clause]
+    own = sentence.norm[clause_start:start].split()
+    for index in range(len(own) - 1, -1, -1):
+        word = own[index]
+        if word in CLAUSE_WORDS:
+            return None, None
+        if is_cue(own, index, sentence.norm[start:].split()[:1]):
+            return word, None
+    first = own[0] if own else sentence.norm[start:].split()[0] if sentence.norm[start:] else ""
+    if first in _SUBJECTS:
+        return None, None  # a clause with its own subject: an earlier negation is its own
+    for index in range(clause - 1, -1, -1):
+        words = sentence.clause_text(index).split()
+        # Only a clause word that opens a clause ends the reach; inside a parenthetical
+        # ("unlike the others and as a matter of policy") it does not.
+        for position in range(len(words) - 1, -1, -1):
+            if is_cue(words, position):
+                return None, words[position]
+        if words and words[0] in CLAUSE_WORDS:
+            return None, None
+    return None, None
+
+
+# "not long ago", "not only", "not just": a negation cue that negates nothing after it.
+_IDIOMS = {"not": {"long", "only", "just", "least", "sure"}, "no": {"doubt", "matter"}}
+
+
+def is_cue(words: list[str], index: int, after: list[str] | None = None) -> bool:
+    """Whether ``words[index]`` negates (and is not an idiom such as "not long")."""
+    word = words[index]
+    if word not in NEGATION_CUES:
+        return False
+    following = words[index + 1] if index + 1 < len(words) else (after or [""])[0]
+    return following not in _IDIOMS.get(word, ())
+
+
+def negation_count(text: str) -> int:
+    """How many negation cues a normalised text holds (a phrase may carry its own)."""
+    return sum(word in NEGATION_CUES for word in text.split())
+
+
+def question_tag(sentence: Sentence) -> bool:
+    """A statement turned into a question by a tag ("..., right?")."""
+    return sentence.question and _QUESTION_TAG.search(sentence.norm) is not None
