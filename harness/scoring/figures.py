@@ -11,7 +11,7 @@ the deposit, the cost of credit) take their numbers too, so a deposit is never r
 amount of credit.
 
 >>> from harness.config.disclosures import FigureSpec
->>> spec = FigureSpec(fact="apr", unit="percent", labels=("apr",))
+>>> spec = FigureSpec(fact="apr", unit="percent", labels=("apr",), name="apr")
 >>> [(f.name, f.value) for f in read_figures("- **APR:** 9.9% (representative)", [spec])]
 [('apr', 9.9)]
 """
