@@ -19,6 +19,10 @@ edges (CLI and pytest plugin) turn errors into :attr:`ExitStatus.USAGE` and gate
 :attr:`ExitStatus.PASSED` or :attr:`ExitStatus.GATE_FAILED`; :class:`ExitStatus` is the only
 place those numbers are written.
 
+An interruption (SIGINT, SIGTERM) is not an error either: :class:`RunInterrupted` is a
+:class:`KeyboardInterrupt`, outside the tree, so no ``except Exception`` swallows it; the
+edges turn it into :attr:`ExitStatus.INTERRUPTED` or :attr:`ExitStatus.TERMINATED`.
+
 Every error pickles with all its fields, so a worker process hands it to its parent as it was.
 
 >>> int(ExitStatus.GATE_FAILED)
@@ -119,6 +123,39 @@ class RunStopped(ModelError):
 
 class StoreError(HarnessError, RuntimeError):
     """Results could not be written to, or read from, the run store."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """The run was stopped by signal ``signum`` (SIGINT: Ctrl-C or a cancelled CI job).
+
+    Raised once no case is in flight any more: every case finished before the signal is
+    committed, none cut short is. ``run_id``, ``out_dir`` and ``committed`` (cases, with
+    repeats, in the run folder) are set when a run had started.
+
+    >>> int(RunInterrupted(15).exit_status)
+    143
+    """
+
+    def __init__(
+        self,
+        signum: int,
+        *,
+        run_id: str | None = None,
+        out_dir: str | None = None,
+        committed: int = 0,
+    ) -> None:
+        super().__init__(f"interrupted by signal {signum}")
+        self.signum = signum
+        self.run_id = run_id
+        self.out_dir = out_dir
+        self.committed = committed
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        return ExitStatus.TERMINATED if self.signum == 15 else ExitStatus.INTERRUPTED
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -93,10 +94,15 @@ def test_kill_9_then_resume_repeats_no_finished_call(
             time.sleep(0.02)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
+        dead_at = time.monotonic()  # its files closed: its workers see the lifeline end
         time.sleep(1.5)  # a worker process left behind would go on calling meanwhile
         before_resume = server.stats().requests
         time.sleep(1.0)
         assert server.stats().requests == before_resume, "an orphaned worker is still calling"
+        # No call starts after the parent's death: what arrives later was in flight, at most
+        # one a slot (test_workers checks the worker's check before each call).
+        late = [t - dead_at for t in server.arrivals() if t > dead_at]
+        assert len(late) <= 4, f"{len(late)} requests arrived after the parent died: {late}"
         assert 0 < before_resume < uninterrupted
         info = RunFolder(big_world.root / "killed").info()
         assert info["finished_at"] is None
@@ -113,6 +119,19 @@ def test_kill_9_then_resume_repeats_no_finished_call(
     assert uninterrupted <= stats.requests <= uninterrupted + 4
     assert _rows(big_world.root / "killed") == _rows(big_world.root / "straight")
     assert RunFolder(big_world.root / "killed").info()["finished_at"] is not None
+    # Every request the server answered is in the call log as a paid call, not a free cache
+    # hit, except those in flight at the kill (their answers never arrived): at most one a
+    # slot. So the run's cost is true.
+    run_id = RunFolder(big_world.root / "killed").info()["run_id"]
+    with duckdb.connect(str(big_world.root / "h.db"), read_only=True) as con:
+        paid, hits = con.execute(
+            "SELECT count(*) FILTER (WHERE NOT cache_hit), count(*) FILTER (WHERE cache_hit) "
+            "FROM model_calls WHERE run_id = ?",
+            [run_id],
+        ).fetchone()  # type: ignore[misc]
+    assert stats.requests - 4 <= paid <= stats.requests
+    assert paid + hits >= uninterrupted
+    assert not list((big_world.root / "killed" / "parts").glob("*.calls.jsonl"))
 
 
 def test_a_second_concurrent_resume_is_refused(world: World, tmp_path: Path) -> None:

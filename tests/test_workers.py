@@ -213,3 +213,38 @@ def test_an_error_that_does_not_pickle_arrives_as_a_runtime_error_with_its_trace
     assert type(rebuilt) is RuntimeError
     assert "failed with Local: from an outside library" in str(rebuilt)
     assert "Traceback" in str(rebuilt)
+
+
+def _call_after_the_parent_is_gone(reader: object, writer: object) -> None:
+    """In a child: the parent's end of the lifeline closes, then a call is attempted."""
+    import asyncio
+
+    from harness.config.calls import CallPolicy
+    from harness.corpus.cases import Case, Turn
+    from harness.models.base import CompletionRequest, Message
+    from harness.models.offline import OfflineModel
+    from harness.replay.calls import CallRunner
+    from harness.run.workers.pool import _parent_check
+
+    writer.close()  # type: ignore[attr-defined]  # this child's copy; the test closes its own
+    reader.poll(30)  # type: ignore[attr-defined]  # until the test has closed it: the end
+    runner = CallRunner(OfflineModel("broker-v1"), CallPolicy(), concurrency=1)
+    runner.before_call = _parent_check(reader)
+    case = Case(case_id="c", source="t", turns=(Turn(role="customer", text="hi"),))
+    request = CompletionRequest("system", (Message("user", "hi"),), 1, case, 1)
+    asyncio.run(runner.complete(request, log=[], case_id="c", repeat=0))
+    os._exit(0)  # the call was made: the check did not stop it
+
+
+def test_a_worker_starts_no_call_once_its_parent_is_gone() -> None:
+    """The check before each request sees the lifeline's end at once; the watching thread
+    needs the GIL to act, which a busy event loop can hold for a tenth of a second."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=_call_after_the_parent_is_gone, args=(reader, writer))
+    child.start()
+    writer.close()  # with the child's copy closed too, the lifeline has ended
+    child.join(timeout=30)
+    assert child.exitcode == 3

@@ -1,7 +1,8 @@
 """The ``harness`` command: one entry point, one error handler, a module per command group.
 
 Exit status (:class:`harness.errors.ExitStatus`): 0 the gate passed, 1 the gate failed,
-2 bad input or configuration, named in one message on stderr and never a traceback.
+2 bad input or configuration, named in one message on stderr and never a traceback;
+130 after SIGINT, 143 after SIGTERM (:mod:`harness.cli.interrupts`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from harness.cli import calibrate, corpus, demo, estimate, history, run
+from harness.cli.interrupts import stop_on_signals
 from harness.errors import ExitStatus, HarnessError
 
 
@@ -27,12 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv[1:]  # after the command's name: what `harness run` repeats to resume
     try:
-        return int(args.func(args))
+        with stop_on_signals():  # `harness run` installs its own, replay-aware handlers
+            return int(args.func(args))
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return ExitStatus.USAGE
+    except KeyboardInterrupt as exc:  # SIGINT or SIGTERM outside a replay
+        print("harness: interrupted", file=sys.stderr)
+        return getattr(exc, "exit_status", ExitStatus.INTERRUPTED)
 
 
 if __name__ == "__main__":

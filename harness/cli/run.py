@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.cli.groups import CACHE_MODES, add_command, add_db_option
-from harness.errors import ConfigError, ExitStatus, HarnessError
+from harness.cli.interrupts import interrupted_line, resume_command, stop_on_signals
+from harness.errors import ConfigError, ExitStatus, HarnessError, RunInterrupted
 from harness.run.workers import MIN_CASES_PER_PROCESS
 
 if TYPE_CHECKING:
     from harness.config.scenario import Scenario
     from harness.plugins.registry import Registries
     from harness.run.finish import RunOutcome
+    from harness.run.interrupt import Interruption
 
 
 def register(commands: Any) -> None:
@@ -106,6 +108,30 @@ def register(commands: Any) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    """``harness run``; SIGINT and SIGTERM stop it cleanly (see harness.cli.interrupts)."""
+    from harness.run.interrupt import Interruption
+
+    interruption = Interruption()
+    progress_total: list[tuple[int, bool]] = []
+    try:
+        with stop_on_signals(interruption):
+            return _run(args, interruption, progress_total)
+    except RunInterrupted as stop:
+        resume = None
+        if stop.run_id is not None and stop.out_dir is not None:
+            resume = resume_command(str(args.scenario), args.argv, stop.run_id, stop.out_dir)
+        total, bound = progress_total[0] if progress_total else (None, False)
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")  # after the live progress line
+        print(interrupted_line(stop, total, resume, bound=bound), file=sys.stderr)
+        return stop.exit_status
+
+
+def _run(
+    args: argparse.Namespace,
+    interruption: Interruption,
+    progress_total: list[tuple[int, bool]],
+) -> int:
     from harness.config.scenario import Scenario
     from harness.corpus.files import count_cases
     from harness.corpus.selection import block_cases
@@ -160,12 +186,9 @@ def run_command(args: argparse.Namespace) -> int:
             out_dir = out_dir or reports / args.resume
     if not items:
         items = count_cases(plan.scenario.corpus_paths) * plan.scenario.repeats
-    progress = Progress(
-        items,
-        sys.stderr,
-        live=sys.stderr.isatty(),
-        total_is_bound=bool(plan.scenario.corpus.tags or plan.scenario.corpus.limit or shard),
-    )
+    bound = bool(plan.scenario.corpus.tags or plan.scenario.corpus.limit or shard)
+    progress = Progress(items, sys.stderr, live=sys.stderr.isatty(), total_is_bound=bound)
+    progress_total.append((items, bound))
     runner = None  # worker processes build their own
     if count == 1:
         runner = plan.make_runner(
@@ -186,6 +209,7 @@ def run_command(args: argparse.Namespace) -> int:
         progress=progress,
         processes=processes,
         overwrite=args.overwrite,
+        interruption=interruption,
     )
     if outcome is None:
         print(

@@ -72,6 +72,7 @@ class _SessionState:
             self.writer = PartWriter(
                 self.out_dir / "parts", self.process, run_id=self.run_id, plan=self.plan
             )
+            self.runner.journal = self.writer.journal  # calls on disk as they end
             self.prefetcher = Prefetcher(self.plan, self.runner, on_done=self.writer.add)
         self.prefetcher.start(items)
 

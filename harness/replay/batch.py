@@ -179,33 +179,33 @@ class BatchCallRunner(CallRunner):
         del self._pending[key]
         cost = self.account(key, completion)
         for future, log, case_id, repeat in entry.waiters:
-            log.append(
-                ModelCall.answered(
-                    case_id,
-                    repeat,
-                    entry.request.turn_index,
-                    entry.attempts,
-                    completion,
-                    ms,
-                    cost_usd=cost,
-                )
+            answered = ModelCall.answered(
+                case_id,
+                repeat,
+                entry.request.turn_index,
+                entry.attempts,
+                completion,
+                ms,
+                cost_usd=cost,
             )
+            log.append(answered)
+            self._journaled(answered)
             if not future.done():
                 future.set_result(completion)
 
     def _failed_attempt(self, key: str, entry: _Pending, error: ProviderError, ms: float) -> None:
         for _future, log, case_id, repeat in entry.waiters:
-            log.append(
-                ModelCall(
-                    case_id,
-                    repeat,
-                    entry.request.turn_index,
-                    entry.attempts,
-                    "error",
-                    ms,
-                    error_class=error.kind,
-                )
+            failed = ModelCall(
+                case_id,
+                repeat,
+                entry.request.turn_index,
+                entry.attempts,
+                "error",
+                ms,
+                error_class=error.kind,
             )
+            log.append(failed)
+            self._journaled(failed)
         if error.retryable and entry.attempts < self.policy.max_attempts:
             self._queue.put_nowait(key)  # into the next batch
             return

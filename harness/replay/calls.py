@@ -24,12 +24,19 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from harness.config.calls import CallPolicy
 from harness.errors import CacheMiss, ProviderError, RunStopped
 from harness.models.base import Completion, CompletionRequest, ModelAdapter
 from harness.models.provider_errors import empty_answer
 from harness.replay.cache import ResponseCache, cache_key
+
+
+class CallSink(Protocol):
+    """Where a runner also sends each attempt as it ends (the call journal)."""
+
+    def record(self, call: ModelCall) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +197,29 @@ class CallRunner:
         self.spent_usd = 0.0
         self.calls_made = 0
         self._companions: list[CallRunner] = []
+        self._journal: CallSink | None = None
+        #: Called just before each request is sent (a worker checks its parent is alive).
+        self.before_call: Callable[[], None] | None = None
+        #: What this runner's calls are for, as the journal records them (``judge``, ...).
+        self.purpose = "agent"
+
+    @property
+    def journal(self) -> CallSink | None:
+        """Where every attempt is also recorded the moment it ends (never a cache hit)."""
+        return self._journal
+
+    @journal.setter
+    def journal(self, sink: CallSink | None) -> None:
+        self._journal = sink
+        for companion in self._companions:
+            companion.journal = sink
 
     def attach(self, companion: CallRunner) -> None:
-        """Close ``companion`` (the judge's runner) with this one: its cache is flushed then."""
+        """Close ``companion`` (the judge's runner) with this one: its cache is flushed then;
+        it records into this runner's journal."""
         self._companions.append(companion)
+        companion.journal = self._journal
+        companion.before_call = self.before_call
 
     async def aclose(self) -> None:
         """Release the adapter's connections; called once when the process's replay ends."""
@@ -274,13 +300,34 @@ class CallRunner:
         for attempt in range(1, policy.max_attempts + 1):
             self.check()
             began = sent = self._clock()
+            started = False
             try:
                 async with self.limiter:
                     sent = self._clock()  # the wait for a slot ends: the call goes out
                     self.check()  # the run may have stopped while this call waited its turn
+                    if self.before_call is not None:
+                        self.before_call()
+                    started = True
                     async with asyncio.timeout(policy.timeout_s):
                         completion = await self.adapter.complete(request)
             except RunStopped:
+                raise
+            except asyncio.CancelledError:
+                # The run was interrupted with this call in flight: the case is not
+                # committed, but the request may have been answered, so it is journaled.
+                if started:
+                    self._journaled(
+                        ModelCall(
+                            case_id,
+                            repeat,
+                            request.turn_index,
+                            attempt,
+                            "error",
+                            self._ms_since(sent),
+                            queued_ms=_ms(sent - began),
+                            error_class="interrupted",
+                        )
+                    )
                 raise
             except Exception as exc:  # every failure is classified, logged and decided on
                 error = _as_provider_error(exc, policy.timeout_s)
@@ -318,18 +365,18 @@ class CallRunner:
                 await self._failed(error, failed, request, attempt, log)
                 continue
             cost = self.account(key, completion)
-            log.append(
-                ModelCall.answered(
-                    case_id,
-                    repeat,
-                    request.turn_index,
-                    attempt,
-                    completion,
-                    self._ms_since(sent),
-                    queued_ms=_ms(sent - began),
-                    cost_usd=cost,
-                )
+            answered = ModelCall.answered(
+                case_id,
+                repeat,
+                request.turn_index,
+                attempt,
+                completion,
+                self._ms_since(sent),
+                queued_ms=_ms(sent - began),
+                cost_usd=cost,
             )
+            log.append(answered)
+            self._journaled(answered)
             self._breaker.record(ok=True)
             self.limiter.succeeded()
             return completion
@@ -345,6 +392,7 @@ class CallRunner:
     ) -> None:
         """Log a failed attempt and decide: return to retry (after the backoff), or raise."""
         log.append(call)
+        self._journaled(call)
         if error.fatal:
             self.stop(str(error), fatal=True)
             raise self.stopped from None  # type: ignore[misc]
@@ -361,6 +409,12 @@ class CallRunner:
 
     def _ms_since(self, moment: float) -> float:
         return _ms(self._clock() - moment)
+
+    def _journaled(self, call: ModelCall) -> None:
+        if self._journal is not None:
+            self._journal.record(
+                call if self.purpose == "agent" else replace(call, purpose=self.purpose)
+            )
 
     def _backoff(
         self, request: CompletionRequest, attempt: int, retry_after: float | None

@@ -23,14 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, StoreError
+from harness.errors import ConfigError, RunInterrupted, StoreError
 from harness.gate.baseline import resolve_baseline
 from harness.gate.policy import GateResult, evaluate_gate
 from harness.models.base import Usage
 from harness.outputs.github import CiSurfaces, write_ci_surfaces
 from harness.outputs.report import FailingCase, ReportData, render_report
 from harness.replay.calls import CallRunner
-from harness.run.folder import RunFolder, Shard, check_chunk
+from harness.run.folder import RunFolder, Shard, check_chunk, salvage_calls
+from harness.run.interrupt import Interruption
 from harness.run.manifest import build_manifest
 from harness.run.plan import ReplayPlan
 from harness.run.process import replay_into_parts
@@ -97,6 +98,8 @@ def finish_run(
     out_dir.mkdir(parents=True, exist_ok=True)
     folders = parts_dirs or [out_dir / "parts"]
     files: dict[str, list[Path]] = {kind: [] for kind in PART_KINDS}
+    for folder in folders:  # the calls of cases cut short become chunks (replay.journal)
+        salvage_calls(folder, RunFolder(folder.parent).completed, run_id)
     for folder in folders:
         for kind, found in part_files(folder).items():
             files[kind].extend(found)
@@ -200,6 +203,7 @@ def run_scenario(
     progress: Progress | None = None,
     processes: WorkerSpec | None = None,
     overwrite: bool = False,
+    interruption: Interruption | None = None,
 ) -> RunOutcome | None:
     """Replay ``plan`` in this process and finish the run.
 
@@ -211,6 +215,10 @@ def run_scenario(
     :mod:`harness.run.workers.pool`) instead of this one; ``runner`` is then not used.
     Without ``resume``, an ``out_dir`` that holds a run is refused (:class:`ConfigError`)
     unless ``overwrite`` says to remove that run's files first.
+
+    A request on ``interruption`` (the CLI's SIGINT or SIGTERM) stops the replay without
+    committing a case in flight and raises :class:`RunInterrupted` naming the run, its
+    folder and the cases committed, so it can be finished with ``resume``.
     """
     started_at = datetime.now(UTC)
     if resume:
@@ -227,47 +235,91 @@ def run_scenario(
         out_dir = out_dir or Path("reports") / run_id
         folder = RunFolder(out_dir)
     with folder:
-        if resume:
-            folder.drop_orphans()
-            done = folder.completed()
-        else:
-            folder.start(plan, run_id, shard, overwrite=overwrite)
-            with RunStore(db_path) as store:
-                store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
-            done = set()
-        if processes is not None and processes.count > 1:
-            spec = replace(
-                processes,
-                parts_dir=str(folder.parts),
-                run_id=run_id,
-                shard=str(shard) if shard is not None else None,
-                skip_committed=bool(done),
-            )
-            stats = replay_in_processes(spec, progress)
-        else:
-            cases = plan.cases(in_shard=shard.contains if shard is not None else None)
-            stats = replay_into_parts(
+        try:
+            return _replay_and_finish(
                 plan,
-                cases,
-                parts_dir=folder.parts,
-                process=f"main-{secrets.token_hex(3)}",
-                run_id=run_id,
-                runner=runner,
-                skip=done,
-                progress=progress,
+                folder,
+                run_id,
+                started_at,
+                db_path,
+                runner,
+                shard,
+                resume,
+                progress,
+                processes,
+                overwrite,
+                interruption,
             )
-        if stats.cases == 0 and not done:
-            raise ConfigError(no_case_message(plan))
-        if shard is not None:
-            folder.finish()
-            return None
-        outcome = finish_run(
-            plan,
+        except RunInterrupted as stop:
+            raise RunInterrupted(
+                stop.signum,
+                run_id=run_id,
+                out_dir=str(folder.path),
+                committed=len(folder.completed()) if folder.parts.is_dir() else 0,
+            ) from None
+
+
+def _replay_and_finish(
+    plan: ReplayPlan,
+    folder: RunFolder,
+    run_id: str,
+    started_at: datetime,
+    db_path: Path | str,
+    runner: CallRunner | None,
+    shard: Shard | None,
+    resume: bool,
+    progress: Progress | None,
+    processes: WorkerSpec | None,
+    overwrite: bool,
+    interruption: Interruption | None,
+) -> RunOutcome | None:
+    out_dir = folder.path
+    if resume:
+        folder.drop_orphans()
+        done = folder.completed()
+        # The calls of cases cut short are kept before those cases are replayed again.
+        salvage_calls(folder.parts, lambda: done, run_id)
+    else:
+        folder.start(plan, run_id, shard, overwrite=overwrite)
+        with RunStore(db_path) as store:
+            store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
+        done = set()
+    if processes is not None and processes.count > 1:
+        spec = replace(
+            processes,
+            parts_dir=str(folder.parts),
             run_id=run_id,
-            out_dir=out_dir,
-            db_path=db_path,
-            started_at=started_at,
-            stopped=[stats.stopped] if stats.stopped else [],
+            shard=str(shard) if shard is not None else None,
+            skip_committed=bool(done),
         )
+        stats = replay_in_processes(spec, progress, interruption=interruption)
+    else:
+        cases = plan.cases(in_shard=shard.contains if shard is not None else None)
+        stats = replay_into_parts(
+            plan,
+            cases,
+            parts_dir=folder.parts,
+            process=f"main-{secrets.token_hex(3)}",
+            run_id=run_id,
+            runner=runner,
+            skip=done,
+            progress=progress,
+            interruption=interruption,
+        )
+    if interruption is not None:
+        interruption.check()  # asked to stop as the last case finished: do not gate
+    if stats.cases == 0 and not done:
+        raise ConfigError(no_case_message(plan))
+    if shard is not None:
         folder.finish()
-        return outcome
+        return None
+    outcome = finish_run(
+        plan,
+        run_id=run_id,
+        out_dir=out_dir,
+        db_path=db_path,
+        started_at=started_at,
+        stopped=[stats.stopped] if stats.stopped else [],
+    )
+    folder.finish()
+    return outcome

@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,11 +27,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.errors import ConfigError, StoreError
+from harness.replay.journal import SUFFIX as JOURNAL_SUFFIX
+from harness.replay.journal import read_journal
+from harness.run.parts import chunk_path
 from harness.run.plan import ReplayPlan
 from harness.store.database import RunStore
+from harness.store.rows import CALL_SCHEMA
 
 INFO = "run.json"
 LOCK = ".lock"
+#: The name prefix of a calls chunk kept from a journal (:func:`salvage_calls`).
+SALVAGED = "salvaged-"
 #: Everything a run writes into its folder besides ``parts/``: what ``--overwrite`` removes
 #: (a file of the user's own in the folder is left alone).
 RUN_FILES = (
@@ -204,10 +211,13 @@ class RunFolder:
         return done
 
     def drop_orphans(self) -> None:
-        """Delete chunks written before a crash whose results chunk never landed."""
+        """Delete chunks written before a crash whose results chunk never landed (the calls
+        they logged are in the call journals: :func:`salvage_calls` keeps them)."""
         committed = {p.name.replace("-results-", "-X-") for p in self.parts.glob("*-results-*")}
         for kind in ("transcripts", "calls"):
             for chunk in self.parts.glob(f"*-{kind}-*.parquet"):
+                if chunk.name.startswith(SALVAGED):
+                    continue
                 if chunk.name.replace(f"-{kind}-", "-X-") not in committed:
                     chunk.unlink()
         for temp in self.parts.glob("*.tmp"):
@@ -255,6 +265,40 @@ class RunFolder:
         temp = self.path / (INFO + ".tmp")
         temp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(temp, self.path / INFO)
+
+
+def salvage_calls(parts: Path, committed: Callable[[], set[tuple[str, int]]], run_id: str) -> int:
+    """Keep the journaled calls of cases never committed, then remove the journals.
+
+    A case cut short (a kill, an interruption) has no calls chunk, but the calls it made
+    were paid for: they become a calls chunk of their own, ``salvaged-<journal>-calls-…``,
+    so the run's call log and cost stay true when the case is replayed again (its answers
+    then come from the cache, as free hits). Committed cases' calls are in their chunks
+    already; ``committed`` gives those cases, read only when a journal is left. Idempotent:
+    a journal whose chunk exists is only removed. Returns how many calls were kept.
+    """
+    journals = sorted(parts.glob(f"*{JOURNAL_SUFFIX}"))
+    done = committed() if journals else set()
+    kept = 0
+    for journal in journals:
+        stem = journal.name.removesuffix(JOURNAL_SUFFIX)
+        final = chunk_path(parts, f"{SALVAGED}{stem}", "calls", 0)
+        if not final.exists():
+            rows = [
+                {"run_id": run_id, **{n: row.get(n) for n in CALL_SCHEMA.names if n != "run_id"}}
+                for row in read_journal(journal)
+                if (row["case_id"], row["repeat"]) not in done
+            ]
+            if rows:
+                temp = final.with_name(final.name + ".tmp")
+                try:
+                    pq.write_table(pa.Table.from_pylist(rows, schema=CALL_SCHEMA), temp)
+                    os.replace(temp, final)
+                except (OSError, pa.ArrowException) as exc:
+                    raise StoreError(f"cannot write salvaged calls {final}: {exc}") from None
+                kept += len(rows)
+        journal.unlink()
+    return kept
 
 
 def read_chunk(path: Path, columns: list[str] | None = None) -> pa.Table:

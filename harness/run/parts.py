@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.errors import StoreError
+from harness.replay.journal import CallJournal
 from harness.store.rows import CALL_SCHEMA, PART_KINDS
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ class PartWriter:
     results last: a case is committed once its results chunk exists, so a killed run
     loses at most the last couple of seconds, and never leaves a half-written file that
     looks whole. Memory stays bounded by the chunk size, whatever the corpus size.
+
+    ``journal`` is the process's call journal in the same folder (see
+    :mod:`harness.replay.journal`): give it to the runner, so a call paid for is on disk the
+    moment it ends, committed or not.
     """
 
     def __init__(
@@ -67,6 +72,8 @@ class PartWriter:
         parts_dir.mkdir(parents=True, exist_ok=True)
         self._buffers: dict[str, list[dict[str, Any]]] = {kind: [] for kind in PART_KINDS}
         self.committed = 0
+        self._pending_keys: list[tuple[str, int]] = []
+        self.journal = CallJournal(parts_dir, process)
 
     def add(self, replayed: CaseReplay) -> None:
         """Buffer the rows of one replayed case; flushes when a buffer is full."""
@@ -115,6 +122,7 @@ class PartWriter:
             row = {name: getattr(call, name) for name in CALL_SCHEMA.names if name != "run_id"}
             self._buffers["calls"].append({"run_id": self.run_id, **row})
         self._pending_cases += 1
+        self._pending_keys.append((case.case_id, repeat))
         if (
             len(self._buffers["results"]) >= self._flush_rows
             or time.monotonic() - self._last_flush >= self._flush_seconds
@@ -143,9 +151,14 @@ class PartWriter:
             rows.clear()
         self.committed += self._pending_cases
         self._pending_cases = 0
+        self.journal.committed(self._pending_keys)  # their calls are in the chunk now
+        self._pending_keys.clear()
 
     def close(self) -> None:
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self.journal.close()
 
     def __enter__(self) -> PartWriter:
         return self

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.corpus.cases import Case
+from harness.errors import RunInterrupted
 from harness.replay.calls import CallRunner
 from harness.run.case import CaseReplay, not_run_case, replay_case
+from harness.run.interrupt import Interruption, cancel_task
 from harness.run.parts import PartWriter
 from harness.run.plan import ReplayPlan
 from harness.run.progress import ProgressSink
@@ -45,19 +47,37 @@ def replay_into_parts(
     runner: CallRunner | None = None,
     skip: set[tuple[str, int]] | None = None,
     progress: ProgressSink | None = None,
+    interruption: Interruption | None = None,
 ) -> ReplayStats:
     """Replay ``cases`` (every repeat) into this process's part files.
 
     Up to the runner's concurrency cases are in flight at once; each case's turns run in
     order. If the run is stopped cleanly (circuit breaker, budget, time bound), the cases
     left are written as ``not_run``; a fatal stop or a configuration error propagates after
-    the rows already finished are flushed.
+    the rows already finished are flushed. A request on ``interruption`` cancels the cases
+    in flight (never written), flushes the finished ones and raises :class:`RunInterrupted`.
     """
     runner = runner or plan.make_runner(process=process)
     with PartWriter(parts_dir, process, run_id=run_id, plan=plan) as writer:
+        runner.journal = writer.journal
+
+        async def replay() -> int:
+            work = _replay_all(plan, cases, writer, runner, skip or set(), progress)
+            if interruption is None:
+                return await work
+            task = asyncio.current_task()
+            assert task is not None
+            with interruption.attached(cancel_task(task)):
+                return await work
+
         try:
-            done = asyncio.run(_replay_all(plan, cases, writer, runner, skip or set(), progress))
+            done = asyncio.run(replay())
+        except asyncio.CancelledError:
+            if interruption is None or interruption.signum is None:
+                raise
+            raise RunInterrupted(interruption.signum) from None
         finally:
+            runner.journal = None
             if runner.cache is not None:
                 runner.cache.close()
     return ReplayStats(

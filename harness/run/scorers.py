@@ -112,7 +112,9 @@ class JudgeModel:
         def cost(completion: Completion) -> float:
             return price.cost(completion.usage) if price is not None else 0.0
 
-        return CallRunner(adapter, policy, concurrency=concurrency, cost=cost, cache=cache)
+        runner = CallRunner(adapter, policy, concurrency=concurrency, cost=cost, cache=cache)
+        runner.purpose = "judge"  # as its journal records its calls
+        return runner
 
 
 def load_judge(

@@ -82,6 +82,7 @@ class _State:
     attempts: Counter[str] = field(default_factory=Counter)  # body digest -> times seen
     # The latest requests' only: a long benchmark must not grow the server (and its GC).
     headers: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=HEADERS_KEPT))
+    arrivals: deque[float] = field(default_factory=lambda: deque(maxlen=HEADERS_KEPT))
     completions: int = 0  # completion requests, as numbered by a FaultPlan script
     seen_systems: set[str] = field(default_factory=set)
     batches: dict[str, MessageBatch] = field(default_factory=dict)
@@ -168,6 +169,12 @@ class MessagesApiServer:
         with self._lock:
             return [dict(h) for h in self._state.headers]
 
+    def arrivals(self) -> list[float]:
+        """When the last :data:`HEADERS_KEPT` requests arrived (``time.monotonic()``, oldest
+        first), e.g. to see whether a client still called after a moment."""
+        with self._lock:
+            return list(self._state.arrivals)
+
     def finish_batches(self) -> None:
         """End every batch submitted so far at its next poll (the provider caught up)."""
         with self._lock:
@@ -204,6 +211,7 @@ class MessagesApiServer:
         with self._lock:
             self._state.by_endpoint[name] += 1
             self._state.headers.append(dict(request.headers))
+            self._state.arrivals.append(time.monotonic())
         if answer is None:  # as a plain web server answers an unknown path
             return Response(404, b"404: Not Found", content_type="text/plain")
         return answer(request)

@@ -17,8 +17,10 @@ the plan, so a worker starts in milliseconds rather than the second those import
 it inherits no thread, lock or open file from the parent. A worker re-loads the scenario
 from its file (with the same ``--model`` override), so no adapter, client or open file
 crosses a process boundary. A worker whose parent dies (kill -9, a cancelled CI job) exits
-within a second, so a resumed run repeats no call. An error in any worker stops the others
-and is raised again in the parent, as the same error class.
+at once, so a resumed run repeats no call. Workers ignore SIGINT and SIGTERM: the parent,
+told by the command line, asks each to stop over its pipe; each cancels its cases in flight,
+commits those finished and reports back. An error in any worker stops the others and is
+raised again in the parent, as the same error class.
 """
 
 from __future__ import annotations
@@ -26,21 +28,24 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import queue
 import secrets
+import select
 import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.corpus.selection import BLOCK_CASES, ClaimedBlocks
-from harness.errors import ModelError
+from harness.errors import ModelError, RunInterrupted
+from harness.run.interrupt import Interruption
 from harness.run.workers import MIN_CASES_PER_PROCESS
 
 if TYPE_CHECKING:
@@ -51,6 +56,8 @@ if TYPE_CHECKING:
 
 MAX_PROCESSES = 8
 _RELAY_INTERVAL_S = 0.25
+#: How long workers asked to stop get to commit what they finished before they are killed.
+_STOP_GRACE_S = 30.0
 
 
 def auto_processes(items: int, concurrency: int, *, cpus: int | None = None) -> int:
@@ -114,23 +121,29 @@ def warm_up(spec: WorkerSpec) -> None:
     forkserver.ensure_running()
 
 
-def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplayStats:
+def replay_in_processes(
+    spec: WorkerSpec, progress: Progress | None, *, interruption: Interruption | None = None
+) -> ReplayStats:
     """Run ``spec.count`` worker processes to completion and add up what they did.
 
     Raises the first worker's error (same class, same message) after stopping the others;
-    rows every worker already committed stay in the parts, so ``--resume`` continues.
+    rows every worker already committed stay in the parts, so ``--resume`` continues. A
+    request on ``interruption`` is passed to every worker, which cancels its cases in flight
+    and commits the finished ones; then :class:`RunInterrupted` is raised here.
     """
     from harness.run.process import ReplayStats
 
     context = _context(spec)
     messages = context.Queue()
     blocks = context.Value("q", 0)  # the next block of cases no worker has claimed
-    # The parent keeps the only write end: a worker reading EOF knows the parent is gone.
+    # The parent keeps the only write end of the lifeline: a worker reading EOF knows the
+    # parent is gone. Each worker's own pipe carries a "stop" when the run is interrupted.
     lifeline, keep_alive = context.Pipe(duplex=False)
+    pipes = [context.Pipe(duplex=False) for _ in range(spec.count)]
     workers = [
         context.Process(
             target=_worker_main,
-            args=(spec, index, messages, lifeline, blocks),
+            args=(spec, index, messages, (lifeline, pipes[index][0]), blocks),
             name=f"harness-replay-{index}",
             daemon=True,
         )
@@ -140,48 +153,67 @@ def replay_in_processes(spec: WorkerSpec, progress: Progress | None) -> ReplaySt
         worker.start()
     results: dict[int, ReplayStats] = {}
     forkserver: int | None = None  # its pid, as a worker saw it
+    stopped: set[int] = set()  # workers that stopped on the interruption
     totals = _Totals()
     failure: BaseException | None = None
+    told_at: float | None = None
+    watch = interruption.attached(lambda: None) if interruption else contextlib.nullcontext()
     try:
-        while len(results) < spec.count and failure is None:
-            try:
-                message = messages.get(timeout=0.2)
-            except queue.Empty:
-                failure = _dead_worker(workers, results)
-                continue
-            kind, index, payload = message
-            if kind == "progress":
-                totals.update(index, *payload)
-                if progress is not None:
-                    progress.add(payload[0], payload[1], totals)
-            elif kind == "started":
-                forkserver = payload
-            elif kind == "done":
-                results[index] = payload
-            else:  # "error"
-                failure = _rebuild_error(*payload)
+        with watch:  # a signal now only sets the flag: this loop passes it on
+            while len(results) + len(stopped) < spec.count and failure is None:
+                if interruption is not None and interruption.signum and told_at is None:
+                    told_at = time.monotonic()
+                    for _reader, writer in pipes:
+                        with contextlib.suppress(OSError):
+                            writer.send(("stop", interruption.signum))
+                if told_at is not None and time.monotonic() - told_at > _STOP_GRACE_S:
+                    break  # a worker did not stop in time: it is killed below
+                try:
+                    message = messages.get(timeout=0.05 if told_at is None else 0.2)
+                except queue.Empty:
+                    failure = _dead_worker(workers, results.keys() | stopped)
+                    continue
+                kind, index, payload = message
+                if kind == "progress":
+                    totals.update(index, *payload)
+                    if progress is not None:
+                        progress.add(payload[0], payload[1], totals)
+                elif kind == "started":
+                    forkserver = payload
+                elif kind == "done":
+                    results[index] = payload
+                else:  # "error"
+                    error = _rebuild_error(*payload)
+                    if isinstance(error, RunInterrupted):
+                        stopped.add(index)
+                    else:
+                        failure = error
     finally:
-        if failure is not None or len(results) < spec.count:
+        if failure is not None or len(results) + len(stopped) < spec.count:
             for worker in workers:
                 if worker.is_alive():
-                    worker.terminate()
+                    worker.kill()  # workers ignore SIGTERM: their parent stops them
         for worker in workers:
             worker.join(timeout=30)
         messages.close()
         keep_alive.close()
+        for _reader, writer in pipes:
+            writer.close()
         if forkserver is not None:
             _stop_forkserver(forkserver)
     if failure is not None:
         raise failure
+    if interruption is not None:
+        interruption.check()
     if progress is not None:
         progress.finish(totals)
-    stopped = [s.stopped for s in results.values() if s.stopped]
+    stopped_reasons = [s.stopped for s in results.values() if s.stopped]
     return ReplayStats(
         cases=sum(s.cases for s in results.values()),
         calls_made=sum(s.calls_made for s in results.values()),
         cache_hits=sum(s.cache_hits for s in results.values()),
         spent_usd=sum(s.spent_usd for s in results.values()),
-        stopped="; ".join(dict.fromkeys(stopped)) or None,
+        stopped="; ".join(dict.fromkeys(stopped_reasons)) or None,
     )
 
 
@@ -232,16 +264,25 @@ class _ProgressRelay:
         self.done = self.errors = 0
 
 
-def _worker_main(spec: WorkerSpec, index: int, messages: Any, lifeline: Any, blocks: Any) -> None:
+def _worker_main(
+    spec: WorkerSpec, index: int, messages: Any, pipes: tuple[Any, Any], blocks: Any
+) -> None:
     # First of all, before any collection can walk them: everything this worker inherited
     # from the forkserver (the harness, the SDK, pandas) moves to the permanent generation,
     # so the worker's collections never walk those objects, nor copy the pages it shares
     # with the other workers (the gc.freeze recipe for fork without exec).
     gc.freeze()
-    _exit_with_parent(lifeline)
+    # Ctrl-C reaches the whole process group, and a CI job's cancellation may too: the
+    # parent alone decides, and tells each worker over its pipe (see _exit_with_parent).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    lifeline, stops = pipes
+    interruption = Interruption()
+    _exit_with_parent(lifeline, stops, interruption)
     messages.put(("started", index, os.getppid()))  # the forkserver, for the parent to stop
     try:
-        messages.put(("done", index, _replay_share(spec, index, messages, blocks)))
+        stats = _replay_share(spec, index, messages, blocks, interruption, _parent_check(lifeline))
+        messages.put(("done", index, stats))
     except BaseException as exc:  # everything goes back to the parent, which decides
         messages.put(("error", index, _describe_error(exc)))
     finally:
@@ -249,7 +290,14 @@ def _worker_main(spec: WorkerSpec, index: int, messages: Any, lifeline: Any, blo
         messages.join_thread()
 
 
-def _replay_share(spec: WorkerSpec, index: int, messages: Any, blocks: Any) -> ReplayStats:
+def _replay_share(
+    spec: WorkerSpec,
+    index: int,
+    messages: Any,
+    blocks: Any,
+    interruption: Interruption,
+    parent_check: Callable[[], None],
+) -> ReplayStats:
     from harness.run.folder import RunFolder, Shard
     from harness.run.plan import load_plan
     from harness.run.process import replay_into_parts
@@ -263,6 +311,7 @@ def _replay_share(spec: WorkerSpec, index: int, messages: Any, blocks: Any) -> R
         cache_dir=Path(spec.cache_dir) if spec.cache_dir else None,
         budget_share=1 / spec.count,
     )
+    runner.before_call = parent_check
     shard = Shard.parse(spec.shard) if spec.shard is not None else None
     share = ClaimedBlocks(_claimer(blocks), size=spec.block_cases)
     cases = plan.cases(in_shard=shard.contains if shard else None, share=share)
@@ -277,6 +326,7 @@ def _replay_share(spec: WorkerSpec, index: int, messages: Any, blocks: Any) -> R
         runner=runner,
         skip=skip,
         progress=_ProgressRelay(index, messages),
+        interruption=interruption,
     )
 
 
@@ -310,15 +360,35 @@ def _claimer(blocks: Any) -> Callable[[], int]:
     return claim
 
 
-def _exit_with_parent(lifeline: Any) -> None:
-    """Leave at once when the parent process is gone, so an orphan makes no further call."""
+def _exit_with_parent(lifeline: Any, stops: Any, interruption: Interruption) -> None:
+    """Leave at once when the parent process is gone, so an orphan makes no further call;
+    stop cleanly when the parent sends ``("stop", signum)`` on ``stops``."""
 
     def watch() -> None:
         with contextlib.suppress(EOFError, OSError):
-            lifeline.recv()  # the parent never sends: this returns only at its end
+            while True:
+                ready = multiprocessing.connection.wait([lifeline, stops])
+                if lifeline in ready:
+                    break  # only its end makes it readable: the parent is gone
+                kind, signum = stops.recv()
+                if kind == "stop":
+                    interruption.request(signum)
         os._exit(3)
 
     threading.Thread(target=watch, name="harness-parent-watch", daemon=True).start()
+
+
+def _parent_check(lifeline: Any) -> Callable[[], None]:
+    """Checked before each call: exit if the parent is gone. The watching thread needs the
+    GIL to act, which a busy event loop can hold for a tenth of a second; this check sees
+    the lifeline's end the moment it happens, so no call starts after the parent's death."""
+    descriptor = lifeline.fileno()
+
+    def check() -> None:
+        if select.select([descriptor], [], [], 0)[0]:
+            os._exit(3)
+
+    return check
 
 
 def _describe_error(exc: BaseException) -> tuple[bytes | None, str, str, str]:
@@ -339,9 +409,9 @@ def _rebuild_error(pickled: bytes | None, name: str, message: str, trace: str) -
     return RuntimeError(f"a replay process failed with {name}: {message}\n{trace}")
 
 
-def _dead_worker(workers: list[Any], results: dict[int, Any]) -> BaseException | None:
+def _dead_worker(workers: list[Any], finished: Collection[int]) -> BaseException | None:
     for index, worker in enumerate(workers):
-        if index not in results and worker.exitcode not in (None, 0):
+        if index not in finished and worker.exitcode not in (None, 0):
             return ModelError(
                 f"replay process {index} died (exit code {worker.exitcode}) before it "
                 "finished; the cases it committed are kept: run again with --resume"
