@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import harness
 
@@ -108,3 +110,33 @@ def test_importing_every_module_has_no_side_effect() -> None:
     count, frozen, same_environment = done.stdout.split()
     assert (done.returncode, frozen, same_environment) == (3, "0", "True"), done.stderr
     assert int(count) > 120  # every module was imported, not a handful
+
+
+def _architecture_tables() -> dict[str, set[str]]:
+    """docs/architecture.md's module tables: each folder heading and the modules its rows name."""
+    text = (Path(__file__).parent.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    tables: dict[str, set[str]] = {}
+    folder = None
+    for line in text.splitlines():
+        heading = re.fullmatch(r"### `(harness/(?:[a-z_]+/)*)`", line)
+        if heading:
+            folder = heading.group(1)
+            tables[folder] = set()
+        elif line.startswith("## "):
+            folder = None
+        elif folder is not None and line.startswith("| `"):
+            tables[folder] |= set(re.findall(r"`([a-z_]+\.py)`", line.split("|")[1]))
+    return tables
+
+
+def test_every_module_has_a_row_in_its_folders_table_in_docs_architecture() -> None:
+    package = Path(harness.__file__).parent
+    modules: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        if not path.name.startswith("__"):
+            folder = f"{path.parent.relative_to(package.parent).as_posix()}/"
+            modules.setdefault(folder, set()).add(path.name)
+    tables = _architecture_tables()
+    named = {folder: {n for n in names if n[:2] != "__"} for folder, names in tables.items()}
+    assert {folder: named.get(folder, set()) for folder in modules} == modules
+    assert sorted(set(tables) - set(modules)) == []  # no table for a folder that is gone
