@@ -68,11 +68,18 @@ def test_summary_has_the_verdict_table_failing_cases_and_versions(
     lines = text.splitlines()
     assert lines[0] == "## ❌ Replay gate mini: FAILED"
     assert lines[2] == r"FAILED: 1 of 2 criteria below threshold \(apr\)."
-    assert lines[4:8] == [
-        "| Disclosure | Pass rate | Passed/applicable | Threshold | Verdict | vs baseline |",
-        "|---|---:|---:|---:|---|---:|",
-        r"| broker\_status | 50.0% | 3/6 | 50% | pass | +0.0 pts |",
-        r"| apr | 40.0% | 2/5 | 90% | FAIL | +0.0 pts |",
+    assert lines[4:10] == [
+        "| Disclosure | Pass rate | 95% interval | Passed/applicable | In review | Threshold "
+        "| Verdict | vs baseline | Scorer wrong pass · wrong fail | Corrected interval |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        r"| broker\_status | 50.0% | 18.8-81.2% | 3/6 | 0 | 50% | pass | +0.0 pts "
+        "| 0/0 · 3/6 (6 labelled) | 0.0-100.0% |",
+        r"| apr | 40.0% | 11.8-76.9% | 2/5 | 0 | 90% | FAIL | +0.0 pts | not measured | n/a |",
+        "",
+        "In review: results the scorer was unsure of that nothing settled, counted as fail. "
+        "Scorer wrong pass · wrong fail: the gated verdict's mistakes on the labelled "
+        "calibration set (not presented but passed · presented but not passed); the corrected "
+        "interval allows for them.",
     ]
     assert "### Top failing cases (4)" in lines
     assert "| case-004 | apr failed: wrong figure: apr stated 12.9, the case says 9.9 |" in lines
@@ -90,7 +97,7 @@ def test_pr_comment_starts_with_the_hidden_marker(outcome: RunOutcome) -> None:
     text = outcome.surfaces.pr_comment.read_text(encoding="utf-8")
     assert text.splitlines()[0] == "<!-- replay-gate:mini -->"
     assert text.count("<!-- replay-gate:") == 1
-    assert r"| apr | 40.0% | 2/5 | 90% | FAIL | +0.0 pts |" in text
+    assert r"| apr | 40.0% | 11.8-76.9% | 2/5 | 0 | 90% | FAIL | +0.0 pts | not measured | n/a |" in text
 
 
 def test_case_text_stays_inert_in_markdown(outcome: RunOutcome) -> None:

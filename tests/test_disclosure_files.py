@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.config.disclosures import Disclosure, DisclosureVersion, fill, load_registry
 from harness.config.phrases import find_phrase
@@ -134,3 +139,57 @@ def test_deadlines_and_applicability_of_the_current_versions() -> None:
         "soft_search": ("eligibility_check", "eligibility_check"),
         "vulnerability_support": (None, None),
     }
+
+
+def _check(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "disclosures", "check", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_disclosures_check_passes_the_shipped_registry() -> None:
+    done = _check(FOLDER)
+    assert done.returncode == 0, done.stderr
+    checked = sum(
+        v.status in ("approved", "superseded")
+        for d in REGISTRY.ids
+        for v in REGISTRY.disclosure(d).versions
+    )
+    assert f"all {checked} approved and superseded versions of {len(REGISTRY.ids)}" in done.stdout
+
+
+def test_disclosures_check_names_the_version_and_key_fact_its_wording_misses(
+    tmp_path: Path,
+) -> None:
+    """A superseded version whose wording no longer says a key fact (its phrases edited away)
+    fails the check with exit 2, naming disclosure, version and key fact; a draft is skipped."""
+    shutil.copytree(FOLDER, tmp_path / "d")
+    path = tmp_path / "d" / "soft_search.yaml"
+    data = yaml.safe_load(path.read_text())
+    wrong = copy.deepcopy(data["versions"][0])
+    wrong.update(version=2, status="superseded", approved_on="2025-06-01")
+    wrong["wording"] = wrong["wording"].replace("soft search", "quick look")
+    draft = copy.deepcopy(wrong)
+    draft.update(version=3, status="draft")
+    del draft["approved_by"], draft["approved_on"]
+    data["versions"][0]["status"] = "superseded"
+    data["versions"] += [wrong, draft]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    done = _check(tmp_path / "d")
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line]
+    assert lines == [
+        f"harness: error: {tmp_path / 'd'}: disclosure soft_search v2: the approved wording "
+        "does not convey key fact 'soft_search' (The eligibility check is a soft search.); "
+        "add a phrase or pattern that matches it"
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_disclosures_check_of_a_missing_folder_exits_2(tmp_path: Path) -> None:
+    done = _check(tmp_path / "nowhere")
+    assert done.returncode == 2
+    assert f"{tmp_path / 'nowhere'}: disclosure folder not found" in done.stderr

@@ -318,6 +318,8 @@ def test_report_shows_interval_inconclusive_pairs_segments_and_flips(tmp_path: P
         "0",
         "60%",
         "Fail inconclusive: 5 cases, 6 needed",
+        "wrong pass 0 of 0, wrong fail 2 of 5 (5 labelled)",
+        "0.0% to 100.0%",
         "\u00b10.0 pts (was 60.0%)",
         "3 both pass, 0 pass\u2192fail, 0 fail\u2192pass, 2 both fail; p = 1: "
         "no significant change",

@@ -3,6 +3,7 @@ the judge's calls counted apart, retries of unusable answers, rubrics and combin
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -15,6 +16,7 @@ import duckdb
 import pytest
 
 from harness.corpus.cases import Turn
+from harness.corpus.files import write_cases
 from harness.run.finish import RunOutcome, run_scenario
 from harness.run.plan import load_plan
 from harness.scoring.base import Transcript
@@ -28,11 +30,11 @@ Responder = Callable[[ApiPrompt], str]
 
 
 def _chat(prompt: ApiPrompt) -> list[tuple[int, str, str]]:
-    """The numbered turns the judge was shown: (index, role, text)."""
+    """The numbered turns the judge was shown: (index, role, text), each text whole."""
     first = prompt.messages[0].content
     return [
-        (int(m[1]), m[2], m[3])
-        for m in re.finditer(r"^\[(\d+)\] (customer|agent|event): (.*)$", first, re.MULTILINE)
+        (int(m[1]), m[2], html.unescape(m[3]))
+        for m in re.finditer(r'<turn n="(\d+)" role="(\w+)">(.*?)</turn>', first, re.S)
     ]
 
 
@@ -463,3 +465,30 @@ def test_scoring_settings_errors_name_file_and_field(
     with pytest.raises(Exception) as caught:
         load_plan(path)
     assert str(caught.value) == f"{path}: {message}"
+
+
+def test_the_judge_reads_a_multi_line_markdown_turn_whole(
+    world: World, keyed: None, tmp_path: Path
+) -> None:
+    """Both key facts sit on later lines of one markdown turn; the judge is shown the turn whole
+    (before, the prompt held one line per turn and cut this one at 'Two things first:')."""
+    turn = (
+        "Two things first:\n\n- **Who we are:** we are a credit broker, not a lender.\n"
+        "- The rate: representative 9.9% APR <see below> & more.\n"
+    )
+    write_cases(world.root / "corpus" / "cases.parquet", [make_case("case-md", [turn, "Bye"])])
+    write_rubrics(world, "broker_status", "apr")
+    shown: list[ApiPrompt] = []
+
+    def recording_judge(prompt: ApiPrompt) -> str:
+        shown.append(prompt)
+        return honest_judge(prompt)
+
+    with MessagesApiServer(api_key=KEY, responder=recording_judge) as server:
+        outcome = run(judged_scenario(world, server), tmp_path)
+    results = _results(tmp_path, outcome)
+    assert results[("case-md", "broker_status")][0] == "passed"
+    assert results[("case-md", "apr")][0] == "passed"
+    chat = shown[0].messages[0].content
+    assert '<turn n="1" role="agent">Two things first:\n\n- **Who we are:**' in chat
+    assert "- The rate: representative 9.9% APR &lt;see below&gt; &amp; more.\n</turn>" in chat

@@ -234,9 +234,21 @@ def test_criteria_table_has_exact_figures(passing_doc: Element) -> None:
         ("Errors", "col"),
         ("Threshold", "col"),
         ("Verdict", "col"),
+        ("Scorer error (labelled set)", "col"),
+        ("Corrected interval", "col"),
     ]
     assert table_rows(table) == [
-        ["broker_status", "60.0%", BROKER_INTERVAL, "3 / 5", "0", "50%", "Pass"],
+        [
+            "broker_status",
+            "60.0%",
+            BROKER_INTERVAL,
+            "3 / 5",
+            "0",
+            "50%",
+            "Pass",
+            "wrong pass 0 of 0, wrong fail 2 of 5 (5 labelled)",
+            "0.0% to 100.0%",
+        ],
         [
             "apr",
             "50.0%",
@@ -245,6 +257,8 @@ def test_criteria_table_has_exact_figures(passing_doc: Element) -> None:
             "0",
             "50%",
             "Pass",
+            "not measured",
+            "n/a",
         ],
     ]
 
@@ -312,6 +326,8 @@ def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path)
             "0",
             "50%",
             "Pass",
+            "wrong pass 0 of 0, wrong fail 2 of 5 (5 labelled)",
+            "0.0% to 100.0%",
             "\u22126.7 pts (was 66.7%)",
             "2 both pass, 0 pass\u2192fail, 0 fail\u2192pass, 1 both fail; p = 1: "
             "no significant change",
@@ -324,6 +340,8 @@ def test_failed_gate_names_each_shortfall_and_the_baseline_delta(tmp_path: Path)
             "0",
             "90%",
             "Fail below threshold",
+            "not measured",
+            "n/a",
             "\u221250.0 pts (was 100.0%)",
             "2 both pass, 0 pass\u2192fail, 0 fail\u2192pass, 0 both fail; p = 1: "
             "no significant change",
@@ -343,6 +361,8 @@ def test_disclosure_without_applicable_cases_is_shown_as_failing(tmp_path: Path)
         "0",
         "50%",
         "Fail no applicable cases",
+        "not measured",
+        "n/a",
     ]
     assert [li.text for li in doc.by_id("verdict").find_all("li")] == [
         "broker_status: 0.0% passed (0 of 1 applicable cases), 50.0 percentage points below "

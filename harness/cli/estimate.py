@@ -29,7 +29,7 @@ def register(commands: Any) -> None:
 
 def estimate_command(args: argparse.Namespace) -> int:
     from harness.replay.cache import ResponseCache
-    from harness.run.estimate import estimate_plan
+    from harness.run.estimate import JUDGE_ANSWER_TOKENS, estimate_judge, estimate_plan
     from harness.run.plan import load_plan
 
     plan = load_plan(args.scenario, model=args.model)
@@ -44,6 +44,30 @@ def estimate_command(args: argparse.Namespace) -> int:
     print(f"cache write/read  {est.cache_write_tokens:>12,} / {est.cache_read_tokens:,}")
     print(f"output tokens     {est.output_tokens:>12,}")
     print(f"estimated cost    {cost:>12}")
+    judge = estimate_judge(plan, cache)
+    if judge is not None:
+        assert plan.judge is not None
+        judge_cost = (
+            f"${judge.cost_usd:,.2f}"
+            if judge.cost_usd is not None
+            else "unknown (no price for the judge's model)"
+        )
+        policies = ", ".join(f"{c} {p}" for c, p in judge.policies.items())
+        print(f"judge             {plan.judge.settings.label}: {policies}")
+        print(
+            f"judge calls       {judge.calls + judge.calibration_calls:>12,}  ({judge.calls:,} "
+            f"scoring, {judge.calibration_calls:,} calibrating; {judge.cached_calls:,} "
+            "already cached)"
+        )
+        print(
+            f"judge tokens      {judge.input_tokens:>12,} / {judge.output_tokens:,}  (input / "
+            f"output; answers taken as {JUDGE_ANSWER_TOKENS} tokens)"
+        )
+        print(f"judge cost        {judge_cost:>12}")
+        print(
+            "                  (counted on the recorded turns: the rules' verdicts there decide "
+            "where the policy asks the judge)"
+        )
     budget = plan.scenario.max_cost_usd
     if budget is not None and est.cost_usd is not None and est.cost_usd > budget:
         print(f"warning: above the scenario's budget of ${budget:,.2f}; the run would stop there")

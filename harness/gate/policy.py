@@ -119,6 +119,8 @@ class ScorerError(BaseModel):
     presentations: int  # labelled presented
     corrected_low: float | None = None
     corrected_high: float | None = None
+    #: Measured against the rules echo test double standing in for the judge, not a model.
+    echo: bool = False
 
     @property
     def false_pass_rate(self) -> float | None:
@@ -154,6 +156,7 @@ def scorer_error(row: CalibrationRow, passed: int, counted: int) -> ScorerError:
         presentations=row.false_fail.n,
         corrected_low=low,
         corrected_high=high,
+        echo=row.echo,
     )
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.config.redaction import RedactionPolicy, names_in_facts, redact
 from harness.gate.policy import CriterionResult, GateResult
+from harness.outputs.table import interval_text
 
 if TYPE_CHECKING:
     from harness.outputs.report import FailingCase
@@ -139,21 +140,47 @@ def case_reasons(case: FailingCase, policy: RedactionPolicy | None = None) -> li
 
 
 def gate_table_markdown(gate: GateResult) -> list[str]:
-    """The per-disclosure table: pass rate, cases, threshold, verdict, baseline delta."""
+    """The per-disclosure table: pass rate and its interval, cases, results in review,
+    threshold, verdict, baseline delta, and the scorer's measured error with the interval
+    corrected for it."""
     lines = [
-        "| Disclosure | Pass rate | Passed/applicable | Threshold | Verdict | vs baseline |",
-        "|---|---:|---:|---:|---|---:|",
+        "| Disclosure | Pass rate | 95% interval | Passed/applicable | In review | Threshold "
+        "| Verdict | vs baseline | Scorer wrong pass · wrong fail | Corrected interval |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for c in gate.criteria:
+        error = c.calibration
+        measured = (
+            f"{error.false_pass}/{error.misses} · {error.false_fail}/{error.presentations} "
+            f"({error.cases} labelled{', rules echo judge' if error.echo else ''})"
+            if error is not None
+            else "not measured"
+        )
+        corrected = (
+            interval_text(error.corrected_low, error.corrected_high) if error is not None else "n/a"
+        )
         cells = [
             markdown_cell(c.criterion),
             _rate(c.pass_rate),
+            interval_text(c.interval_low, c.interval_high),
             f"{c.passed}/{c.applicable}",
+            str(c.reviews),
             f"{c.threshold:.0%}",
             verdict_words(gate, c),
             _delta(c),
+            measured,
+            corrected,
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    if gate.criteria:
+        how = {"fail": "fail", "pass": "pass", "excluded": "not counted"}
+        lines += [
+            "",
+            "In review: results the scorer was unsure of that nothing settled, counted as "
+            f"{how[gate.criteria[0].review_counts_as]}. Scorer wrong pass · wrong fail: the "
+            "gated verdict's mistakes on the labelled calibration set (not presented but "
+            "passed · presented but not passed); the corrected interval allows for them.",
+        ]
     return lines
 
 

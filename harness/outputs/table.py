@@ -58,7 +58,50 @@ def gate_table(gate: GateResult) -> str:
         if c.verdict == "inconclusive":
             line += f"  ({c.needed} cases needed)"
         lines.append(line.rstrip())
-    return "\n".join(lines)
+    return "\n".join(lines + scorer_error_lines(gate))
+
+
+def scorer_error_lines(gate: GateResult) -> list[str]:
+    """What the scorer gets wrong, beside the table: each criterion's wrong-pass and wrong-fail
+    counts on the labelled calibration set with the pass-rate interval corrected for them, and
+    the results in review with how the gate counted them.
+
+    >>> print("\\n".join(scorer_error_lines(gate)))  # doctest: +SKIP
+    scorer error on the labelled calibration set (corrected: the pass-rate interval ...
+      commission  wrong pass 0/53, wrong fail 2/56 (119 labelled); corrected 80.1-90.3%
+    """
+    if not gate.criteria:
+        return []
+    width = max(len(c.criterion) for c in gate.criteria)
+    measured = [c for c in gate.criteria if c.calibration is not None]
+    lines = [
+        "scorer error on the labelled calibration set (corrected: the pass-rate interval "
+        "allowing for it):"
+        if measured
+        else "scorer error: not measured (no labelled case in the calibration set; label "
+        "cases, then see harness calibrate)"
+    ]
+    for c in measured:
+        error = c.calibration
+        assert error is not None
+        corrected = interval_text(error.corrected_low, error.corrected_high)
+        line = (
+            f"  {c.criterion:<{width}}  wrong pass {error.false_pass}/{error.misses}, "
+            f"wrong fail {error.false_fail}/{error.presentations} ({error.cases} labelled); "
+            f"corrected {corrected}"
+        )
+        if error.echo:
+            line += "  (judge: the rules echo test double, not a model)"
+        lines.append(line)
+    reviewed = [c for c in gate.criteria if c.reviews]
+    if reviewed:
+        how = {"fail": "counted as fail", "pass": "counted as pass", "excluded": "not counted"}
+        lines.append(
+            "in review (the scorer unsure, nothing settled it), "
+            f"{how[reviewed[0].review_counts_as]}: "
+            + ", ".join(f"{c.criterion} {c.reviews}" for c in reviewed)
+        )
+    return lines
 
 
 def _verdict(gate: GateResult, c: CriterionResult) -> str:

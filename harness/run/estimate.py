@@ -8,20 +8,28 @@ prompt caching, a system prompt is billed once as a cache write, then as cache r
 
 >>> estimate = estimate_plan(load_plan("scenarios/demo-baseline.yaml"))  # doctest: +SKIP
 >>> estimate.calls  # doctest: +SKIP
+
+With a judge, :func:`estimate_judge` counts the judge's calls each disclosure's policy would
+make (``judge_confirms_passes`` asks on every rules pass and every unsure verdict), and those
+calibration adds, with their tokens and cost.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.corpus.cases import Case
 from harness.models.base import (
     CompletionRequest,
     Message,
+    ModelAdapter,
     Usage,
 )
 from harness.replay.cache import ResponseCache, cache_key
-from harness.replay.conversation import user_messages
+from harness.replay.conversation import Transcript, user_messages
 from harness.run.plan import ReplayPlan
+from harness.scoring.disclosures import DisclosureScorer
+from harness.scoring.judge import JUDGE_TURN_INDEX, judge_seed
 
 CHARS_PER_TOKEN = 4
 
@@ -86,3 +94,92 @@ def estimate_plan(plan: ReplayPlan, cache: ResponseCache | None = None) -> Estim
     if not adapter.cacheable and plan.price is None:
         cost = 0.0  # local providers (offline, recorded) cost nothing
     return Estimate(cases, calls, cached, usage_in, usage_out, usage_read, usage_write, cost)
+
+
+#: What a judge's answer is taken to cost: one short JSON object (verdict, turn, quote, reason).
+JUDGE_ANSWER_TOKENS = 120
+
+
+@dataclass(frozen=True)
+class JudgeEstimate:
+    """The judge's calls a run would make, under each judged disclosure's policy."""
+
+    policies: dict[str, str]  # criterion -> "both (judge_confirms_passes)", "judge", ...
+    calls: int  # asked while scoring the replayed cases
+    calibration_calls: int  # asked only to calibrate the judge on labelled cases
+    cached_calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None  # None when the judge's model has no price
+
+
+def estimate_judge(plan: ReplayPlan, cache: ResponseCache | None = None) -> JudgeEstimate | None:
+    """Estimate the judge's calls of ``plan`` (None without a judge); nothing is called.
+
+    The recorded agent turns stand in for the answers, as for the agent's calls: a policy that
+    asks the judge only where the rules pass or are unsure is counted on what the rules say of
+    the recorded turns. A prompt asked twice in one case (scoring, then calibrating on the
+    same turns) is counted once, as the run asks it once.
+    """
+    if plan.judge is None:
+        return None
+    adapter = plan.judge.make_adapter()
+    settings = plan.scenario.scoring
+    scorers = [s for s in plan.scorers if isinstance(s, DisclosureScorer)]
+    policies = {}
+    for scorer in scorers:
+        for criterion in scorer.criteria:
+            how = settings.mode_for(criterion)
+            if how.mode != "rules":
+                policies[criterion] = how.mode if how.mode == "judge" else f"both ({how.policy})"
+    calls = calibration = cached = tokens_in = 0
+    separate_calibration = bool(plan.scenario.calibration.paths)
+
+    def ask(case: Case, repeat: int, calibrating: bool, seen: set[str]) -> int:
+        nonlocal cached, tokens_in
+        asked = 0
+        transcript = Transcript(case.turns)
+        seed = plan.case_seed(case.case_id, repeat)
+        for scorer in scorers:
+            for criterion, system, user in scorer.judge_questions(
+                case, transcript, calibrating=calibrating
+            ):
+                if system + user in seen:
+                    continue
+                seen.add(system + user)
+                asked += 1
+                request = CompletionRequest(
+                    system,
+                    (Message("user", user),),
+                    judge_seed(seed, criterion, 1),
+                    case,
+                    JUDGE_TURN_INDEX,
+                )
+                if _cached(cache, adapter, request):
+                    cached += 1
+                    continue
+                tokens_in += _tokens(system) + _tokens(user)
+        return asked
+
+    for case in plan.cases():
+        for repeat in range(plan.scenario.repeats):
+            seen: set[str] = set()
+            calls += ask(case, repeat, False, seen)
+            if repeat == 0 and case.labels and not separate_calibration:
+                calibration += ask(case, repeat, True, seen)
+    if separate_calibration:
+        for case in plan.calibration_cases():
+            calibration += ask(case, 0, True, set())
+    tokens_out = (calls + calibration - cached) * JUDGE_ANSWER_TOKENS
+    usage = Usage(tokens_in, tokens_out, 0, 0)
+    price = plan.judge.price
+    cost = price.cost(usage) if price is not None else None
+    if not adapter.cacheable and price is None:
+        cost = 0.0
+    return JudgeEstimate(policies, calls, calibration, cached, tokens_in, tokens_out, cost)
+
+
+def _cached(cache: ResponseCache | None, adapter: ModelAdapter, request: CompletionRequest) -> bool:
+    if cache is None or not adapter.cacheable:
+        return False
+    return cache.get(cache_key(adapter, request)) is not None

@@ -40,6 +40,8 @@ from harness.stats.binomial import wilson_interval
 
 GOLD = "gold"
 GATED = "gated"
+#: An entry's mark that its judge verdict came from the rules echo test double.
+ECHO = "judge_echo"
 ReviewRule = Literal["fail", "pass", "excluded"]
 _CLASSES = ("passed", "failed")
 _SCORER_ORDER = {"rules": 0, "judge": 1, GATED: 2}
@@ -96,6 +98,8 @@ class CalibrationRow:
     #: Verdicts the scorer was sure of, and those sure verdicts that were wrong.
     sure: Rate = field(default_factory=lambda: Rate(0, 0))
     sure_wrong: Rate = field(default_factory=lambda: Rate(0, 0))
+    #: The judge's verdicts in it came from the rules echo test double, not a model.
+    echo: bool = False
 
     @property
     def sensitivity(self) -> float | None:
@@ -120,6 +124,7 @@ class CalibrationRow:
             "sure_wrong": self.sure_wrong.as_json(),
             "confusion": self.confusion,
             "applicability_mismatches": self.applicability_mismatches,
+            "judge_is_rules_echo": self.echo,
         }
 
 
@@ -156,13 +161,16 @@ def calibration_table(
     before the gated verdict."""
     by_key: dict[tuple[str, str], list[tuple[str, str, bool]]] = {}
     order: dict[str, int] = {}
+    echoed: set[str] = set()
     for entry in entries:
         gold = entry.verdicts.get(GOLD)
         if gold is None:
             continue
         order.setdefault(entry.criterion, len(order))
+        if ECHO in entry.verdicts:
+            echoed.add(entry.criterion)
         for scorer, verdict in entry.verdicts.items():
-            if scorer == GOLD or scorer.endswith("_certainty"):
+            if scorer in (GOLD, ECHO) or scorer.endswith("_certainty"):
                 continue
             sure = _is_sure(scorer, verdict, entry.verdicts)
             counted = counted_as(verdict, review_counts_as) if scorer == GATED else verdict
@@ -170,7 +178,10 @@ def calibration_table(
                 continue
             by_key.setdefault((entry.criterion, scorer), []).append((gold, counted, sure))
     keys = sorted(by_key, key=lambda k: (order[k[0]], _SCORER_ORDER.get(k[1], 9), k[1]))
-    return [_row(criterion, scorer, by_key[(criterion, scorer)]) for criterion, scorer in keys]
+    return [
+        _row(criterion, scorer, by_key[(criterion, scorer)], echo=criterion in echoed)
+        for criterion, scorer in keys
+    ]
 
 
 def _is_sure(scorer: str, verdict: str, verdicts: Mapping[str, str]) -> bool:
@@ -180,7 +191,9 @@ def _is_sure(scorer: str, verdict: str, verdicts: Mapping[str, str]) -> bool:
     return certainty is None or verdicts.get(certainty, "sure") == "sure"
 
 
-def _row(criterion: str, scorer: str, pairs: list[tuple[str, str, bool]]) -> CalibrationRow:
+def _row(
+    criterion: str, scorer: str, pairs: list[tuple[str, str, bool]], *, echo: bool
+) -> CalibrationRow:
     confusion = {g: {"passed": 0, "failed": 0, "other": 0} for g in _CLASSES}
     mismatches = sure = sure_wrong = 0
     for gold, verdict, is_sure in pairs:
@@ -206,6 +219,7 @@ def _row(criterion: str, scorer: str, pairs: list[tuple[str, str, bool]]) -> Cal
         false_fail=Rate(passed_row["failed"] + passed_row["other"], sum(passed_row.values())),
         sure=Rate(sure, len(pairs)),
         sure_wrong=Rate(sure_wrong, sure),
+        echo=echo and scorer != "rules",
     )
 
 
@@ -331,4 +345,14 @@ def format_table(rows: Sequence[CalibrationRow]) -> str:
         "it passed / failed / other (not applicable, error, review); failed→p/f/o: the same\n"
         "for cases labelled not presented"
     )
+    echoed = sorted({r.criterion for r in rows if r.echo})
+    if echoed:
+        lines.append(ECHO_NOTE + ", ".join(echoed))
     return "\n".join(lines)
+
+
+#: What every place showing a calibration against the rules echo test double says.
+ECHO_NOTE = (
+    "NOTE: the judge that answered is the rules echo test double (harness.testing.echo_judge), "
+    "not a model: its rows and the gated rows that use it measure the plumbing, not a judge: "
+)

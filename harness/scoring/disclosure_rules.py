@@ -96,11 +96,11 @@ def to_review(score: Score) -> Score:
     if not unsure(score):
         return score
     reasons = "; ".join(score.evidence.get("unsure_because", []))
-    evidence = {
-        **score.evidence,
-        "lean": score.status,
-        "review": f"the rules lean {score.status} but are not sure: {reasons}",
-    }
+    lean = score.status
+    if lean == "failed" and score.evidence.get("reason"):
+        lean = f"failed ({score.evidence['reason']})"
+    review = f"in review: the rules lean {lean} but are not sure: {reasons}"
+    evidence = {**score.evidence, "lean": score.status, "review": review, "reason": review}
     return replace(score, status="review", evidence=evidence)
 
 

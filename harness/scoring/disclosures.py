@@ -37,6 +37,7 @@ from harness.corpus.cases import Case
 from harness.errors import ConfigError, did_you_mean
 from harness.replay.conversation import Transcript
 from harness.scoring.base import Score, ScorerContext, ScoreStatus, ScoringCalls
+from harness.scoring.calibration import ECHO
 from harness.scoring.disclosure_rules import (
     GATED,
     RULES,
@@ -46,7 +47,7 @@ from harness.scoring.disclosure_rules import (
     to_review,
     unsure,
 )
-from harness.scoring.judge import JUDGE, judge_disclosure
+from harness.scoring.judge import JUDGE, build_prompt, is_echo, judge_disclosure
 from harness.scoring.rubrics import Rubric, load_rubric
 
 
@@ -119,9 +120,37 @@ class DisclosureScorer:
             if pinned.id in self._rubrics:
                 judged = await self._judge(pinned, case, historical, calls)
                 entry[JUDGE] = judged.status if judged is not None else "not_applicable"
+                if judged is not None and is_echo(judged):
+                    entry[ECHO] = "yes"
             entry[GATED] = (await self._score(pinned, case, historical, calls)).status
             entries[pinned.id] = entry
         return entries
+
+    def judge_questions(
+        self, case: Case, transcript: Transcript, *, calibrating: bool = False
+    ) -> list[tuple[str, str, str]]:
+        """``(criterion, system, user)`` of each judge prompt scoring ``transcript`` asks under
+        the scenario's policy (no call is made); ``calibrating``: those calibration asks, the
+        judge's verdict on every applicable judged disclosure."""
+        asked = []
+        for pinned in self._pinned:
+            if pinned.id not in self._rubrics:
+                continue
+            if calibrating:
+                ask = pinned.applies_to(case)
+            else:
+                rules = score_disclosure(pinned, case, transcript)
+                how = self._settings.mode_for(pinned.id)
+                ask = rules.status not in ("not_applicable", "error") and (
+                    how.mode == "judge" or _judge_asked(rules, how.policy) is None
+                )
+            if ask:
+                _, _, window = eligible_window(pinned, case)
+                system, user = build_prompt(
+                    pinned, self._rubrics[pinned.id], case, transcript, window
+                )
+                asked.append((pinned.id, system, user))
+        return asked
 
     async def _judge(
         self, pinned: PinnedDisclosure, case: Case, transcript: Transcript, calls: ScoringCalls

@@ -20,6 +20,7 @@ counts as a failure. Nothing the judge says passes by default.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from dataclasses import replace
@@ -39,6 +40,9 @@ from harness.scoring.base import Score, ScoringCalls
 from harness.scoring.rubrics import Rubric
 
 JUDGE = "judge"
+#: How the rules echo test double (:mod:`harness.testing.echo_judge`) starts every reasoning, so
+#: that a calibration or a report built on it can say it measured no judge.
+ECHO_MARK = "Rules echo (a test double, not a model): "
 JUDGE_TURN_INDEX = -1  # judge calls answer no agent turn
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
 
@@ -105,14 +109,33 @@ def build_prompt(
         '"reasoning" is one to three plain sentences.\n'
         f"The JSON object must follow this JSON Schema: {schema}"
     )
+    user = (
+        "The chat, one <turn> element per turn, numbered from 0, each turn's text whole "
+        "(line breaks and markdown as written; <, > and & escaped):\n" + chat_text(transcript)
+    )
+    return system, user
+
+
+def chat_text(transcript: Transcript) -> str:
+    """The chat as the judge reads it: every turn whole, tagged with its number and role.
+
+    A multi-line or markdown turn stays one turn; its text is escaped so that nothing in it
+    can close the tag or pose as another turn.
+
+    >>> from harness.corpus.cases import Turn
+    >>> print(chat_text(Transcript((Turn(role="customer", text="Hi <b>"),
+    ...                             Turn(role="agent", text="Two things:\\n- a\\n- b")))))
+    <turn n="0" role="customer">Hi &lt;b&gt;</turn>
+    <turn n="1" role="agent">Two things:
+    - a
+    - b</turn>
+    """
     lines = []
     for index, turn in enumerate(transcript.turns):
-        if turn.role == "event":
-            lines.append(f"[{index}] event: {turn.event}")
-        else:
-            lines.append(f"[{index}] {turn.role}: {turn.text or ''}")
-    user = "The chat (turns numbered from 0):\n" + "\n".join(lines)
-    return system, user
+        body = turn.event if turn.role == "event" else turn.text
+        text = html.escape(body or "", quote=False)
+        lines.append(f'<turn n="{index}" role="{turn.role}">{text}</turn>')
+    return "\n".join(lines)
 
 
 def parse_answer(text: str, transcript: Transcript) -> JudgeAnswer:
@@ -132,6 +155,8 @@ def parse_answer(text: str, transcript: Transcript) -> JudgeAnswer:
             f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()
         )
         raise InvalidAnswer(f"the answer does not follow the schema ({problems})") from None
+    if "&" in answer.cited_span:  # the judge may copy the escaped form it was shown
+        answer = answer.model_copy(update={"cited_span": html.unescape(answer.cited_span)})
     if answer.verdict == "presented" and not answer.cited_span.strip():
         raise InvalidAnswer("a 'presented' verdict must quote the agent's words in cited_span")
     if answer.cited_span.strip():
@@ -183,7 +208,7 @@ async def judge_disclosure(
         request = CompletionRequest(
             system,
             tuple(messages),
-            _seed(calls.seed, pinned.id, attempt),
+            judge_seed(calls.seed, pinned.id, attempt),
             case,
             JUDGE_TURN_INDEX,
         )
@@ -246,6 +271,12 @@ async def judge_disclosure(
     return score
 
 
+def is_echo(score: Score) -> bool:
+    """Whether a judge's verdict came from the rules echo test double, not a model."""
+    reasoning = (score.evidence.get("judge") or {}).get("reasoning")
+    return isinstance(reasoning, str) and reasoning.startswith(ECHO_MARK)
+
+
 def _error(pinned: PinnedDisclosure, message: str, attempts: int, *, raw: str = "") -> Score:
     evidence: dict[str, Any] = {"judge": {"attempts": attempts}}
     if raw:
@@ -260,6 +291,7 @@ def _error(pinned: PinnedDisclosure, message: str, attempts: int, *, raw: str = 
     )
 
 
-def _seed(case_seed: int, criterion: str, attempt: int) -> int:
+def judge_seed(case_seed: int, criterion: str, attempt: int) -> int:
+    """The seed of the judge's ``attempt`` on ``criterion`` in a case seeded ``case_seed``."""
     key = f"judge:{case_seed}:{criterion}:{attempt}".encode()
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") >> 1

@@ -14,7 +14,7 @@ WITH counts AS (
            count(*) FILTER (WHERE status = 'failed') AS failed,
            count(*) FILTER (WHERE status = 'error') AS errors,
            count(*) FILTER (WHERE status = 'not_run') AS not_run,
-           count(*) FILTER (WHERE status = 'review') AS reviews
+           count(*) FILTER (WHERE in_review) AS reviews
     FROM {rows} GROUP BY criterion
 ), rated AS (
     SELECT c.criterion, c.position, c.threshold,
@@ -33,12 +33,14 @@ SELECT criterion, threshold, applicable, passed, failed, errors, not_run, review
 FROM rated ORDER BY position
 """
 # A result's status as the gate counts it: ``review`` stays ``review`` (counted, not passed),
-# or becomes ``passed`` or ``not_applicable`` ($review_as, from gate.review_counts_as).
+# or becomes ``passed`` or ``not_applicable`` ($review_as, from gate.review_counts_as); the
+# rows keep ``in_review`` so the reviews are shown however they count.
 _COUNTED_STATUS = "CASE WHEN status = 'review' THEN $review_as ELSE status END"
 # The rows a gate counts: every case and repeat ("mean"), or one per case ("pass_k"): passed
 # only when every repeat passed, failed when any failed, else error, not run or in review.
 GATE_ROWS = {
-    "mean": f"""(SELECT criterion, case_id, "repeat", {_COUNTED_STATUS} AS status
+    "mean": f"""(SELECT criterion, case_id, "repeat", {_COUNTED_STATUS} AS status,
+               status = 'review' AS in_review
         FROM results WHERE run_id = $run_id)""",
     "pass_k": f"""(
         SELECT criterion, case_id, 0 AS "repeat", CASE
@@ -47,8 +49,9 @@ GATE_ROWS = {
             WHEN bool_or(status = 'error') THEN 'error'
             WHEN bool_or(status = 'not_run') THEN 'not_run'
             WHEN bool_or(status = 'review') THEN 'review'
-            ELSE 'passed' END AS status
-        FROM (SELECT criterion, case_id, {_COUNTED_STATUS} AS status
+            ELSE 'passed' END AS status, bool_or(in_review) AS in_review
+        FROM (SELECT criterion, case_id, {_COUNTED_STATUS} AS status,
+                     status = 'review' AS in_review
               FROM results WHERE run_id = $run_id) GROUP BY criterion, case_id)""",
 }
 #: What a ``review`` result becomes in the gate's counts, by gate.review_counts_as.

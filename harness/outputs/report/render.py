@@ -32,6 +32,7 @@ from harness.gate.drift import Flip
 from harness.gate.policy import GateResult
 from harness.outputs.report.embed import embed_cases
 from harness.outputs.report.figures import TREND_RUNS, call_comparison, percent, trends
+from harness.outputs.report.review_queue import QUEUE_LIMIT, review_queue
 from harness.outputs.report.views import (
     STATUS_WORDS,
     FailingCase,
@@ -137,6 +138,7 @@ def render_report(data: ReportData, path: Path) -> Path:
         meta={"repeats": repeats, "noun": noun, "words": STATUS_WORDS},
     )
     flips = flip_rows(gate, anchors)
+    queue = review_queue(data.failing_cases, anchors, data.redaction)
     css = env.get_template(STYLESHEET).render()
     script = env.get_template(SCRIPT).render()
     html = env.get_template("report.html.j2").render(
@@ -153,6 +155,8 @@ def render_report(data: ReportData, path: Path) -> Path:
         data_block=Markup(embedded.text),  # JSON with <, > and & as \u escapes (see embed)
         segments=embedded.segments,
         flips=flips,
+        review_queue=queue,
+        queue_limit=QUEUE_LIMIT,
         flip_targets={row.target for row in flips if row.row_id},
         flips_total=len(gate.flipped),
         status_words=STATUS_WORDS,

@@ -1,20 +1,25 @@
-"""A reference judge for offline demos and tests: answers the judge's prompt like the rules.
+"""The rules echo judge: a TEST DOUBLE for the LLM judge that answers with the rules' verdict.
 
 It is a :data:`~harness.testing.Responder` for the local Messages-API server: it reads the
-disclosure, the case's figures and the numbered turns back from the judge's prompt, scores
-them with the deterministic rules and answers in the judge's JSON schema, quoting the
-sentence where the first key fact was said. So the whole judge path (anthropic SDK, HTTP,
-runner, cache, cost, calibration, kappa floor) runs with no key and no network::
+disclosure, the case's figures and the tagged turns back from the judge's prompt (whole,
+multi-line and markdown turns included), scores them with the deterministic rules and
+answers in the judge's JSON schema, quoting the sentence where the first key fact was said.
+So the whole judge path (anthropic SDK, HTTP, runner, cache, cost, calibration, kappa floor)
+runs with no key and no network::
 
-    with MessagesApiServer(responder=reference_judge(Path("scenarios/disclosures"))) as server:
+    with MessagesApiServer(responder=rules_echo_judge(Path("scenarios/disclosures"))) as server:
         ...  # point scoring.judge.options.base_url (or ANTHROPIC_BASE_URL) at server.base_url
 
-It agrees with the rules by construction; a real judge is calibrated with
-``harness calibrate``. Turns are read one per line, so texts must not contain line breaks.
+It is not a model and judges nothing the rules do not: it agrees with the rules by
+construction, so a calibration against it measures the plumbing, never a judge. Every
+answer's reasoning starts with :data:`~harness.scoring.judge.ECHO_MARK`, so the report and
+the calibration table can say so. A real judge is calibrated on people's labels with
+``harness calibrate``.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -25,17 +30,20 @@ from harness.config.disclosures import load_registry
 from harness.corpus.cases import Case, FactValue, Turn
 from harness.replay.conversation import Transcript
 from harness.scoring.disclosure_rules import score_disclosure
+from harness.scoring.judge import ECHO_MARK
 
 if TYPE_CHECKING:
     from harness.testing.api_formats import ApiPrompt
 
 _DISCLOSURE = re.compile(r"\((?P<id>[a-z][a-z0-9_]*)\), version (?P<version>\d+) in force")
 _FIGURES = re.compile(r"Figures stated must be this case's own: (?P<figures>.*)\.\n")
-_TURN = re.compile(r"^\[(?P<index>\d+)\] (?P<role>customer|agent|event): (?P<text>.*)$", re.M)
+_TURN = re.compile(
+    r'<turn n="(?P<index>\d+)" role="(?P<role>customer|agent|event)">(?P<text>.*?)</turn>', re.S
+)
 
 
-def reference_judge(disclosure_folder: Path) -> Callable[[ApiPrompt], str]:
-    """A responder judging with the rules of the disclosures in ``disclosure_folder``."""
+def rules_echo_judge(disclosure_folder: Path) -> Callable[[ApiPrompt], str]:
+    """A responder answering the judge's prompt with the rules of ``disclosure_folder``."""
     registry = load_registry(disclosure_folder)
 
     def respond(prompt: ApiPrompt) -> str:
@@ -50,9 +58,9 @@ def reference_judge(disclosure_folder: Path) -> Callable[[ApiPrompt], str]:
                 name, _, value = pair.partition(" = ")
                 facts[name] = value
         turns = tuple(
-            Turn(role="event", event=m["text"])
+            Turn(role="event", event=html.unescape(m["text"]))
             if m["role"] == "event"
-            else Turn(role=m["role"], text=m["text"])
+            else Turn(role=m["role"], text=html.unescape(m["text"]))
             for m in _TURN.finditer(prompt.messages[0].content)
         )
         case = Case(case_id="judged", source="judge", facts=facts, turns=turns)
@@ -63,9 +71,10 @@ def reference_judge(disclosure_folder: Path) -> Callable[[ApiPrompt], str]:
             answer.update(turn=facts_found[0]["turn"], cited_span=facts_found[0]["quote"])
         if score.status == "passed":
             answer["verdict"] = "presented"
-            answer["reasoning"] = "Every key fact was said in time and nothing contradicts it."
+            reasoning = "every key fact was said in time and nothing contradicts it."
         else:
-            answer["reasoning"] = str(score.evidence.get("reason") or "Not presented in time.")
+            reasoning = str(score.evidence.get("reason") or "not presented in time.")
+        answer["reasoning"] = ECHO_MARK + reasoning
         return json.dumps(answer)
 
     return respond
