@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from harness.corpus.files import iter_cases
 from harness.demo.golden_realistic import FILE_NAME, SPLITS, load_sources, split_of
+from harness.run.calibrate import calibrate_plan
+from harness.run.plan import load_plan
+from harness.scoring.calibration import GATED, Rate
 
 ROOT = Path(__file__).parent.parent / "corpus" / "golden-realistic"
 DISCLOSURES = Path(__file__).parent.parent / "scenarios" / "disclosures"
@@ -31,3 +36,50 @@ def test_every_demo_disclosure_has_25_labelled_cases_about_half_presented() -> N
     presented = sum(label.presented for label in labels)
     assert 0.35 <= presented / len(labels) <= 0.65
     assert all(label.note for label in labels), "every label carries its one-line reason"
+
+
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+
+
+def _gated_totals(split: str) -> tuple[Rate, Rate, Rate]:
+    """Over every disclosure of ``split``, the offline default scoring's gated verdict:
+    wrong passes of the labelled misses, sure verdicts of all, wrong ones of the sure."""
+    rows = [
+        r
+        for r in calibrate_plan(load_plan(SCENARIOS / f"golden-realistic-{split}.yaml"))
+        if r.scorer == GATED
+    ]
+    wrong_pass = Rate(sum(r.false_pass.count for r in rows), sum(r.false_pass.n for r in rows))
+    sure = Rate(sum(r.sure.count for r in rows), sum(r.sure.n for r in rows))
+    sure_wrong = Rate(sum(r.sure_wrong.count for r in rows), sum(r.sure_wrong.n for r in rows))
+    return wrong_pass, sure, sure_wrong
+
+
+def test_dev_split_has_no_wrong_pass_and_no_wrong_sure_verdict() -> None:
+    """The split the phrase lists, opposites and cues were tuned on."""
+    wrong_pass, sure, sure_wrong = _gated_totals("dev")
+    assert (wrong_pass.count, sure_wrong.count) == (0, 0)
+    assert (sure.value or 0) >= 0.74  # measured 169 of 226
+
+
+def test_test_split_holds_at_least_its_measured_level() -> None:
+    """A regression guard on the split never tuned on, at the figures docs/scoring.md states
+    (7 of 111 wrong passes, 16 of 167 sure verdicts wrong, 167 of 234 verdicts sure): a
+    change to the rules that lets more through fails here."""
+    wrong_pass, sure, sure_wrong = _gated_totals("test")
+    assert wrong_pass.n == 111 and wrong_pass.count <= 7
+    assert sure_wrong.count <= 16
+    assert (sure.value or 0) >= 0.71
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 13's bars are not met on the test split (measured 6.3% wrong passes and "
+    "9.6% of sure verdicts wrong); strict, so meeting them turns this test into a failure "
+    "that asks for the xfail to be removed",
+)
+def test_test_split_meets_the_issues_bars() -> None:
+    wrong_pass, sure, sure_wrong = _gated_totals("test")
+    assert (wrong_pass.value or 0) <= 0.02
+    assert (sure_wrong.value or 0) <= 0.02
+    assert (sure.value or 0) >= 0.60
