@@ -38,8 +38,10 @@ def test_the_gate_holds_the_review_and_the_scorer_error(failing_reviews: RunOutc
 
 def test_the_terminal_table_says_the_error_and_the_reviews(failing_reviews: RunOutcome) -> None:
     lines = gate_table(failing_reviews.gate).splitlines()
-    assert "scorer error on the labelled calibration set (corrected: the pass-rate interval " \
+    assert (
+        "scorer error on the labelled calibration set (corrected: the pass-rate interval "
         "allowing for it):" in lines
+    )
     broker = next(line for line in lines if line.startswith("  broker_status"))
     assert "wrong pass 0/0, wrong fail 3/6 (6 labelled); corrected " in broker
     assert "  apr" not in "\n".join(lines)  # nobody labelled apr: no line for it

@@ -96,7 +96,7 @@ def to_review(score: Score) -> Score:
     if not unsure(score):
         return score
     reasons = "; ".join(score.evidence.get("unsure_because", []))
-    lean = score.status
+    lean: str = score.status
     if lean == "failed" and score.evidence.get("reason"):
         lean = f"failed ({score.evidence['reason']})"
     review = f"in review: the rules lean {lean} but are not sure: {reasons}"
