@@ -42,6 +42,8 @@ _RETRACTION = re.compile(
 # Words that turn what was said ("but", "except"): after a disclosure, on its subject, they
 # may take part of it back.
 _CONTRAST = re.compile(r"\b(?:but|however|though|although|except|unless|whereas|instead)\b")
+# A span of days or weeks in normalised text (number words are digits by then).
+_SPAN = re.compile(r"\b(\d+(?:\.\d+)?) (day|days|week|weeks)\b")
 _STOP = frozenset(
     {"your", "you", "the", "and", "that", "with", "will", "from", "this", "have", "they",
      "their", "our", "for", "are", "can", "its", "it's", "we're", "you're", "any"}
@@ -406,10 +408,12 @@ def subject_doubts(
     """Where the conversation comes back to the subject after the disclosure, and nothing
     restates it: the rules cannot rule out that it was taken back in words no list holds.
 
-    Two signs: the customer raises the subject again (a follow-up, a doubt, a wrong belief)
-    and the agent's reply does not restate a key fact; or, later in the evidence's turn or
-    in a later turn, the agent says something on the subject with a negation, a
-    retraction or a contrast, and states none of the key facts.
+    Three signs: the agent later states a span of days other than a fixed-value key fact's
+    (the 14 days restated as "7 days from signing"); the customer raises the subject again
+    (a follow-up, a doubt, a wrong belief) and the agent's reply does not restate a key
+    fact; or, later in the evidence's turn or in a later turn, the agent says something on
+    the subject with a negation, a retraction or a contrast, and states none of the key
+    facts.
     """
     topics = [normalise(t) for t in topics_of(version)]
     evidence: dict[int, set[str]] = {}
@@ -434,6 +438,10 @@ def subject_doubts(
             said = [i for i, s in enumerate(told) if s.text in evidence[last]]
             after = max(said, default=len(told)) + 1
         for sentence in told[after:]:
+            other = _other_span(version, sentence.norm)
+            if other is not None:  # another span of days, whatever the words around it
+                doubts.append(f'turn {turn.index} states {other}: "{sentence.text}"')
+                continue
             topic = _topic_in(sentence.norm, topics)
             if topic is None:
                 continue
@@ -449,6 +457,21 @@ def subject_doubts(
                 f"turn {turn.index} raises '{topic}' again with {what}: \"{sentence.text}\""
             )
     return doubts[:3]
+
+
+def _other_span(version: DisclosureVersion, norm: str) -> str | None:
+    """A span of days said on the subject that differs from a fixed-value key fact's (the
+    14 days restated as "7 days from signing"), even with no label the figure reader knows."""
+    fixed = [
+        (kf.figure, kf.figure.value)
+        for kf in version.key_facts
+        if kf.figure is not None and kf.figure.value is not None and kf.figure.unit == "days"
+    ]
+    for found in _SPAN.finditer(norm):
+        days = float(found[1]) * (7 if found[2].startswith("week") else 1)
+        if fixed and not any(same_value(spec, days, value) for spec, value in fixed):
+            return f"'{found[0]}', not {' or '.join(f'{v:g} days' for _, v in fixed)}"
+    return None
 
 
 def _topic_in(norm: str, topics: list[str]) -> str | None:
