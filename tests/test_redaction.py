@@ -11,6 +11,7 @@ from harness.config.redaction import (
     RedactionPolicy,
     apply_redactions,
     find_personal_data,
+    keep_wordings,
     names_in_facts,
     redact,
     redact_case,
@@ -179,3 +180,61 @@ def test_a_misspelt_report_setting_names_the_right_one(tmp_path: Path) -> None:
         ConfigError, match=r"unknown key 'report\.redact' \(did you mean 'redaction'\?\)"
     ):
         Scenario.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Dates of birth in ISO form, after each cue people use.
+        ("DOB 1981-07-04", "DOB [DATE_OF_BIRTH]"),
+        ("date of birth: 1981-07-04", "date of birth: [DATE_OF_BIRTH]"),
+        ("my date of birth is 1981-07-04", "my date of birth is [DATE_OF_BIRTH]"),
+        ("I was born 1962-03-03, so retired", "I was born [DATE_OF_BIRTH], so retired"),
+        ("my birthday's 1962-03-03", "my birthday's [DATE_OF_BIRTH]"),
+        ("DOB 19810704", "DOB [DATE_OF_BIRTH]"),
+        # UK National Insurance numbers, spaced or not, any case.
+        ("my NI number is QQ 12 34 56 C", "my NI number is [NI_NUMBER]"),
+        ("NINO AB123456D.", "NINO [NI_NUMBER]."),
+        ("national insurance jz 65 43 21 a", "national insurance [NI_NUMBER]"),
+        # An ordinary ISO date, a reference that is not an NI number: kept.
+        ("the agreement dated 2026-01-10", "the agreement dated 2026-01-10"),
+        ("order AB123456 was placed", "order AB123456 was placed"),
+    ],
+)
+def test_iso_dates_of_birth_and_ni_numbers_are_redacted(text: str, expected: str) -> None:
+    assert redact(text, POLICY) == expected
+
+
+def test_a_date_of_birth_fact_is_redacted_whole() -> None:
+    facts: dict[str, str | float] = {"date_of_birth": "1981-07-04", "dob": "04/07/1981", "apr": 9.9}
+    assert redact_facts(facts, POLICY) == {
+        "date_of_birth": "[DATE_OF_BIRTH]",
+        "dob": "[DATE_OF_BIRTH]",
+        "apr": 9.9,
+    }
+
+
+def test_ni_numbers_can_be_switched_off() -> None:
+    policy = RedactionPolicy(national_insurance_numbers=False)
+    assert redact("NI QQ123456C", policy) == "NI QQ123456C"
+
+
+VULNERABILITY_WORDING = (
+    "If money is a worry, you can get free, impartial debt advice from MoneyHelper on "
+    "0800 138 7777 or at moneyhelper.org.uk."
+)
+
+
+def test_what_an_approved_wording_says_is_kept_in_any_spacing() -> None:
+    policy = keep_wordings(POLICY, [VULNERABILITY_WORDING, "Call us on 020 7946 0000."])
+    assert policy.keep == ("0800 138 7777", "020 7946 0000")
+    said = "MoneyHelper is free on 0800 138 7777 (or 08001387777); my mobile is 07700 900123"
+    assert redact(said, policy) == (
+        "MoneyHelper is free on 0800 138 7777 (or 08001387777); my mobile is [PHONE]"
+    )
+    # Kept strings the policy already holds are not repeated; a wording without personal
+    # data adds nothing; with redaction off nothing changes.
+    assert keep_wordings(policy, [VULNERABILITY_WORDING]).keep == policy.keep
+    assert keep_wordings(POLICY, ["We are a credit broker, not a lender."]) == POLICY
+    off = RedactionPolicy(enabled=False)
+    assert keep_wordings(off, [VULNERABILITY_WORDING]) == off

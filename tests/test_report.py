@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from harness.config.redaction import RedactionPolicy, find_personal_data
 from harness.corpus.cases import Case
@@ -432,7 +433,7 @@ def test_failing_case_shows_tags_facts_evidence_and_turns(passing_doc: Element) 
 
 def test_matched_spans_and_contradictions_are_marked_in_the_transcript(rich_doc: Element) -> None:
     partial = rich_doc.by_id("case-case-006")
-    assert "Missing not_lender" in partial.text
+    assert "Missing we are not the lender (not_lender)" in partial.text
     assert "is_broker at turn 1: \u201cwe're a credit broker\u201d (exact wording)" in partial.text
     assert [m.text for m in rich_doc.by_id("case-case-006-t1").find_all("mark")] == [
         "We\u2019re a Credit Broker"
@@ -536,15 +537,71 @@ def test_versions_section_holds_the_manifest(passing: RunOutcome, passing_doc: E
         "Cases replayed 5",
         f"Files (1) {manifest['corpus']['files'][0]}",
         "Harness version ",
-        "Git commit ",
+        # The world is a temporary folder outside any git checkout.
+        "Git commit not a git repository Harness version",
     ):
         assert expected in text, expected
+    assert "Uncommitted changes" not in text
     assert table_rows(passing_doc.by_id("disclosure-versions")) == [
-        [d["id"], str(d["version"]), d["status"], "A. Compliance", "50%", d["sha256"]]
+        ["broker_status", "1", "approved", "A. Compliance", "2026-01-10", "50%", d_hash]
+        if d["id"] == "broker_status"
+        else ["apr", "2", "approved", "A. Compliance", "not recorded", "50%", d_hash]
         for d in manifest["disclosures"]
+        for d_hash in [d["sha256"]]
     ]
     times = [t.attrs["datetime"] for t in passing_doc.by_id("versions").find_all("time")]
-    assert times == [manifest["started_at"], manifest["finished_at"]]
+    assert times == [manifest["started_at"], manifest["finished_at"], "2026-01-10"]
+
+
+def test_each_disclosure_in_force_shows_its_approved_wording(passing_doc: Element) -> None:
+    wordings = [a for a in passing_doc.find_all("div") if a.has_class("wording")]
+    assert [a.text for a in wordings] == [
+        "Broker status (broker_status v1) Approved, approved by A. Compliance on 2026-01-10. "
+        "We are a credit broker, not a lender. Key facts the scorer looks for: "
+        "we are a broker (is_broker) we are not the lender (not_lender)",
+        "APR (apr v2) Approved, approved by A. Compliance (date not recorded). "
+        "Representative {apr}% APR. Key facts the scorer looks for: the APR (apr)",
+    ]
+    # The versions table links each disclosure to its wording.
+    links = passing_doc.by_id("disclosure-versions").find_all("a")
+    assert [a.attrs["href"] for a in links] == ["#wording-broker_status", "#wording-apr"]
+
+
+@pytest.mark.parametrize(
+    ("git", "commit", "dirty"),
+    [
+        ({"state": "not_a_repository"}, "not a git repository", None),
+        (
+            {"state": "no_commit", "branch": "main", "dirty": True},
+            "no commit yet",
+            "yes: nothing is committed yet",
+        ),
+        (
+            {"state": "commit", "commit": "ab" * 20, "dirty": True},
+            "ab" * 20,
+            "yes: the work tree differed from the commit",
+        ),
+        ({"state": "commit", "commit": "ab" * 20, "dirty": False}, "ab" * 20, "no"),
+        # A manifest written before the state was recorded.
+        ({"commit": None, "dirty": None}, "not recorded", None),
+    ],
+)
+def test_the_git_state_is_stated_exactly(
+    passing: RunOutcome, tmp_path: Path, git: dict[str, Any], commit: str, dirty: str | None
+) -> None:
+    manifest = json.loads(passing.manifest_path.read_text(encoding="utf-8"))
+    data = ReportData(
+        gate=passing.gate,
+        manifest={**manifest, "git": git},
+        failing_cases=[],
+        failing_cases_total=0,
+    )
+    doc = parse(render_report(data, tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert doc.by_id("git-commit").text == commit
+    if dirty is None:
+        assert not [e for e in doc.iter() if e.attrs.get("id") == "git-dirty"]
+    else:
+        assert doc.by_id("git-dirty").text == dirty
 
 
 # ---------------------------------------------------------------- self-contained and safe
@@ -929,11 +986,39 @@ def test_personal_data_is_redacted_in_the_report_and_the_ci_surfaces(compared: C
     assert "referred_by = [EMAIL]" in segments
     assert doc.by_id("redaction-policy").text == (
         "on: names (from the case facts), email addresses, phone numbers, postcodes, dates of "
-        "birth, account, sort-code and card numbers are replaced by a [KIND] placeholder"
+        "birth, National Insurance numbers, account, sort-code and card numbers are replaced "
+        "by a [KIND] placeholder"
     )
     manifest = json.loads(outcome.manifest_path.read_text(encoding="utf-8"))
     assert manifest["report"]["redaction"]["enabled"] is True
     assert manifest["report"]["redaction"]["name_facts"][0] == "customer_first_name"
+
+
+def test_a_number_in_an_approved_wording_is_kept_and_a_customer_s_is_not(tmp_path: Path) -> None:
+    world = build_world(tmp_path / "world", cases=[
+        make_case("case-001", ["Hello. Free help: 0800 138 7777 or 08001387777.", "Bye"]),
+        make_case("case-002", ["My mobile is 07700 900123, call 0800 138 7777.", "Bye"]),
+    ])  # fmt: skip
+    path = world.root / "scenarios" / "disclosures" / "broker_status.yaml"
+    registry = yaml.safe_load(path.read_text(encoding="utf-8"))
+    registry["versions"][0]["wording"] += " Free help: 0800 138 7777."
+    path.write_text(yaml.safe_dump(registry), encoding="utf-8")
+    outcome = run_scenario(
+        load_plan(world.scenario), out_dir=tmp_path / "out", db_path=tmp_path / "h.duckdb"
+    )
+    assert outcome is not None
+    manifest = json.loads(outcome.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["report"]["redaction"]["keep"] == ["0800 138 7777"]
+    doc = parse(outcome.report_path.read_text(encoding="utf-8"))
+    assert doc.by_id("case-case-001-t1").find_all("p")[0].text == (
+        "Hello. Free help: 0800 138 7777 or 08001387777."
+    )
+    assert doc.by_id("case-case-002-t1").find_all("p")[0].text == (
+        "My mobile is [PHONE], call 0800 138 7777."
+    )
+    assert "always kept: 0800 138 7777" in doc.by_id("redaction-policy").text
+    summary = outcome.surfaces.summary.read_text(encoding="utf-8") if outcome.surfaces else ""
+    assert "07700 900123" not in summary
 
 
 def test_redaction_can_be_turned_off_for_internal_use(tmp_path: Path) -> None:

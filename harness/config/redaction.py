@@ -44,15 +44,20 @@ _NOT_DIGIT = re.compile(r"\D+")
 # A run of digits and the separators phone, card, sort-code and account numbers use.
 _NUMBER_RUN = re.compile(r"[\d\s()+-]*\d[\d\s()+-]*")
 _DATE = (
-    r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}"
+    r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|(?:19|20)\d{6}(?!\d)"
     r"|\d{1,2}(?:st|nd|rd|th)? (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{4})"
 )
 # A date is a date of birth when a cue precedes it ("DOB", "born on", "date of birth").
 _DOB = re.compile(
-    r"(?P<cue>\b(?:date of birth|d\.?o\.?b\.?|birthday|born(?: on)?)\b[\s:,-]{0,3}(?:is |was )?)"
+    r"(?P<cue>\b(?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|born(?: on)?)\b"
+    r"(?:['\u2019]s)?[\s:,-]{0,3}(?:is |was |on )?)"
     r"(?P<date>" + _DATE + r")",
     re.IGNORECASE,
 )
+# A UK National Insurance number: two letters, six digits (often in pairs), a letter A-D.
+_NI_NUMBER = re.compile(r"\b[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", re.IGNORECASE)
+#: Case facts that hold a date of birth: their whole value is redacted.
+BIRTH_FACTS = ("date_of_birth", "dob", "birth_date", "birthdate", "customer_date_of_birth")
 _SORT_CODE = re.compile(r"(?<![\d-])\d{2}[- ]\d{2}[- ]\d{2}(?![\d-])")
 _CARD = re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4}(?!\d)")
 _ACCOUNT = re.compile(r"(?<![\d.,£$])\d{8}(?![\d.,]\d)")
@@ -73,6 +78,7 @@ class RedactionPolicy(BaseModel):
     phone_numbers: bool = True
     postcodes: bool = True
     dates_of_birth: bool = True
+    national_insurance_numbers: bool = True
     account_numbers: bool = True
     name_facts: tuple[str, ...] = NAME_FACTS
     keep: tuple[str, ...] = ()
@@ -104,7 +110,8 @@ def find_personal_data(
 ) -> list[Redaction]:
     """Where ``text`` holds personal data ``policy`` covers, in order, never overlapping.
 
-    Kinds are looked for in a fixed order (emails, dates of birth, card numbers, phone
+    Kinds are looked for in a fixed order (emails, dates of birth, National Insurance
+    numbers, card numbers, phone
     numbers, sort codes, account numbers, postcodes, names); a match overlapping one
     already found is left alone, so an email's digits are never also a phone number.
     ``loose`` is for text that was normalised (lower-cased, see
@@ -117,6 +124,8 @@ def find_personal_data(
     if not policy.enabled or not text:
         return []
     keep = set(policy.keep)
+    # A kept number is kept however it is spaced ("0800 138 7777", "08001387777").
+    keep_digits = {d for k in policy.keep if len(d := _NOT_DIGIT.sub("", k)) >= 6}
     found: list[Redaction] = []
     # Cheap tests first, each a superset of its pattern: most text has no "@", no birth cue,
     # and no run of digits and separators long enough for a phone, card or account number;
@@ -128,10 +137,13 @@ def find_personal_data(
     def free(start: int, end: int) -> bool:
         return all(end <= r.start or start >= r.end for r in found)
 
+    def kept(value: str) -> bool:
+        return value in keep or (bool(keep_digits) and _NOT_DIGIT.sub("", value) in keep_digits)
+
     def add(pattern: re.Pattern[str], kind: str, check: Callable[[str], bool] = bool) -> None:
         for match in pattern.finditer(text):
             value = match.group(0)
-            if value not in keep and check(value) and free(match.start(), match.end()):
+            if not kept(value) and check(value) and free(match.start(), match.end()):
                 found.append(Redaction(match.start(), match.end(), f"[{kind}]"))
 
     if policy.emails and "@" in text:
@@ -142,6 +154,8 @@ def find_personal_data(
             start, end = match.span("date")
             if match.group("date") not in keep and free(start, end):
                 found.append(Redaction(start, end, "[DATE_OF_BIRTH]"))
+    if policy.national_insurance_numbers and digits >= 6:
+        add(_NI_NUMBER, "NI_NUMBER")  # before sort codes: "QQ 12 34 56 C" holds "12 34 56"
     if policy.account_numbers and run >= 16:
         add(_CARD, "CARD_NUMBER")
     if policy.phone_numbers and run >= 10:
@@ -192,6 +206,22 @@ def redact(
     return apply_redactions(text, find_personal_data(text, policy, names=names, loose=loose))
 
 
+def keep_wordings(policy: RedactionPolicy, wordings: Iterable[str]) -> RedactionPolicy:
+    """``policy`` that also keeps what ``wordings`` hold that it would redact.
+
+    An approved disclosure wording may hold a number compliance checks, such as the free
+    debt-advice helpline: said by the agent, it is not personal data and stays readable.
+
+    >>> keep_wordings(RedactionPolicy(), ["Call MoneyHelper on 0800 138 7777."]).keep
+    ('0800 138 7777',)
+    """
+    if not policy.enabled:
+        return policy
+    found = [w[r.start : r.end] for w in wordings for r in find_personal_data(w, policy)]
+    keep = tuple(dict.fromkeys((*policy.keep, *found)))
+    return policy if keep == policy.keep else policy.model_copy(update={"keep": keep})
+
+
 def names_in_facts(facts: Mapping[str, FactValue], policy: RedactionPolicy) -> tuple[str, ...]:
     """The names held in ``facts`` under the policy's ``name_facts``.
 
@@ -206,7 +236,8 @@ def names_in_facts(facts: Mapping[str, FactValue], policy: RedactionPolicy) -> t
 
 
 def redact_facts(facts: Mapping[str, FactValue], policy: RedactionPolicy) -> dict[str, FactValue]:
-    """``facts`` with name facts replaced by ``[NAME]`` and every other string redacted.
+    """``facts`` with name facts replaced by ``[NAME]``, date-of-birth facts (:data:`BIRTH_FACTS`)
+    by ``[DATE_OF_BIRTH]``, and every other string redacted.
 
     >>> redact_facts({"customer_first_name": "Alan", "note": "Alan's DOB 1/2/1960"},
     ...              RedactionPolicy())
@@ -221,6 +252,8 @@ def redact_facts(facts: Mapping[str, FactValue], policy: RedactionPolicy) -> dic
             return value
         if policy.names and key in policy.name_facts and value:
             return "[NAME]"
+        if policy.dates_of_birth and key in BIRTH_FACTS and value:
+            return "[DATE_OF_BIRTH]"
         return redact(value, policy, names=names)
 
     return {k: clean(k, v) for k, v in facts.items()}

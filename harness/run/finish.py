@@ -32,7 +32,7 @@ from harness.outputs.report import FailingCase, ReportData, render_report
 from harness.replay.calls import CallRunner
 from harness.run.folder import RunFolder, Shard, check_chunk, salvage_calls
 from harness.run.interrupt import Interruption
-from harness.run.manifest import build_manifest
+from harness.run.manifest import build_manifest, report_redaction
 from harness.run.plan import ReplayPlan
 from harness.run.process import replay_into_parts
 from harness.run.progress import Progress
@@ -162,7 +162,7 @@ def finish_run(
                 store.call_totals(baseline_run, purpose="agent") if baseline_run else None
             ),
             history=store.run_history(plan.scenario.name, limit=ReportData.TREND_RUNS),
-            redaction=plan.scenario.report.redaction,
+            redaction=report_redaction(plan),  # the approved wordings' numbers kept
         )
         store.record_run(manifest, gate.verdict, str(out_dir))
     manifest_path = out_dir / "manifest.json"

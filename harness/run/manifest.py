@@ -8,6 +8,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness.config.disclosures import PinnedDisclosure
+from harness.config.redaction import RedactionPolicy, keep_wordings
 from harness.corpus.files import corpus_files
 from harness.run.plan import ReplayPlan
 
@@ -22,7 +24,13 @@ def harness_version() -> str:
 
 
 def git_info(folder: Path) -> dict[str, Any]:
-    """The commit, branch and dirtiness of the git checkout holding ``folder`` (None outside)."""
+    """The git state of the checkout holding ``folder``, stated exactly.
+
+    ``state`` is ``not_a_repository`` (git is missing, or ``folder`` is outside any
+    checkout), ``no_commit`` (a repository without a commit yet) or ``commit``; ``dirty``
+    whether any file differs from the commit, a new file git does not ignore included (the
+    run may have read it); ``None`` when it could not be told.
+    """
 
     def git(*args: str) -> str | None:
         try:
@@ -33,10 +41,14 @@ def git_info(folder: Path) -> dict[str, Any]:
             return None
         return done.stdout.strip() if done.returncode == 0 else None
 
-    status = git("status", "--porcelain", "--untracked-files=no")
+    if git("rev-parse", "--is-inside-work-tree") != "true":
+        return {"state": "not_a_repository", "commit": None, "branch": None, "dirty": None}
+    commit = git("rev-parse", "--verify", "--quiet", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=normal")
     return {
-        "commit": git("rev-parse", "HEAD"),
-        "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
+        "state": "commit" if commit else "no_commit",
+        "commit": commit,
+        "branch": git("symbolic-ref", "--short", "--quiet", "HEAD"),  # None when detached
         "dirty": bool(status) if status is not None else None,
     }
 
@@ -46,6 +58,34 @@ def redact_options(options: dict[str, Any]) -> dict[str, Any]:
     return {
         k: "[redacted]" if any(w in k.lower() for w in _SECRET_WORDS) else v
         for k, v in options.items()
+    }
+
+
+def report_redaction(plan: ReplayPlan) -> RedactionPolicy:
+    """The redaction the report and CI surfaces apply: the scenario's policy, keeping what
+    the approved wordings in force hold (a helpline number the agent must give is evidence,
+    not personal data)."""
+    wordings = [d.current.wording for d in plan.disclosures]
+    return keep_wordings(plan.scenario.report.redaction, wordings)
+
+
+def disclosure_entry(disclosure: PinnedDisclosure) -> dict[str, Any]:
+    """A disclosure version in force as the manifest records it: what was approved, in words.
+
+    Its wording, status, approver and date, and each key fact's description, so the report
+    can show what the agent had to say and name a missing fact in words.
+    """
+    version = disclosure.current
+    return {
+        "id": disclosure.id,
+        "title": disclosure.title,
+        "version": version.version,
+        "status": version.status,
+        "approved_by": version.approved_by,
+        "approved_on": version.approved_on.isoformat() if version.approved_on else None,
+        "wording": version.wording,
+        "key_facts": [{"id": kf.id, "description": kf.description} for kf in version.key_facts],
+        "sha256": disclosure.content_hash(),
     }
 
 
@@ -84,16 +124,7 @@ def build_manifest(
             "path": str(plan.prompt.path),
             "sha256": plan.prompt.content_hash,
         },
-        "disclosures": [
-            {
-                "id": d.id,
-                "version": d.current.version,
-                "status": d.current.status,
-                "approved_by": d.current.approved_by,
-                "sha256": d.content_hash(),
-            }
-            for d in plan.disclosures
-        ],
+        "disclosures": [disclosure_entry(d) for d in plan.disclosures],
         "corpus": {
             "paths": [str(p) for p in scenario.corpus_paths],
             "files": [str(p) for p in corpus_files(scenario.corpus_paths)],
@@ -118,5 +149,5 @@ def build_manifest(
         "max_cost_usd": scenario.max_cost_usd,
         "priced": plan.price is not None,
         # What the report and CI surfaces redact: shown in the report, kept as evidence.
-        "report": {"redaction": scenario.report.redaction.model_dump(mode="json")},
+        "report": {"redaction": report_redaction(plan).model_dump(mode="json")},
     }

@@ -126,9 +126,26 @@ def _at(prefix: str, turn: Any, suffix: str = "") -> list[Inline]:
     return [*line, Inline(suffix)] if suffix else line
 
 
-def evidence_items(ev: Mapping[str, Any]) -> list[EvidenceItem]:
-    """A failure's (redacted) evidence as labelled lines, in the order a reader needs them."""
+def described(fact_id: Any, descriptions: Mapping[str, str]) -> str:
+    """A key fact in words, its id after: ``the APR (apr)``; the id alone when unknown.
+
+    >>> described("apr", {"apr": "the APR"}), described("term", {})
+    ('the APR (apr)', 'term')
+    """
+    words = descriptions.get(str(fact_id))
+    return f"{words} ({fact_id})" if words else str(fact_id)
+
+
+def evidence_items(
+    ev: Mapping[str, Any], descriptions: Mapping[str, str] | None = None
+) -> list[EvidenceItem]:
+    """A failure's (redacted) evidence as labelled lines, in the order a reader needs them.
+
+    ``descriptions``: the criterion's key facts in words, by id (from the manifest), so a
+    missing fact is named by what it says, not only by its id.
+    """
     items: list[EvidenceItem] = []
+    words = descriptions or {}
 
     def one(label: str, *parts: Inline) -> None:
         items.append(EvidenceItem(label, [list(parts)]))
@@ -152,7 +169,8 @@ def evidence_items(ev: Mapping[str, Any]) -> list[EvidenceItem]:
         lines = [_at(f"{f.get('id')}, first at ", f.get("turn")) for f in late]
         items.append(EvidenceItem("Said after the deadline", lines, listed=True))
     if ev.get("missing"):
-        one("Missing", Inline(", ".join(map(str, ev["missing"]))))
+        lines = [[Inline(described(fact, words))] for fact in ev["missing"]]
+        items.append(EvidenceItem("Missing", lines, listed=True))
     if contradiction := ev.get("contradiction"):
         items.append(
             EvidenceItem(
@@ -167,7 +185,8 @@ def evidence_items(ev: Mapping[str, Any]) -> list[EvidenceItem]:
             )
         )
     if superseded := ev.get("superseded"):
-        missing = ", ".join(map(str, superseded.get("missing_from_current") or []))
+        gone = superseded.get("missing_from_current") or []
+        missing = "; ".join(described(f, words) for f in gone)
         one(
             "Superseded wording",
             Inline(

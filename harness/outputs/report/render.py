@@ -40,6 +40,7 @@ from harness.outputs.report.views import (
     case_summary,
     case_view,
     display,
+    key_fact_descriptions,
 )
 from harness.scoring.summary import ScoringSummary
 
@@ -58,6 +59,7 @@ _REDACTED_KINDS = (
     ("phone_numbers", "phone numbers"),
     ("postcodes", "postcodes"),
     ("dates_of_birth", "dates of birth"),
+    ("national_insurance_numbers", "National Insurance numbers"),
     ("account_numbers", "account, sort-code and card numbers"),
 )
 
@@ -123,7 +125,13 @@ def render_report(data: ReportData, path: Path) -> Path:
     disclosure_ids = {d.get("id") for d in manifest.get("disclosures") or []}
     all_disclosures = all(c.criterion in disclosure_ids for c in gate.criteria)
     noun = "disclosure" if all_disclosures else "criterion"
-    view = partial(case_view, policy=data.redaction, repeats=repeats, compared=compared)
+    view = partial(
+        case_view,
+        policy=data.redaction,
+        repeats=repeats,
+        compared=compared,
+        key_facts=key_fact_descriptions(manifest),
+    )
     shown = [view(c) for c in data.failing_cases[: max(data.html_cases, 0)]]
     anchors = {
         (c.case_id, c.repeat): case_anchor(c.case_id, c.repeat, repeats) for c in data.failing_cases
@@ -165,6 +173,8 @@ def render_report(data: ReportData, path: Path) -> Path:
         call_figures=call_comparison(data.call_totals, data.baseline_call_totals),
         scoring=data.scoring,
         redaction=redaction_words(data.redaction),
+        # Manifests of older runs hold no wording: their section is left out.
+        wordings=[d for d in manifest.get("disclosures") or [] if d.get("wording")],
         results_path=path.parent / "results.parquet",
         # The stylesheet and the script are the report's own files, never case or model text.
         css=Markup(css),

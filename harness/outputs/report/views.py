@@ -49,6 +49,7 @@ __all__ = [  # the report's view values, and the helpers the renderer and embedd
     "case_summary",
     "case_view",
     "display",
+    "key_fact_descriptions",
 ]
 
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
@@ -228,8 +229,13 @@ def case_view(
     policy: RedactionPolicy,
     repeats: int = 1,
     compared: bool = False,
+    key_facts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> CaseView:
-    """The redacted view of ``case``; ``compared``: the run has a baseline run."""
+    """The redacted view of ``case``; ``compared``: the run has a baseline run.
+
+    ``key_facts``: per criterion, its key facts' descriptions by id (see
+    :func:`key_fact_descriptions`), for evidence that names a missing fact in words.
+    """
     names = names_in_facts(case.facts, policy)
 
     def strict(text: str) -> str:
@@ -245,7 +251,7 @@ def case_view(
                 criterion=f["criterion"],
                 status=f["status"],
                 reason=_reason(f, policy, names),
-                items=evidence_items(evidence),
+                items=evidence_items(evidence, (key_facts or {}).get(f["criterion"])),
                 baseline_status=(
                     base.results.get(f["criterion"], {}).get("status") if base else None
                 ),
@@ -281,6 +287,19 @@ def case_view(
         in_baseline=base is not None,
         baseline_error=strict(base.error) if base and base.error else None,
     )
+
+
+def key_fact_descriptions(manifest: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Per disclosure in the manifest, its key facts' descriptions by id.
+
+    >>> key_fact_descriptions({"disclosures": [{"id": "apr", "key_facts": [
+    ...     {"id": "rate", "description": "the APR"}]}]})
+    {'apr': {'rate': 'the APR'}}
+    """
+    return {
+        str(d.get("id")): {str(kf["id"]): str(kf["description"]) for kf in d.get("key_facts") or []}
+        for d in manifest.get("disclosures") or []
+    }
 
 
 def case_summary(case: FailingCase, *, policy: RedactionPolicy) -> CaseSummary:
