@@ -132,6 +132,7 @@ def _run(
     interruption: Interruption,
     progress_total: list[tuple[int, bool]],
 ) -> int:
+    from harness.cli.verify import key_from_environment, sign_run
     from harness.config.scenario import Scenario
     from harness.corpus.files import count_cases
     from harness.corpus.selection import block_cases
@@ -143,6 +144,7 @@ def _run(
     from harness.run.workers.pool import WorkerSpec, warm_up
     from harness.store.database import RunStore
 
+    key = key_from_environment()  # a bad key is refused before the first paid call
     if args.concurrency is not None and args.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
     if args.overwrite and args.resume is not None:
@@ -217,6 +219,7 @@ def _run(
             "`harness merge DIR...`"
         )
         return ExitStatus.PASSED
+    sign_run(outcome.out_dir, key)
     return print_outcome(plan.scenario.name, plan.model_label, plan.prompt_label, outcome)
 
 
@@ -271,9 +274,12 @@ def print_outcome(name: str, model: str, prompt: str, outcome: RunOutcome) -> in
 
 
 def merge_command(args: argparse.Namespace) -> int:
+    from harness.cli.verify import key_from_environment, sign_run
     from harness.run.merge import merge_runs
 
+    key = key_from_environment()
     outcome = merge_runs(list(args.folders), out_dir=args.out, db_path=args.db)
+    sign_run(outcome.out_dir, key)
     manifest = json.loads(outcome.manifest_path.read_text(encoding="utf-8"))
     prompt = f"{manifest['prompt']['name']} v{manifest['prompt']['version']}"
     model = f"{manifest['model']['provider']}:{manifest['model']['id']}"

@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from harness.run.plan import ReplayPlan
 from harness.run.process import replay_into_parts
 from harness.run.progress import Progress
 from harness.run.scoring_summary import scoring_manifest, summarise_scoring
+from harness.run.seal import seal_outputs
 from harness.run.workers.pool import WorkerSpec, replay_in_processes
 from harness.store import DEFAULT_DB
 from harness.store.database import RunStore
@@ -165,12 +165,10 @@ def finish_run(
             redaction=report_redaction(plan),  # the approved wordings' numbers kept
         )
         store.record_run(manifest, gate.verdict, str(out_dir))
-    manifest_path = out_dir / "manifest.json"
-    manifest_path.write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
     report_path = render_report(data, out_dir / "report.html")
     surfaces = write_ci_surfaces(out_dir, gate, manifest, data.failing_cases, total_failing)
+    # Last, so it lists the SHA-256 of every output above (harness verify checks them).
+    manifest_path = seal_outputs(out_dir, manifest)
     return RunOutcome(
         run_id, out_dir, gate, cases, report_path, results_path, manifest_path, surfaces
     )
