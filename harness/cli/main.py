@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from harness.cli import calibrate, corpus, demo, disclosures, estimate, history, run, verify
+from harness.cli import calibrate, corpus, demo, disclosures, estimate, history, report, run, verify
 from harness.cli.interrupts import stop_on_signals
 from harness.errors import ExitStatus, HarnessError
 
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         "disclosure, gate on pass rates and write an HTML report.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (run, estimate, demo, corpus, calibrate, disclosures, history, verify):
+    for group in (run, estimate, demo, corpus, calibrate, disclosures, history, report, verify):
         group.register(commands)
     return parser
 

@@ -111,6 +111,20 @@ def redaction_words(policy: RedactionPolicy) -> str:
     return shown
 
 
+_CSS_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.,:;()-")
+
+
+def css_string(text: str) -> Markup:
+    r"""``text`` as a quoted CSS string: anything but letters, digits and plain punctuation
+    as a CSS escape, so no quote, backslash or ``</style>`` can end it.
+
+    >>> str(css_string('Run "a"</style>'))
+    '"Run \\22 a\\22 \\3c \\2f style\\3e "'
+    """
+    body = "".join(c if c in _CSS_PLAIN else f"\\{ord(c):x} " for c in text)
+    return Markup(f'"{body}"')
+
+
 def render_report(data: ReportData, path: Path) -> Path:
     """Write the report for ``data`` to ``path`` and return ``path``."""
     env = report_environment(TEMPLATES)
@@ -147,7 +161,12 @@ def render_report(data: ReportData, path: Path) -> Path:
     )
     flips = flip_rows(gate, anchors)
     queue = review_queue(data.failing_cases, anchors, data.redaction)
-    css = env.get_template(STYLESHEET).render()
+    verdict = "PASSED" if gate.passed else "FAILED"
+    css = env.get_template(STYLESHEET).render(  # the printed pages' margins say what this is
+        print_head=css_string(f"Run {manifest.get('run_id')}"),
+        print_verdict=css_string(f"Verdict: {verdict}"),
+        print_scenario=css_string(f"Scenario {manifest['scenario']['name']}: replay gate report"),
+    )
     script = env.get_template(SCRIPT).render()
     html = env.get_template("report.html.j2").render(
         gate=gate,
