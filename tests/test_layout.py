@@ -82,14 +82,16 @@ def test_an_unknown_top_level_name_is_an_attribute_error() -> None:
 
 
 def test_the_constants_the_cli_repeats_to_start_fast_match_the_library() -> None:
-    from harness.cli import corpus, groups
+    from harness.cli import corpus, groups, report
     from harness.config.calls import CACHE_MODES
     from harness.golden.dedupe import DEFAULT_THRESHOLD
     from harness.golden.importers import FORMATS
+    from harness.outputs.report.pdf import CHROMIUM
 
     assert groups.CACHE_MODES == CACHE_MODES
     assert corpus.IMPORT_FORMATS == FORMATS
     assert corpus.DEDUPE_THRESHOLD == DEFAULT_THRESHOLD
+    assert report.CHROMIUM == CHROMIUM
 
 
 def test_importing_every_module_has_no_side_effect() -> None:
