@@ -86,6 +86,12 @@ def register(commands: Any) -> None:
         "together with `harness merge`",
     )
     run.add_argument(
+        "--no-sequential",
+        dest="sequential",
+        action="store_false",
+        help="replay every case even when the scenario's gate is sequential (gate.sequential)",
+    )
+    run.add_argument(
         "--batch",
         action="store_true",
         help="answer through the provider's message batches (half price, slower); --resume "
@@ -177,7 +183,13 @@ def _run(
     )
     if count > 1:
         warm_up(processes)
-    plan = load_plan(args.scenario, registries=registries, model=args.model, scenario=scenario)
+    plan = load_plan(
+        args.scenario,
+        registries=registries,
+        model=args.model,
+        scenario=scenario,
+        sequential=args.sequential,
+    )
     out_dir = args.out
     if args.resume is not None:
         reports = Path("reports")

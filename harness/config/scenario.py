@@ -19,6 +19,7 @@ from harness.config.calls import BatchSettings, CacheSettings, CallPolicy
 from harness.config.files import load_yaml_mapping, validate_model
 from harness.config.redaction import RedactionPolicy
 from harness.config.scoring import ScoringSettings
+from harness.config.sequential import SequentialPolicy
 from harness.errors import ConfigError
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -138,6 +139,17 @@ class GatePolicy(BaseModel):
     #: How a ``review`` verdict (the scorer unsure, nothing settled it) counts: as a
     #: failure (the default: a doubt never passes a breach), a pass, or not at all.
     review_counts_as: Literal["fail", "pass", "excluded"] = "fail"
+    #: Stop replaying once the full replay's verdict is known (harness.config.sequential).
+    sequential: SequentialPolicy | None = None
+
+    @model_validator(mode="after")
+    def _sequential_gates_the_point_rate(self) -> GatePolicy:
+        if self.sequential is not None and self.policy != "point":
+            raise ValueError(
+                "'sequential' stops on the point pass rate; it is not available with "
+                "policy: lower_bound yet (remove one of them)"
+            )
+        return self
 
 
 class CalibrationSettings(BaseModel):

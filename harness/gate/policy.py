@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.config.scenario import GatePolicy
 from harness.gate.drift import Flip, Regression, regression_from_row
+from harness.gate.sequential_verdict import SequentialCriterion, SequentialSummary
 from harness.scoring.calibration import CalibrationRow
 from harness.stats.binomial import wilson_interval
 from harness.stats.misclassification import corrected_interval
@@ -77,6 +78,8 @@ class CriterionResult(BaseModel):
     #: The scorer's measured error on the scenario's labelled calibration set (None without
     #: one): beside the pass rate, so a reader knows what a green check proves.
     calibration: ScorerError | None = None
+    #: In a sequential run: what was decided and the whole corpus's interval (gate/sequential.py).
+    sequential: SequentialCriterion | None = None
 
     @property
     def delta(self) -> float | None:
@@ -86,6 +89,8 @@ class CriterionResult(BaseModel):
 
     @property
     def reason(self) -> str:
+        if self.sequential is not None and self.verdict != "no_cases":
+            return self.sequential.reason(self.passed, self.counted, self.threshold)
         if self.verdict == "no_cases":
             return "no applicable case in the corpus selection: nothing was checked"
         if self.verdict == "inconclusive":
@@ -252,9 +257,13 @@ class GateResult(BaseModel):
     segments: tuple[SegmentResult, ...] = ()
     #: What the scenario's calibration floor found missing: the run is refused (exit 2).
     floor_missing: tuple[str, ...] = ()
+    #: A sequential run: when its verdict was known and what it saved (gate/sequential.py).
+    sequential: SequentialSummary | None = None
 
     def blocks(self, c: CriterionResult) -> bool:
         """Whether ``c`` fails the gate: its verdict, or a significant drop when that fails."""
+        if c.sequential is not None and c.sequential.decided == "open":
+            return False  # a sequential run stopped on another criterion before this one
         if c.regression is not None and c.regression.fails_gate:
             return True
         if c.verdict == "inconclusive":
@@ -283,6 +292,11 @@ class GateResult(BaseModel):
 
     def headline(self) -> str:
         """The verdict in plain words, for a terminal, a summary or a report."""
+        if self.sequential is not None and not self.stopped:
+            return f"{self._headline()[:-1]}; {self.sequential.words()}."
+        return self._headline()
+
+    def _headline(self) -> str:
         if self.floor_missing:
             return (
                 "NOT GATED (exit 2): the scoring is below the scenario's calibration floor: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.gate.policy import CriterionResult, GateResult
+from harness.outputs.sequential import sequential_lines, sequential_verdict
 
 _VERDICT = {
     "pass": "pass",
@@ -55,9 +56,10 @@ def gate_table(gate: GateResult) -> str:
             line += f"  ({c.errors} errors)"
         if c.not_run:
             line += f"  ({c.not_run} not run)"
-        if c.verdict == "inconclusive":
+        if c.verdict == "inconclusive" and c.sequential is None:
             line += f"  ({c.needed} cases needed)"
         lines.append(line.rstrip())
+    lines += sequential_lines(gate)
     return "\n".join(lines + scorer_error_lines(gate))
 
 
@@ -105,6 +107,8 @@ def scorer_error_lines(gate: GateResult) -> list[str]:
 
 
 def _verdict(gate: GateResult, c: CriterionResult) -> str:
+    if c.sequential is not None:
+        return sequential_verdict(c.sequential.decided)
     if c.verdict == "inconclusive" and gate.inconclusive_fails:
         return "FAIL (inconclusive)"
     if c.verdict == "pass" and gate.blocks(c):

@@ -37,6 +37,12 @@ from harness.run.process import replay_into_parts
 from harness.run.progress import Progress
 from harness.run.scoring_summary import scoring_manifest, summarise_scoring
 from harness.run.seal import seal_outputs
+from harness.run.sequential import (
+    SequentialWatch,
+    feed_committed,
+    sequential_gate,
+    without_sequential_stop,
+)
 from harness.run.workers.pool import WorkerSpec, replay_in_processes
 from harness.store import DEFAULT_DB
 from harness.store.database import RunStore
@@ -129,6 +135,7 @@ def finish_run(
             calibration=scoring.gated(),  # the scorer's measured error beside each rate
             floor_missing=scoring.floor_missing,
         )
+        gate = sequential_gate(store, plan, run_id, gate)  # a sequential run's early verdict
         manifest = build_manifest(
             plan,
             run_id=run_id,
@@ -140,6 +147,8 @@ def finish_run(
             stopped=list(stopped or ()),
         )
         manifest["scoring"] = scoring_manifest(plan)
+        if gate.sequential is not None:
+            manifest["sequential"] = gate.sequential.model_dump()
         results_path = out_dir / "results.parquet"
         store.export_results(run_id, results_path)
         # Every failing case, newly failing first, with the baseline's turns and verdicts;
@@ -282,6 +291,11 @@ def _replay_and_finish(
         with RunStore(db_path) as store:
             store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
         done = set()
+    # A shard replays its share in the random order, all of it: its own cases are not a
+    # sample of the whole corpus, so only `harness merge` could decide, and it gates in full.
+    watch = SequentialWatch.for_plan(plan) if shard is None else None
+    if watch is not None and done:
+        feed_committed(watch, folder.parts)
     if processes is not None and processes.count > 1:
         spec = replace(
             processes,
@@ -289,8 +303,9 @@ def _replay_and_finish(
             run_id=run_id,
             shard=str(shard) if shard is not None else None,
             skip_committed=bool(done),
+            sequential=plan.sequential is not None,
         )
-        stats = replay_in_processes(spec, progress, interruption=interruption)
+        stats = replay_in_processes(spec, progress, interruption=interruption, sequential=watch)
     else:
         cases = plan.cases(in_shard=shard.contains if shard is not None else None)
         stats = replay_into_parts(
@@ -303,6 +318,7 @@ def _replay_and_finish(
             skip=done,
             progress=progress,
             interruption=interruption,
+            watch=watch,
         )
     if interruption is not None:
         interruption.check()  # asked to stop as the last case finished: do not gate
@@ -317,7 +333,7 @@ def _replay_and_finish(
         out_dir=out_dir,
         db_path=db_path,
         started_at=started_at,
-        stopped=[stats.stopped] if stats.stopped else [],
+        stopped=without_sequential_stop([stats.stopped] if stats.stopped else []),
     )
     folder.finish()
     return outcome

@@ -21,8 +21,10 @@ from harness.config.calls import CacheMode
 from harness.config.disclosures import PinnedDisclosure, load_registry
 from harness.config.prompts import PromptVersion
 from harness.config.scenario import Scenario
+from harness.config.sequential import SequentialPolicy
 from harness.corpus.cases import Case
 from harness.corpus.files import corpus_files, corpus_hash, iter_cases
+from harness.corpus.order import replay_order
 from harness.corpus.selection import CaseSelection, EveryNth, Share
 from harness.errors import ConfigError, HarnessError
 from harness.models.base import Completion, ModelAdapter
@@ -55,6 +57,8 @@ class ReplayPlan:
     price: ModelPrice | None
     batch_discount: float = 0.5
     judge: JudgeModel | None = None
+    #: The scenario's ``gate.sequential`` when this run uses it (None: replay everything).
+    sequential: SequentialPolicy | None = None
     # One judge runner per agent runner (i.e. per process), made on first use.
     _judge_runners: WeakKeyDictionary[CallRunner, CallRunner] = field(
         default_factory=WeakKeyDictionary, repr=False, compare=False
@@ -167,11 +171,22 @@ class ReplayPlan:
         rows selected are parsed when no tag filters."""
         corpus = self.scenario.corpus
         share = share or EveryNth()
+        if self.sequential is not None:  # the seeded random order (harness.corpus.order)
+            chosen = list(CaseSelection(corpus.tags, corpus.limit, in_shard).apply(self._all()))
+            order = replay_order([c.case_id for c in chosen], self.scenario.seed)
+            return (chosen[i] for position, i in enumerate(order) if share.takes(position))
         selection = CaseSelection(corpus.tags, corpus.limit, in_shard, share)
         keep = selection.row_filter()
         if keep is not None:
             return iter_cases(self.scenario.corpus_paths, keep=keep, batch_size=share.batch_rows)
         return selection.apply(iter_cases(self.scenario.corpus_paths))
+
+    def _all(self) -> Iterator[Case]:
+        return iter_cases(self.scenario.corpus_paths)
+
+    def replay_order(self, *, in_shard: Callable[[str], bool] | None = None) -> list[str]:
+        """The selected case ids in the order a sequential run replays them."""
+        return [c.case_id for c in self.cases(in_shard=in_shard)]
 
     def case_seed(self, case_id: str, repeat: int) -> int:
         """A seed per case and repeat, independent of order and process (not ``hash()``)."""
@@ -234,12 +249,15 @@ def load_plan(
     model: str | None = None,
     scenario: Scenario | None = None,
     preflight: bool = True,
+    sequential: bool = True,
 ) -> ReplayPlan:
     """Load ``scenario_path`` and all it names; raise :class:`HarnessError` on any problem.
 
     ``scenario``: the file already loaded (as the command line does, to plan its processes).
     ``preflight``: render the first case's prompt now (see :meth:`ReplayPlan.preflight`);
-    a worker process skips it, its parent having done it.
+    a worker process skips it, its parent having done it. ``sequential`` False replays
+    everything even when the scenario's gate is sequential (``--no-sequential``); so does a
+    run on the git branch its baseline is taken from (a future baseline).
     """
     scenario = scenario or Scenario.load(scenario_path)
     if model is not None:
@@ -292,7 +310,20 @@ def load_plan(
         scorers=scorers,
         adapter_class=adapter_class,
         corpus_hash=corpus_hash(files),
+        sequential=scenario.gate.sequential
+        if sequential and not _on_baseline_branch(scenario)
+        else None,
     )
     if preflight:
         plan.preflight()
     return plan
+
+
+def _on_baseline_branch(scenario: Scenario) -> bool:
+    """Whether this checkout is on the branch the scenario's baseline runs come from."""
+    branch = scenario.baseline.branch if scenario.baseline is not None else None
+    if branch is None or scenario.gate.sequential is None:
+        return False
+    from harness.run.manifest import git_info
+
+    return git_info(scenario.base_dir).get("branch") == branch

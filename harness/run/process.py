@@ -24,6 +24,7 @@ from harness.run.interrupt import Interruption, cancel_task
 from harness.run.parts import PartWriter
 from harness.run.plan import ReplayPlan
 from harness.run.progress import ProgressSink
+from harness.run.sequential import SEQUENTIAL_STOP, SequentialWatch
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ def replay_into_parts(
     skip: set[tuple[str, int]] | None = None,
     progress: ProgressSink | None = None,
     interruption: Interruption | None = None,
+    watch: SequentialWatch | None = None,
 ) -> ReplayStats:
     """Replay ``cases`` (every repeat) into this process's part files.
 
@@ -56,13 +58,14 @@ def replay_into_parts(
     left are written as ``not_run``; a fatal stop or a configuration error propagates after
     the rows already finished are flushed. A request on ``interruption`` cancels the cases
     in flight (never written), flushes the finished ones and raises :class:`RunInterrupted`.
+    A sequential ``watch`` stops the runner cleanly once the verdict is known.
     """
     runner = runner or plan.make_runner(process=process)
     with PartWriter(parts_dir, process, run_id=run_id, plan=plan) as writer:
         runner.journal = writer.journal
 
         async def replay() -> int:
-            work = _replay_all(plan, cases, writer, runner, skip or set(), progress)
+            work = _replay_all(plan, cases, writer, runner, skip or set(), progress, watch)
             if interruption is None:
                 return await work
             task = asyncio.current_task()
@@ -96,11 +99,14 @@ async def _replay_all(
     runner: CallRunner,
     skip: set[tuple[str, int]],
     progress: ProgressSink | None,
+    watch: SequentialWatch | None = None,
 ) -> int:
     def on_done(replayed: CaseReplay) -> None:
         writer.add(replayed)
         if progress is not None:
             progress.case_done(replayed, runner)
+        if watch is not None and watch.add_replay(replayed):
+            runner.stop(SEQUENTIAL_STOP)
 
     items = (
         (case, repeat)

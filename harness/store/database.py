@@ -307,6 +307,15 @@ class RunStore:
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def result_statuses(self, run_id: str) -> list[tuple[str, str, str]]:
+        """Every result's (case id, criterion, status), one per repeat (the sequential gate's)."""
+        return [
+            (str(case_id), str(criterion), str(status))
+            for case_id, criterion, status in self._con.execute(
+                "SELECT case_id, criterion, status FROM results WHERE run_id = ?", [run_id]
+            ).fetchall()
+        ]
+
     def repeat_outcomes(self, run_id: str) -> list[dict[str, Any]]:
         """Per case and criterion scored more than once: each repeat's status, in order."""
         return self._rows(

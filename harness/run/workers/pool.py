@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from harness.run.case import CaseReplay
     from harness.run.process import ReplayStats
     from harness.run.progress import Progress
+    from harness.run.sequential import SequentialWatch
 
 MAX_PROCESSES = 8
 _RELAY_INTERVAL_S = 0.25
@@ -93,6 +94,7 @@ class WorkerSpec:
     skip_committed: bool = False  # a resumed run: skip the cases already in the parts
     preload: tuple[str, ...] = ()  # the model adapter's own (ModelAdapter.preload)
     block_cases: int = BLOCK_CASES  # cases per claimed block (selection.block_cases)
+    sequential: bool = False  # the random order; each finished case's statuses go to the parent
 
     def share(self, index: int) -> int:
         """Worker ``index``'s calls in flight: the total split as evenly as it goes."""
@@ -122,20 +124,27 @@ def warm_up(spec: WorkerSpec) -> None:
 
 
 def replay_in_processes(
-    spec: WorkerSpec, progress: Progress | None, *, interruption: Interruption | None = None
+    spec: WorkerSpec,
+    progress: Progress | None,
+    *,
+    interruption: Interruption | None = None,
+    sequential: SequentialWatch | None = None,
 ) -> ReplayStats:
     """Run ``spec.count`` worker processes to completion and add up what they did.
 
     Raises the first worker's error (same class, same message) after stopping the others;
     rows every worker already committed stay in the parts, so ``--resume`` continues. A
     request on ``interruption`` is passed to every worker, which cancels its cases in flight
-    and commits the finished ones; then :class:`RunInterrupted` is raised here.
+    and commits the finished ones; then :class:`RunInterrupted` is raised here. A
+    ``sequential`` watch reads every case the workers finish; once it has decided, a flag
+    the workers check before each call stops them cleanly (the cases left are ``not_run``).
     """
     from harness.run.process import ReplayStats
 
     context = _context(spec)
     messages = context.Queue()
     blocks = context.Value("q", 0)  # the next block of cases no worker has claimed
+    decided = context.Value("b", 0)  # set once the sequential watch knows the verdict
     # The parent keeps the only write end of the lifeline: a worker reading EOF knows the
     # parent is gone. Each worker's own pipe carries a "stop" when the run is interrupted.
     lifeline, keep_alive = context.Pipe(duplex=False)
@@ -143,7 +152,7 @@ def replay_in_processes(
     workers = [
         context.Process(
             target=_worker_main,
-            args=(spec, index, messages, (lifeline, pipes[index][0]), blocks),
+            args=(spec, index, messages, (lifeline, pipes[index][0]), (blocks, decided)),
             name=f"harness-replay-{index}",
             daemon=True,
         )
@@ -178,6 +187,9 @@ def replay_in_processes(
                     totals.update(index, *payload)
                     if progress is not None:
                         progress.add(payload[0], payload[1], totals)
+                elif kind == "sequential":
+                    if sequential is not None and sequential.add(*payload):
+                        decided.value = 1
                 elif kind == "started":
                     forkserver = payload
                 elif kind == "done":
@@ -240,14 +252,20 @@ class _Totals:
 class _ProgressRelay:
     """A worker's progress sink: batches finished cases and sends them to the parent."""
 
-    def __init__(self, index: int, messages: Any) -> None:
+    def __init__(self, index: int, messages: Any, *, sequential: bool = False) -> None:
         self.index = index
         self.messages = messages
+        self.sequential = sequential
         self.done = 0
         self.errors = 0
         self._last = time.monotonic()
 
     def case_done(self, replayed: CaseReplay, runner: CallRunner) -> None:
+        if self.sequential:  # at once: the parent's watch decides when the run may stop
+            from harness.run.sequential import case_statuses
+
+            payload = (replayed.case.case_id, replayed.repeat, case_statuses(replayed))
+            self.messages.put(("sequential", self.index, payload))
         self.done += 1
         if any(s.status == "error" for s in replayed.scores):
             self.errors += 1
@@ -265,7 +283,7 @@ class _ProgressRelay:
 
 
 def _worker_main(
-    spec: WorkerSpec, index: int, messages: Any, pipes: tuple[Any, Any], blocks: Any
+    spec: WorkerSpec, index: int, messages: Any, pipes: tuple[Any, Any], shared: tuple[Any, Any]
 ) -> None:
     # First of all, before any collection can walk them: everything this worker inherited
     # from the forkserver (the harness, the SDK, pandas) moves to the permanent generation,
@@ -281,7 +299,9 @@ def _worker_main(
     _exit_with_parent(lifeline, stops, interruption)
     messages.put(("started", index, os.getppid()))  # the forkserver, for the parent to stop
     try:
-        stats = _replay_share(spec, index, messages, blocks, interruption, _parent_check(lifeline))
+        blocks, decided = shared
+        check = _parent_check(lifeline)
+        stats = _replay_share(spec, index, messages, blocks, interruption, check, decided)
         messages.put(("done", index, stats))
     except BaseException as exc:  # everything goes back to the parent, which decides
         messages.put(("error", index, _describe_error(exc)))
@@ -297,12 +317,15 @@ def _replay_share(
     blocks: Any,
     interruption: Interruption,
     parent_check: Callable[[], None],
+    decided: Any = None,
 ) -> ReplayStats:
     from harness.run.folder import RunFolder, Shard
     from harness.run.plan import load_plan
     from harness.run.process import replay_into_parts
 
-    plan = load_plan(spec.scenario_path, model=spec.model, preflight=False)
+    plan = load_plan(
+        spec.scenario_path, model=spec.model, preflight=False, sequential=spec.sequential
+    )
     process = f"p{index}-{secrets.token_hex(3)}"
     runner = plan.make_runner(
         process=process,
@@ -312,6 +335,17 @@ def _replay_share(
         budget_share=1 / spec.count,
     )
     runner.before_call = parent_check
+
+    if decided is not None and spec.sequential:
+        from harness.run.sequential import SEQUENTIAL_STOP
+
+        def before_call() -> None:
+            parent_check()
+            if decided.value:  # the parent's sequential watch knows the verdict
+                runner.stop(SEQUENTIAL_STOP)
+                runner.check()
+
+        runner.before_call = before_call
     shard = Shard.parse(spec.shard) if spec.shard is not None else None
     share = ClaimedBlocks(_claimer(blocks), size=spec.block_cases)
     cases = plan.cases(in_shard=shard.contains if shard else None, share=share)
@@ -325,7 +359,7 @@ def _replay_share(
         run_id=spec.run_id,
         runner=runner,
         skip=skip,
-        progress=_ProgressRelay(index, messages),
+        progress=_ProgressRelay(index, messages, sequential=spec.sequential),
         interruption=interruption,
     )
 

@@ -1,0 +1,35 @@
+"""How every surface words a sequential run: when it was decided, intervals, what it saved.
+
+The gate table (:mod:`harness.outputs.table`), summary.md and the PR comment
+(:mod:`harness.outputs.github`) and the report each call these, so they say the same thing.
+
+>>> sequential_verdict("open")
+'not decided'
+"""
+
+from __future__ import annotations
+
+from harness.gate.policy import GateResult
+
+_VERDICTS = {"fail": "FAIL", "pass": "pass", "open": "not decided"}
+
+
+def sequential_verdict(decided: str) -> str:
+    """A criterion's verdict in a sequential run that stopped early."""
+    return _VERDICTS[decided]
+
+
+def sequential_lines(gate: GateResult) -> list[str]:
+    """Plain-text lines under the gate table: the stop, the savings, each whole-corpus interval."""
+    summary = gate.sequential
+    if summary is None:
+        return []
+    if summary.decided_after is None:
+        return [f"sequential gate: {summary.words()}"]
+    lines = [f"sequential gate: {summary.words()}; {summary.savings()}"]
+    for c in gate.criteria:
+        if c.sequential is not None:
+            lines.append(
+                f"  {c.criterion}: {c.sequential.reason(c.passed, c.counted, c.threshold)}"
+            )
+    return lines

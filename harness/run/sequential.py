@@ -1,0 +1,175 @@
+"""Stopping a running replay once the full replay's verdict is known (the sequential gate).
+
+The process that decides holds a :class:`SequentialWatch`: ``harness run`` itself in one
+process, the parent of its worker processes (workers relay each finished case's statuses,
+:func:`case_statuses`), or a pytest controller. Cases finish out of order; the watch feeds
+the confidence sequence only the longest prefix of the random order whose cases have all
+finished, :data:`~harness.gate.sequential.CHECK_EVERY` cases at a time, so what it reads is
+always a simple random sample. When :func:`~harness.gate.sequential.should_stop` says so,
+the run stops calling the model: the cases left are written ``not_run``
+(:data:`SEQUENTIAL_STOP` is their reason) and the gate decides from the same prefix
+(:func:`~harness.gate.sequential.judge_sequentially`).
+
+>>> watch = SequentialWatch.for_plan(plan)  # doctest: +SKIP
+>>> watch.add("case-0412", 0, {"commission": "failed"})  # doctest: +SKIP
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from harness.config.sequential import SequentialPolicy
+from harness.gate.policy import GateResult
+from harness.gate.sequential import (
+    CHECK_EVERY,
+    Counting,
+    apply_sequential,
+    case_values,
+    judge_sequentially,
+    new_sequence,
+    should_stop,
+)
+from harness.run.case import CaseReplay
+from harness.run.folder import read_chunk
+from harness.run.plan import ReplayPlan
+from harness.store.database import RunStore
+
+#: Why the cases a sequential run did not replay are ``not_run``: not a failure.
+SEQUENTIAL_STOP = "sequential gate: the full replay's verdict is already known"
+
+
+def counting(plan: ReplayPlan) -> Counting:
+    """How ``plan``'s gate counts results."""
+    scenario = plan.scenario
+    return Counting(
+        errors_are_failures=scenario.errors_are_failures,
+        review_counts_as=scenario.gate.review_counts_as,
+        repeat_policy=scenario.repeat_policy or "mean",
+        repeats=scenario.repeats,
+    )
+
+
+def case_statuses(replayed: CaseReplay) -> dict[str, str]:
+    """A finished case's status per criterion (what a worker relays to its parent)."""
+    return {score.criterion: score.status for score in replayed.scores}
+
+
+class SequentialWatch:
+    """Decides, case by case, whether the run may stop calling the model."""
+
+    def __init__(
+        self,
+        policy: SequentialPolicy,
+        plan: ReplayPlan,
+        order: Sequence[str],
+    ) -> None:
+        self.policy = policy
+        self.thresholds = plan.thresholds()
+        self.counting = counting(plan)
+        self._rank = {case_id: i for i, case_id in enumerate(order)}
+        self._criteria = {c: i for i, c in enumerate(self.thresholds)}
+        size = (len(self._criteria), len(order))
+        self._passed = np.zeros(size, dtype=np.int16)
+        self._counted = np.zeros(size, dtype=np.int16)
+        self._statuses: dict[int, list[Mapping[str, str]]] = {}
+        self._complete = np.zeros(len(order), dtype=bool)
+        self._prefix = 0  # cases of the order finished, from the first
+        self._fed = 0  # cases fed to the confidence sequence
+        self._sequence = new_sequence(
+            policy, plan.scenario.gate, self.thresholds, len(order), self.counting
+        )
+        self.decided_after: int | None = None
+
+    @classmethod
+    def for_plan(cls, plan: ReplayPlan) -> SequentialWatch | None:
+        """The watch for a sequential plan (None when the plan replays everything)."""
+        if plan.sequential is None:
+            return None
+        return cls(plan.sequential, plan, plan.replay_order())
+
+    @property
+    def decided(self) -> bool:
+        return self.decided_after is not None
+
+    def add_replay(self, replayed: CaseReplay) -> bool:
+        """:meth:`add` for a finished case of this process."""
+        return self.add(replayed.case.case_id, replayed.repeat, case_statuses(replayed))
+
+    def add(self, case_id: str, repeat: int, statuses: Mapping[str, str]) -> bool:
+        """Take one finished case and repeat; True once the run may stop."""
+        position = self._rank.get(case_id)
+        if position is None or self.decided:
+            return self.decided
+        if any(status == "not_run" for status in statuses.values()):
+            return False  # cut short by a stop: the prefix ends before it
+        found = self._statuses.setdefault(position, [])
+        found.append(statuses)
+        if len(found) < self.counting.repeats:
+            return False
+        for criterion, row in self._criteria.items():
+            values = [s[criterion] for s in found if criterion in s]
+            self._passed[row, position], self._counted[row, position] = case_values(
+                values, self.counting
+            )
+        del self._statuses[position]
+        self._complete[position] = True
+        while self._prefix < len(self._complete) and self._complete[self._prefix]:
+            self._prefix += 1
+        if self._prefix - self._fed >= CHECK_EVERY or self._prefix == len(self._complete):
+            self._check()
+        return self.decided
+
+    def _check(self) -> None:
+        # Fed in the same blocks as judge_sequentially reads them, so both stop at one case.
+        while self._prefix - self._fed >= CHECK_EVERY or (
+            self._prefix == len(self._complete) and self._fed < self._prefix
+        ):
+            stop = min(self._fed + CHECK_EVERY, self._prefix)
+            self._sequence.update(
+                self._passed[:, self._fed : stop], self._counted[:, self._fed : stop]
+            )
+            self._fed = stop
+            if should_stop(self._sequence.verdicts(), self.policy.stop_on):
+                self.decided_after = stop
+                return
+
+
+def feed_committed(watch: SequentialWatch, parts: Path) -> None:
+    """Give a resumed run's watch the cases its folder already committed, in any order."""
+    found: dict[tuple[str, int], dict[str, str]] = {}
+    for chunk in sorted(parts.glob("*-results-*.parquet")):
+        table = read_chunk(chunk, columns=["case_id", "repeat", "criterion", "status"])
+        for case_id, repeat, criterion, status in zip(
+            *(table.column(c).to_pylist() for c in ("case_id", "repeat", "criterion", "status")),
+            strict=True,
+        ):
+            found.setdefault((case_id, repeat), {})[criterion] = status
+    for (case_id, repeat), statuses in sorted(found.items()):
+        watch.add(case_id, repeat, statuses)
+
+
+def without_sequential_stop(stopped: list[str]) -> list[str]:
+    """The reasons a run stopped, less the sequential gate's (which is no failure)."""
+    return [reason for reason in stopped if reason != SEQUENTIAL_STOP]
+
+
+def sequential_gate(store: RunStore, plan: ReplayPlan, run_id: str, gate: GateResult) -> GateResult:
+    """``gate`` judged as the sequential gate decides (unchanged for a full-replay plan)."""
+    if plan.sequential is None:
+        return gate
+    calls = store.call_totals(run_id, purpose="agent")
+    judged = judge_sequentially(
+        store.result_statuses(run_id),
+        plan.replay_order(),
+        policy=plan.sequential,
+        gate=plan.scenario.gate,
+        thresholds=plan.thresholds(),
+        counting=counting(plan),
+        calls_made=int(calls["calls"]),
+        cost_usd=float(calls["cost_usd"]),
+    )
+    return apply_sequential(gate, judged)

@@ -1,0 +1,219 @@
+"""The sequential gate through real runs: one process, worker processes, shards, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from harness.errors import ConfigError, RunInterrupted
+from harness.replay.calls import CallRunner
+from harness.run.case import CaseReplay
+from harness.run.finish import RunOutcome, run_scenario
+from harness.run.interrupt import Interruption
+from harness.run.merge import merge_runs
+from harness.run.plan import load_plan
+from harness.run.progress import Progress
+from tests.world import World, build_world, make_case
+
+GOOD = "We are a credit broker, not a lender. Representative 9.9% APR."
+SILENT = "Representative 9.9% APR."  # no broker status: that criterion fails
+CASES = 400
+
+
+def _world(root: Path, silent_every: int | None) -> World:
+    """400 cases; every ``silent_every``-th one never says it is a broker."""
+    cases = [
+        make_case(
+            f"case-{i:04d}",
+            [SILENT if silent_every and i % silent_every == 0 else GOOD, "ok"],
+            distinct=True,
+        )
+        for i in range(CASES)
+    ]
+    return build_world(root, cases=cases)
+
+
+@pytest.fixture
+def failing(tmp_path: Path) -> World:
+    """broker_status passes in 75% of the cases against a 95% threshold."""
+    world = _world(tmp_path / "failing", silent_every=4)
+    world.write_scenario(
+        thresholds={"default": 0.95}, gate={"sequential": {"alpha": 0.05, "stop_on": "fail"}}
+    )
+    return world
+
+
+def _statuses(out: Path) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for status in pq.read_table(out / "results.parquet").column("status").to_pylist():
+        found[status] = found.get(status, 0) + 1
+    return found
+
+
+def _run(world: World, out: Path, *, sequential: bool = True, **kwargs: object) -> RunOutcome:
+    plan = load_plan(world.scenario, sequential=sequential)
+    outcome = run_scenario(plan, out_dir=out, db_path=world.root / "h.db", **kwargs)  # type: ignore[arg-type]
+    assert outcome is not None
+    return outcome
+
+
+def test_a_failing_candidate_stops_early_with_the_full_replays_verdict(failing: World) -> None:
+    early = _run(failing, failing.root / "early")
+    full = _run(failing, failing.root / "full", sequential=False)
+    summary = early.gate.sequential
+    assert summary is not None and summary.decided_after is not None
+    assert summary.decided_after <= CASES // 4
+    assert full.gate.sequential is None and not full.gate.passed
+    assert early.gate.verdict == full.gate.verdict == "fail"
+    broker = {c.criterion: c for c in early.gate.criteria}["broker_status"]
+    assert broker.verdict == "fail"
+    assert broker.sequential is not None and broker.sequential.interval_high < 0.95
+    assert broker.sequential.interval_low <= 0.75 <= broker.sequential.interval_high
+    # cases not replayed are not_run and are not counted: the rate is over replayed cases
+    assert broker.applicable == broker.counted == summary.replayed
+    assert _statuses(early.out_dir)["not_run"] > CASES // 2
+    assert "not_run" not in _statuses(full.out_dir)
+    assert early.gate.headline() == (
+        "FAILED: 1 of 2 criteria below threshold (broker_status); " + summary.words() + "."
+    )
+    manifest = json.loads(early.manifest_path.read_text(encoding="utf-8"))
+    assert manifest["sequential"]["decided_after"] == summary.decided_after
+
+
+def test_stop_on_decided_passes_a_good_candidate_early(tmp_path: Path) -> None:
+    world = _world(tmp_path / "good", silent_every=None)
+    world.write_scenario(thresholds={"default": 0.9}, gate={"sequential": {"stop_on": "decided"}})
+    outcome = _run(world, world.root / "out")
+    summary = outcome.gate.sequential
+    assert outcome.gate.passed
+    assert summary is not None and summary.decided_after is not None
+    assert summary.decided_after < CASES
+    assert all(c.sequential and c.sequential.decided == "pass" for c in outcome.gate.criteria)
+    assert all(c.sequential and c.sequential.interval_low >= 0.9 for c in outcome.gate.criteria)
+
+
+def test_the_same_seed_stops_at_the_same_case_and_another_seed_elsewhere(failing: World) -> None:
+    first = _run(failing, failing.root / "a").gate.sequential
+    again = _run(failing, failing.root / "b").gate.sequential
+    assert first is not None and again is not None
+    assert first.decided_after == again.decided_after
+    failing.write_scenario(
+        thresholds={"default": 0.95}, gate={"sequential": {"stop_on": "fail"}}, seed=8
+    )
+    other = _run(failing, failing.root / "c")
+    assert other.gate.verdict == "fail" and other.gate.sequential is not None
+
+
+def _cli(world: World, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", str(world.scenario), "--db", "h.db", *args],
+        cwd=world.root,
+        env={k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC")},
+        text=True,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_worker_processes_stop_early_too(failing: World) -> None:
+    done = _cli(failing, "--out", "two", "--processes", "2")
+    assert done.returncode == 1, done.stderr
+    assert "sequential gate: decided after" in done.stdout
+    manifest = json.loads((failing.root / "two" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["processes"] and len(manifest["processes"]) == 2
+    assert manifest["sequential"]["decided_after"] <= CASES // 4
+    statuses = _statuses(failing.root / "two")
+    assert statuses["not_run"] > CASES // 2
+
+
+def test_no_sequential_replays_every_case(failing: World) -> None:
+    done = _cli(failing, "--out", "full", "--no-sequential")
+    assert done.returncode == 1, done.stderr
+    assert "sequential gate" not in done.stdout
+    assert "not_run" not in _statuses(failing.root / "full")
+
+
+def test_shards_replay_their_cases_in_full_and_merge_gates_the_whole(failing: World) -> None:
+    for k in (1, 2):
+        done = _cli(failing, "--out", f"shard{k}", "--shard", f"{k}/2")
+        assert done.returncode == 0, done.stderr
+    merged = merge_runs(
+        [failing.root / "shard1", failing.root / "shard2"],
+        out_dir=failing.root / "merged",
+        db_path=failing.root / "h.db",
+    )
+    assert merged.gate.verdict == "fail" and merged.cases == CASES
+    assert merged.gate.sequential is not None and merged.gate.sequential.decided_after is None
+    assert merged.gate.sequential.words() == (
+        f"not decided early: all {CASES} cases replayed (alpha 5%)"
+    )
+    assert "not_run" not in _statuses(failing.root / "merged")
+
+
+class _StopAfter(Progress):
+    """Progress that asks the run to stop after ``cases`` cases, as Ctrl-C would."""
+
+    def __init__(self, cases: int, interruption: Interruption) -> None:
+        super().__init__(CASES, sys.stderr, live=False)
+        self.left = cases
+        self.interruption = interruption
+
+    def case_done(self, replayed: CaseReplay, runner: CallRunner) -> None:
+        super().case_done(replayed, runner)
+        self.left -= 1
+        if self.left == 0:
+            self.interruption.request(signal.SIGINT)
+
+
+def test_a_resumed_run_decides_at_the_same_case_as_an_uninterrupted_one(failing: World) -> None:
+    straight = _run(failing, failing.root / "straight").gate.sequential
+    assert straight is not None and straight.decided_after is not None
+    interruption = Interruption()
+    with pytest.raises(RunInterrupted):
+        _run(
+            failing,
+            failing.root / "cut",
+            progress=_StopAfter(straight.decided_after // 2, interruption),
+            interruption=interruption,
+        )
+    resumed = run_scenario(
+        load_plan(failing.scenario),
+        out_dir=failing.root / "cut",
+        db_path=failing.root / "h.db",
+        resume=True,
+    )
+    assert resumed is not None and resumed.gate.sequential is not None
+    assert resumed.gate.sequential.decided_after == straight.decided_after
+    assert resumed.gate.verdict == "fail"
+
+
+def test_sequential_with_the_lower_bound_policy_is_refused_at_load(failing: World) -> None:
+    failing.write_scenario(gate={"policy": "lower_bound", "sequential": {"alpha": 0.05}})
+    with pytest.raises(ConfigError, match="not available with policy: lower_bound"):
+        load_plan(failing.scenario)
+
+
+def test_a_run_on_the_baseline_branch_replays_everything(failing: World) -> None:
+    git = ["git", "-C", str(failing.root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "start"], check=True)
+    failing.write_scenario(
+        thresholds={"default": 0.95},
+        gate={"sequential": {"stop_on": "fail"}},
+        baseline={"scenario": "mini", "branch": "main"},
+    )
+    assert load_plan(failing.scenario).sequential is None
+    failing.write_scenario(
+        thresholds={"default": 0.95},
+        gate={"sequential": {"stop_on": "fail"}},
+        baseline={"scenario": "mini", "branch": "release"},
+    )
+    assert load_plan(failing.scenario).sequential is not None
