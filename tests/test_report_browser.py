@@ -146,8 +146,28 @@ def test_report_in_chromium_shows_figures_runs_only_its_script_and_loads_nothing
         for row in table.locator("tbody tr").all()
     ]
     assert rows == [
-        ["broker_status", "37.5%", "13.7%\u201369.4%", "3 / 8", "0", "30%", "Pass"],
-        ["apr", "57.1%", "25.0%\u201384.2%", "4 / 7", "0", "90%", "Fail below threshold"],
+        [
+            "broker_status",
+            "37.5%",
+            "13.7%\u201369.4%",
+            "3 / 8",
+            "0",
+            "30%",
+            "Pass",
+            "wrong pass 0 of 0, wrong fail 5 of 8 (8 labelled)",
+            "0.0% to 100.0%",
+        ],
+        [
+            "apr",
+            "57.1%",
+            "25.0%\u201384.2%",
+            "4 / 7",
+            "0",
+            "90%",
+            "Fail below threshold",
+            "not measured",
+            "n/a",
+        ],
     ]
 
     # Nothing ran: no marker, no dialog; nothing loaded but the file itself; no CSP complaint.
