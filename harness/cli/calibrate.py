@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ExitStatus
+from harness.outputs.console import emit
 
 
 def register(commands: Any) -> None:
@@ -57,13 +58,13 @@ def run_calibrate(args: argparse.Namespace) -> int:
                 entry["min_kappa"] = min_kappa
                 entry["meets_floor"] = row.kappa is not None and row.kappa >= min_kappa
             entries.append(entry)
-        print(json.dumps(entries, indent=2))
+        emit(json.dumps(entries, indent=2))
     else:
         labelled = max((r.cases for r in rows), default=0)
-        print(f"scenario {plan.scenario.name}: scorers against golden labels (recorded turns)")
-        print(format_table(rows) if rows else "no labelled case in the corpus selection")
+        emit(f"scenario {plan.scenario.name}: scorers against golden labels (recorded turns)")
+        emit(format_table(rows) if rows else "no labelled case in the corpus selection")
         if rows:
-            print(f"up to {labelled} labelled cases per disclosure; kappa: Cohen's kappa")
+            emit(f"up to {labelled} labelled cases per disclosure; kappa: Cohen's kappa")
     for problem in problems:
-        print(f"harness: below the floor: {problem}", file=sys.stderr)
+        emit(f"harness: below the floor: {problem}", sys.stderr)
     return ExitStatus.GATE_FAILED if problems else ExitStatus.PASSED

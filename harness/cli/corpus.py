@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from harness.cli import labels
 from harness.cli.groups import DISCLOSURES, add_command
 from harness.errors import ConfigError, ExitStatus
+from harness.outputs.console import emit
 
 if TYPE_CHECKING:
     from harness.config.disclosures import DisclosureRegistry
@@ -64,16 +65,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
         rejects=args.rejects,
     )
     for notice in report.notices:
-        print(f"notice: {notice.where}: {notice.message}", file=sys.stderr)
+        emit(f"notice: {notice.where}: {notice.message}", sys.stderr)
     for reject in report.rejects:
-        print(f"rejected: {reject.where}: {reject.reason}", file=sys.stderr)
+        emit(f"rejected: {reject.where}: {reject.reason}", sys.stderr)
     formats = ", ".join(f"{Path(p).name} as {f}" for p, f in report.formats.items())
     written = f" into {report.out}" if report.out else " (nothing written)"
-    print(f"imported {report.imported} cases from {formats}{written}")
+    emit(f"imported {report.imported} cases from {formats}{written}")
     if report.rejects:
-        print(f"rejected {len(report.rejects)} record(s): see {report.rejects_file}")
+        emit(f"rejected {len(report.rejects)} record(s): see {report.rejects_file}")
     if not args.no_redact:
-        print("personal data redacted (pass --no-redact to keep the text as it is)")
+        emit("personal data redacted (pass --no-redact to keep the text as it is)")
     return ExitStatus.GATE_FAILED if report.rejects or not report.cases else ExitStatus.PASSED
 
 
@@ -82,10 +83,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     report = validate.validate_corpus(args.path, _registry(args), contract=not args.no_contract)
     for problem in report.problems:
-        print(problem)
+        emit(problem)
     errors, warnings = len(report.errors), len(report.warnings)
     verdict = "valid" if report.ok else "INVALID"
-    print(
+    emit(
         f"{args.path}: {verdict}: {report.files} files, {report.cases} cases, "
         f"{errors} errors, {warnings} warnings"
     )
@@ -100,12 +101,12 @@ def _cmd_manifest(args: argparse.Namespace) -> int:
     if args.check:
         problems = contract.check_contract(args.path)
         for problem in problems:
-            print(problem)
-        print(f"{args.path}: contract {'broken' if problems else 'holds'}")
+            emit(problem)
+        emit(f"{args.path}: contract {'broken' if problems else 'holds'}")
         return ExitStatus.GATE_FAILED if problems else ExitStatus.PASSED
     manifest = contract.write_manifest(args.path)
     rows = sum(f.rows for f in manifest.files)
-    print(f"wrote {args.path / contract.MANIFEST_NAME}: {len(manifest.files)} files, {rows} rows")
+    emit(f"wrote {args.path / contract.MANIFEST_NAME}: {len(manifest.files)} files, {rows} rows")
     return ExitStatus.PASSED
 
 
@@ -118,9 +119,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     settings = coverage.PowerSettings(args.good, args.bad, args.alpha, args.power)
     stats = coverage.corpus_stats(list(iter_cases([args.path])), pinned, settings)
     if args.json:
-        print(json.dumps(stats.to_json(), indent=2, default=str))
+        emit(json.dumps(stats.to_json(), indent=2, default=str))
     else:
-        print(coverage.render_stats(stats))
+        emit(coverage.render_stats(stats))
     return ExitStatus.GATE_FAILED if args.strict and stats.under_covered else ExitStatus.PASSED
 
 
@@ -132,12 +133,12 @@ def _cmd_dedupe(args: argparse.Namespace) -> int:
     found = dedupe.find_duplicates(cases, threshold=args.threshold)
     for d in found:
         kind = "exact duplicate" if d.exact else f"near duplicate ({d.similarity:.1%})"
-        print(f"{d.dropped}: {kind} of older {d.kept}")
-    print(f"{len(found)} duplicate(s) among {len(cases)} cases at threshold {args.threshold}")
+        emit(f"{d.dropped}: {kind} of older {d.kept}")
+    emit(f"{len(found)} duplicate(s) among {len(cases)} cases at threshold {args.threshold}")
     if found and args.remove:
         removed = dedupe.remove_cases(args.path, {d.dropped for d in found})
         for file, count in removed.items():
-            print(f"removed {count} from {file}")
+            emit(f"removed {count} from {file}")
         return ExitStatus.PASSED
     return ExitStatus.GATE_FAILED if found else ExitStatus.PASSED
 
@@ -162,10 +163,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         min_per_disclosure=args.min_per_disclosure,
     )
     write_cases(args.out, chosen)
-    print(f"wrote {len(chosen)} of {len(cases)} cases to {args.out} (seed {args.seed})")
+    emit(f"wrote {len(chosen)} of {len(cases)} cases to {args.out} (seed {args.seed})")
     wanted = args.size or round((args.fraction or 0) * len(cases))
     if len(chosen) > wanted:
-        print(
+        emit(
             f"{len(chosen) - wanted} cases above the asked size were added so each disclosure "
             f"applies to at least {args.min_per_disclosure} sampled cases"
         )
@@ -197,7 +198,7 @@ def _cmd_split(args: argparse.Namespace) -> int:
     for name, chosen in result.items():
         out = args.out_dir / f"{name}.parquet"
         write_cases(out, chosen)
-        print(f"wrote {len(chosen)} cases to {out}")
+        emit(f"wrote {len(chosen)} cases to {out}")
     return ExitStatus.PASSED
 
 
@@ -217,9 +218,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         new = _load_side(args.new, Path(scratch) / "new")
     result = diff.diff_corpora(old, new)
     if args.json:
-        print(json.dumps(asdict(result), indent=2, default=str))
+        emit(json.dumps(asdict(result), indent=2, default=str))
     else:
-        print(diff.render_diff(result))
+        emit(diff.render_diff(result))
     return ExitStatus.PASSED
 
 
@@ -233,7 +234,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             if m.from_version == m.to_version and not args.out_dir
             else (f"migrated from schema version {m.from_version} to {m.to_version}")
         )
-        print(f"{m.path}: {action} ({m.rows} rows)")
+        emit(f"{m.path}: {action} ({m.rows} rows)")
     return ExitStatus.PASSED
 
 
@@ -242,7 +243,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from harness.golden.export import export_audit_log
 
     lines = export_audit_log(list(iter_cases([args.path])), args.out)
-    print(f"wrote {lines} audit-log lines to {args.out}")
+    emit(f"wrote {lines} audit-log lines to {args.out}")
     return ExitStatus.PASSED
 
 
@@ -252,9 +253,9 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     relation = query(args.query, args.corpus, results=args.results)
     frame = relation.df()
     if args.csv:
-        sys.stdout.write(frame.to_csv(index=False))
+        emit(frame.to_csv(index=False), end="")
     else:
-        print(frame.to_string(index=False))
+        emit(frame.to_string(index=False))
     return ExitStatus.PASSED
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.cli.groups import add_command, add_db_option
 from harness.errors import ExitStatus
+from harness.outputs.console import emit
 
 #: Each demo scenario and whether its gate is designed to pass.
 EXPECTED = {"demo-baseline": True, "demo-candidate": False}
@@ -38,29 +39,29 @@ def demo_command(args: argparse.Namespace) -> int:
     outcomes = {}
     for name, should_pass in EXPECTED.items():
         plan = load_plan(args.scenarios / f"{name}.yaml")
-        print(f"\n== {name}: {plan.scenario.description.strip()}")
+        emit(f"\n== {name}: {plan.scenario.description.strip()}")
         outcome = run_scenario(plan, db_path=args.db)
         assert outcome is not None  # not a shard
         outcomes[name] = outcome
-        print(
+        emit(
             f"{outcome.cases} cases replayed through {plan.model_label}, prompt {plan.prompt_label}"
         )
-        print(gate_table(outcome.gate))
-        print(outcome.gate.headline())
-        print(f"report: {outcome.report_path}")
+        emit(gate_table(outcome.gate))
+        emit(outcome.gate.headline())
+        emit(f"report: {outcome.report_path}")
         expectation = "expected to pass" if should_pass else "expected to fail"
         as_designed = outcome.gate.passed == should_pass
         status = ExitStatus.PASSED if outcome.gate.passed else ExitStatus.GATE_FAILED
-        print(
+        emit(
             f"exit status would be {int(status)} ({expectation}: "
             f"{'as designed' if as_designed else 'NOT as designed'})"
         )
-    print()
+    emit()
     if all(outcomes[n].gate.passed == p for n, p in EXPECTED.items()):
-        print(
+        emit(
             "Demo worked as designed: the baseline passes the gate, and the candidate's "
             "regression is caught (its gate fails, which is the point of the demo)."
         )
         return ExitStatus.PASSED
-    print("Demo did NOT work as designed: see the tables above.")
+    emit("Demo did NOT work as designed: see the tables above.")
     return ExitStatus.GATE_FAILED

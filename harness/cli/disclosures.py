@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.cli.groups import DISCLOSURES, add_command
 from harness.errors import ConfigError, ExitStatus
+from harness.outputs.console import emit
 
 #: The versions whose wording was or is in force; a draft may still be wrong.
 CHECKED_STATUSES = ("approved", "superseded")
@@ -62,9 +63,9 @@ def run_check(args: argparse.Namespace) -> int:
             problems += wording_problems(registry.pin(disclosure_id, version.version))
     if problems:
         for problem in problems[:-1]:
-            print(f"harness: error: {args.folder}: {problem}", file=sys.stderr)
+            emit(f"harness: error: {args.folder}: {problem}", sys.stderr)
         raise ConfigError(f"{args.folder}: {problems[-1]}")
-    print(
+    emit(
         f"{args.folder}: the approved wording of all {checked} approved and superseded "
         f"versions of {len(registry.ids)} disclosures passes its own rules"
     )

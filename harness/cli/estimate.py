@@ -8,6 +8,7 @@ from typing import Any
 
 from harness.cli.groups import add_command
 from harness.errors import ExitStatus
+from harness.outputs.console import emit
 
 
 def register(commands: Any) -> None:
@@ -37,13 +38,13 @@ def estimate_command(args: argparse.Namespace) -> int:
     cache = ResponseCache(folder, "read-only", process="estimate") if folder.is_dir() else None
     est = estimate_plan(plan, cache)
     cost = f"${est.cost_usd:,.2f}" if est.cost_usd is not None else "unknown (no price for model)"
-    print(f"scenario {plan.scenario.name}: model {plan.model_label}")
-    print(f"cases x repeats   {est.cases:>12,}")
-    print(f"calls             {est.calls:>12,}  ({est.cached_calls:,} already cached)")
-    print(f"input tokens      {est.input_tokens:>12,}  (estimated: 4 characters a token)")
-    print(f"cache write/read  {est.cache_write_tokens:>12,} / {est.cache_read_tokens:,}")
-    print(f"output tokens     {est.output_tokens:>12,}")
-    print(f"estimated cost    {cost:>12}")
+    emit(f"scenario {plan.scenario.name}: model {plan.model_label}")
+    emit(f"cases x repeats   {est.cases:>12,}")
+    emit(f"calls             {est.calls:>12,}  ({est.cached_calls:,} already cached)")
+    emit(f"input tokens      {est.input_tokens:>12,}  (estimated: 4 characters a token)")
+    emit(f"cache write/read  {est.cache_write_tokens:>12,} / {est.cache_read_tokens:,}")
+    emit(f"output tokens     {est.output_tokens:>12,}")
+    emit(f"estimated cost    {cost:>12}")
     judge = estimate_judge(plan, cache)
     if judge is not None:
         assert plan.judge is not None
@@ -53,22 +54,22 @@ def estimate_command(args: argparse.Namespace) -> int:
             else "unknown (no price for the judge's model)"
         )
         policies = ", ".join(f"{c} {p}" for c, p in judge.policies.items())
-        print(f"judge             {plan.judge.settings.label}: {policies}")
-        print(
+        emit(f"judge             {plan.judge.settings.label}: {policies}")
+        emit(
             f"judge calls       {judge.calls + judge.calibration_calls:>12,}  ({judge.calls:,} "
             f"scoring, {judge.calibration_calls:,} calibrating; {judge.cached_calls:,} "
             "already cached)"
         )
-        print(
+        emit(
             f"judge tokens      {judge.input_tokens:>12,} / {judge.output_tokens:,}  (input / "
             f"output; answers taken as {JUDGE_ANSWER_TOKENS} tokens)"
         )
-        print(f"judge cost        {judge_cost:>12}")
-        print(
+        emit(f"judge cost        {judge_cost:>12}")
+        emit(
             "                  (counted on the recorded turns: the rules' verdicts there decide "
             "where the policy asks the judge)"
         )
     budget = plan.scenario.max_cost_usd
     if budget is not None and est.cost_usd is not None and est.cost_usd > budget:
-        print(f"warning: above the scenario's budget of ${budget:,.2f}; the run would stop there")
+        emit(f"warning: above the scenario's budget of ${budget:,.2f}; the run would stop there")
     return ExitStatus.PASSED

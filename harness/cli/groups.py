@@ -1,6 +1,7 @@
 """Building the command line: a sub-command with its handler, shared by every command group.
 
-Command modules import only this, :mod:`argparse` and :mod:`harness.errors` at the top, and
+Command modules import only this, :mod:`argparse`, :mod:`harness.errors` and
+:mod:`harness.outputs.console` (everything they print goes through it) at the top, and
 the library inside their handlers, so ``harness --help`` loads nothing heavy.
 
 >>> parser = argparse.ArgumentParser(prog="harness")

@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.cli.groups import add_db_option
 from harness.errors import ConfigError, ExitStatus
+from harness.outputs.console import emit
 
 
 def register(subparsers: Any) -> None:
@@ -43,9 +44,9 @@ def run_history(args: argparse.Namespace) -> int:
         rows = store.run_history(args.scenario, limit=args.limit)
     if not rows:
         which = f"of scenario {args.scenario} " if args.scenario else ""
-        print(f"no finished run {which}in {args.db}")
+        emit(f"no finished run {which}in {args.db}")
         return ExitStatus.PASSED
-    print(history_table(rows))
+    emit(history_table(rows))
     return ExitStatus.PASSED
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.cli.groups import add_command
 from harness.errors import ExitStatus
+from harness.outputs.console import emit
 
 
 def register(group: Any) -> None:
@@ -71,10 +72,10 @@ def _cmd_label_set(args: argparse.Namespace) -> int:
         args.path, [edit], by=args.by, why=args.why, registry=load_registry(args.disclosures)
     )
     if not changes:
-        print(f"{args.case} {args.disclosure}: already labelled so; nothing changed")
+        emit(f"{args.case} {args.disclosure}: already labelled so; nothing changed")
     for change in changes:
-        print(change.describe())
-        print(
+        emit(change.describe())
+        emit(
             f"recorded in {labels.history_path(args.path)}; update the manifest: "
             f"{contract.update_command(labels.corpus_folder(args.path))}"
         )
@@ -88,7 +89,7 @@ def _cmd_label_export(args: argparse.Namespace) -> int:
     rows = labels.export_labels_csv(
         args.path, args.out, load_registry(args.disclosures), labelled_only=args.labelled_only
     )
-    print(f"wrote {rows} rows to {args.out}")
+    emit(f"wrote {rows} rows to {args.out}")
     return ExitStatus.PASSED
 
 
@@ -100,8 +101,8 @@ def _cmd_label_import(args: argparse.Namespace) -> int:
         args.path, args.csv, by=args.by, why=args.why, registry=load_registry(args.disclosures)
     )
     for reject in result.rejects:
-        print(f"rejected: {reject.where}: {reject.reason}", file=sys.stderr)
-    print(f"applied {len(result.changes)} label change(s); rejected {len(result.rejects)} row(s)")
+        emit(f"rejected: {reject.where}: {reject.reason}", sys.stderr)
+    emit(f"applied {len(result.changes)} label change(s); rejected {len(result.rejects)} row(s)")
     return ExitStatus.GATE_FAILED if result.rejects else ExitStatus.PASSED
 
 
@@ -110,9 +111,9 @@ def _cmd_label_history(args: argparse.Namespace) -> int:
 
     changes = [c for c in labels.read_history(args.path) if args.case in (None, c.case_id)]
     if args.json:
-        print(labels.history_json(changes))
+        emit(labels.history_json(changes))
         return ExitStatus.PASSED
     for c in changes:
-        print(f"{c.at:%Y-%m-%d %H:%M} {c.by}: {c.describe()}; why: {c.why}")
-    print(f"{len(changes)} change(s)")
+        emit(f"{c.at:%Y-%m-%d %H:%M} {c.by}: {c.describe()}; why: {c.why}")
+    emit(f"{len(changes)} change(s)")
     return ExitStatus.PASSED

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from harness.cli import calibrate, corpus, demo, disclosures, estimate, history, report, run, verify
 from harness.cli.interrupts import stop_on_signals
 from harness.errors import ExitStatus, HarnessError
+from harness.outputs.console import emit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,10 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with stop_on_signals():  # `harness run` installs its own, replay-aware handlers
             return int(args.func(args))
     except HarnessError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
+        emit(f"harness: error: {exc}", sys.stderr)
         return ExitStatus.USAGE
     except KeyboardInterrupt as exc:  # SIGINT or SIGTERM outside a replay
-        print("harness: interrupted", file=sys.stderr)
+        emit("harness: interrupted", sys.stderr)
         return getattr(exc, "exit_status", ExitStatus.INTERRUPTED)
 
 

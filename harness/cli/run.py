@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from harness.cli.groups import CACHE_MODES, add_command, add_db_option
 from harness.cli.interrupts import interrupted_line, resume_command, stop_on_signals
 from harness.errors import ConfigError, ExitStatus, HarnessError, RunInterrupted
+from harness.outputs.console import emit, workflow_commands
 from harness.run.workers import MIN_CASES_PER_PROCESS
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def run_command(args: argparse.Namespace) -> int:
         total, bound = progress_total[0] if progress_total else (None, False)
         if sys.stderr.isatty():
             sys.stderr.write("\n")  # after the live progress line
-        print(interrupted_line(stop, total, resume, bound=bound), file=sys.stderr)
+        emit(interrupted_line(stop, total, resume, bound=bound), sys.stderr)
         return stop.exit_status
 
 
@@ -226,7 +227,7 @@ def _run(
         interruption=interruption,
     )
     if outcome is None:
-        print(
+        emit(
             f"scenario {plan.scenario.name}: shard {shard} replayed; gate all shards with "
             "`harness merge DIR...`"
         )
@@ -267,20 +268,21 @@ def print_outcome(name: str, model: str, prompt: str, outcome: RunOutcome) -> in
     from harness.outputs.github import publish_step_summary
     from harness.outputs.table import gate_table
 
-    print(f"scenario {name}: {outcome.cases} cases, model {model}, prompt {prompt}")
-    print(gate_table(outcome.gate))
-    print(outcome.gate.headline())
-    print(f"report:  {outcome.report_path}")
-    print(f"results: {outcome.results_path}")
+    emit(f"scenario {name}: {outcome.cases} cases, model {model}, prompt {prompt}")
+    emit(gate_table(outcome.gate))
+    emit(outcome.gate.headline())
+    emit(f"report:  {outcome.report_path}")
+    emit(f"results: {outcome.results_path}")
     if outcome.surfaces is not None:
-        print(f"summary: {outcome.surfaces.summary}")
+        emit(f"summary: {outcome.surfaces.summary}")
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if step_summary:  # in GitHub Actions: the job summary and the annotations
             publish_step_summary(outcome.surfaces, Path(step_summary))
-            print(outcome.surfaces.annotations.read_text(encoding="utf-8"), end="")
+            annotations = outcome.surfaces.annotations.read_text(encoding="utf-8")
+            sys.stdout.write(workflow_commands(annotations))
     if outcome.gate.floor_missing:
         for missing in outcome.gate.floor_missing:
-            print(f"harness: error: below the calibration floor: {missing}", file=sys.stderr)
+            emit(f"harness: error: below the calibration floor: {missing}", sys.stderr)
         return ExitStatus.USAGE
     return ExitStatus.PASSED if outcome.gate.passed else ExitStatus.GATE_FAILED
 
@@ -295,5 +297,5 @@ def merge_command(args: argparse.Namespace) -> int:
     manifest = json.loads(outcome.manifest_path.read_text(encoding="utf-8"))
     prompt = f"{manifest['prompt']['name']} v{manifest['prompt']['version']}"
     model = f"{manifest['model']['provider']}:{manifest['model']['id']}"
-    print(f"merged {len(args.folders)} shard(s) into run {outcome.run_id}")
+    emit(f"merged {len(args.folders)} shard(s) into run {outcome.run_id}")
     return print_outcome(manifest["scenario"]["name"], model, prompt, outcome)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.config.redaction import RedactionPolicy, names_in_facts, redact
 from harness.gate.policy import CriterionResult, GateResult
+from harness.outputs.console import show_controls
 from harness.outputs.table import interval_text
 
 if TYPE_CHECKING:
@@ -76,12 +77,14 @@ def markdown_cell(text: object, limit: int = _CELL_LIMIT) -> str:
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message, escaped as the GitHub workflow-commands spec asks.
+    """A workflow command's message, escaped as the GitHub workflow-commands spec asks;
+    any other control character is shown as an escape (``show_controls``).
 
     >>> escape_data("95%\\nnext")
     '95%25%0Anext'
     """
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return show_controls(escaped)  # no other control character or line break, raw
 
 
 def escape_property(text: str) -> str:

@@ -25,6 +25,7 @@ import pytest
 from harness.corpus.cases import Case
 from harness.errors import ExitStatus, HarnessError
 from harness.gate.policy import GateResult
+from harness.outputs.console import inert, one_line, workflow_commands
 from harness.outputs.github import publish_step_summary
 from harness.outputs.table import gate_table
 from harness.pytest.prefetch import Prefetcher, assigned_worker
@@ -133,7 +134,7 @@ def pytest_configure(config: pytest.Config) -> None:
         shard_option = config.getoption("harness_shard")
         shard = Shard.parse(shard_option) if shard_option else None
     except HarnessError as exc:
-        pytest.exit(f"harness: error: {exc}", returncode=ExitStatus.USAGE)
+        pytest.exit(inert(f"harness: error: {exc}"), returncode=ExitStatus.USAGE)
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None:
         run_id = workerinput["harness_run_id"]
@@ -170,7 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
                     run_id, plan.scenario.name, state.started_at.isoformat(), str(state.out_dir)
                 )
         except HarnessError as exc:
-            pytest.exit(f"harness: error: {exc}", returncode=ExitStatus.USAGE)
+            pytest.exit(inert(f"harness: error: {exc}"), returncode=ExitStatus.USAGE)
     # Collect the scenario instead of the test suite, unless paths were given explicitly.
     scenario_arg = str(Path(scenario_path))
     if config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -236,12 +237,14 @@ class ScenarioFile(pytest.File):
             if state.shard is not None and not state.shard.contains(case.case_id):
                 continue
             for repeat in range(repeats):
-                name = case.case_id if repeats == 1 else f"{case.case_id}[repeat-{repeat}]"
+                name = one_line(
+                    case.case_id if repeats == 1 else f"{case.case_id}[repeat-{repeat}]"
+                )
                 yield CaseItem.from_parent(self, name=name, case=case, repeat=repeat)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, HarnessError):
-            return f"harness: error: {excinfo.value}"
+            return inert(f"harness: error: {excinfo.value}")
         return str(super().repr_failure(excinfo))
 
 
@@ -265,7 +268,7 @@ class CaseItem(pytest.Item):
             # A configuration error (e.g. a prompt variable this case lacks) stops the
             # session with status 2; results already written are kept.
             state.fatal_errors.append(str(exc))
-            self.session.shouldstop = f"harness: error: {exc}"
+            self.session.shouldstop = inert(f"harness: error: {exc}")
             raise
         failures = replayed.failed_scores
         if failures:
@@ -277,11 +280,11 @@ class CaseItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, CaseFailed | HarnessError):
-            return f"case {self.case.case_id}:\n{excinfo.value}"
+            return inert(f"case {one_line(self.case.case_id)}:\n{excinfo.value}")
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"case {self.case.case_id}"
+        return self.path, None, f"case {one_line(self.case.case_id)}"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -332,7 +335,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         return
     if state.finish_error:
         terminalreporter.write_sep("=", "harness: error", red=True)
-        terminalreporter.write_line(f"harness: error: {state.finish_error}")
+        terminalreporter.write_line(inert(f"harness: error: {state.finish_error}"))
         return
     if state.shard is not None and state.outcome is None:
         terminalreporter.write_line(
@@ -343,9 +346,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if state.outcome is None:
         return
     gate: GateResult = state.outcome.gate
-    terminalreporter.write_sep("=", f"replay gate: {state.plan.scenario.name}", bold=True)
-    terminalreporter.write_line(gate_table(gate))
-    terminalreporter.write_line(gate.headline(), red=not gate.passed, green=gate.passed)
+    terminalreporter.write_sep("=", inert(f"replay gate: {state.plan.scenario.name}"), bold=True)
+    terminalreporter.write_line(inert(gate_table(gate)))
+    terminalreporter.write_line(inert(gate.headline()), red=not gate.passed, green=gate.passed)
     if gate.passed and terminalreporter.stats.get("failed"):
         terminalreporter.write_line(
             "Some cases failed a disclosure (listed above), but every pass rate is within its "
@@ -358,5 +361,6 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if step_summary:  # in GitHub Actions: the job summary and the annotations
             publish_step_summary(surfaces, Path(step_summary))
-            for line in surfaces.annotations.read_text(encoding="utf-8").splitlines():
+            annotations = surfaces.annotations.read_text(encoding="utf-8")
+            for line in workflow_commands(annotations).splitlines():
                 terminalreporter.write_line(line)

@@ -370,8 +370,10 @@ class MessagesApiServer:
         sent = request.headers.get("x-api-key") or bearer.removeprefix("Bearer ").strip()
         if sent == self.api_key:
             return None
-        # Like the real APIs, the answer never echoes the key that was sent.
+        # Like the real APIs, the answer never echoes the key that was sent (unless a
+        # test asks for a hostile body: FaultPlan.error_detail).
         message = "invalid x-api-key" if sent else "missing API key"
+        message = self.faults.error_detail or message
         error_type = "authentication_error" if api == "anthropic" else "invalid_api_key"
         return _error(api, 401, error_type, message, number)
 

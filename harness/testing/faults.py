@@ -50,8 +50,9 @@ class FaultPlan:
     ``first_attempts``: if set, only the first N attempts of each distinct request body can
     fail, so a client that retries eventually succeeds, deterministically.
     ``retry_after_s``: the ``retry-after`` a 429 carries. ``slow_s``: the delay of ``slow``.
-    ``error_detail``: the message every faulted status (429, 500, 529) carries instead of
-    the usual one, e.g. hostile text or an echoed key, to test what a client does with it.
+    ``error_detail``: the message every faulted status (429, 500, 529) and every refused
+    key (401) carries instead of the usual one, e.g. hostile text or an echoed key, to test
+    what a client does with it.
     """
 
     rates: Mapping[FaultKind, float] = field(default_factory=dict)
