@@ -125,6 +125,10 @@ class AnthropicModel(ModelAdapter):
         self._client: AsyncAnthropic | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self._api_key,) if self._api_key else ()
+
     def cache_identity(self) -> dict[str, Any]:
         # The same model id behind another endpoint (a proxy, a local server) may answer
         # differently, so the endpoint is part of every cache key.

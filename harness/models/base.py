@@ -117,5 +117,11 @@ class ModelAdapter(ABC):
     async def complete(self, request: CompletionRequest) -> Completion:
         """Produce the agent's next turn for ``request``. Raise :class:`ModelError` on failure."""
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials this adapter sends (its API key): scrubbed, even in part, from
+        every answer and error (:mod:`harness.config.secrets`). None for most adapters."""
+        return ()
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most adapters hold nothing
         """Release connections; called once when a run ends."""

@@ -75,6 +75,10 @@ class OpenAICompatibleModel(ModelAdapter):
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self._api_key,) if self._api_key else ()
+
     def cache_identity(self) -> dict[str, Any]:
         return {**super().cache_identity(), "endpoint": self.endpoint}
 

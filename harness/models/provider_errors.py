@@ -14,22 +14,38 @@ echoes back never reaches a log or a report.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from harness.config.secrets import Scrubber
 from harness.errors import ProviderError
 
 if TYPE_CHECKING:
     from harness.models.base import Completion, ModelAdapter
 
-_REDACTED = "[redacted]"
-
 
 def scrub(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` replaced."""
-    return text.replace(secret, _REDACTED) if secret else text
+    """``text`` without ``secret``, any run of 8 of its characters, or a credential shape.
+
+    >>> scrub("bad key sk-ant-abcdefghijk (no: bcdefghijk)", "sk-ant-abcdefghijk")
+    'bad key [redacted] (no: [redacted])'
+    """
+    return Scrubber([secret]).scrub(text)
+
+
+def scrubbed_error(error: ProviderError, scrubber: Scrubber) -> ProviderError:
+    """``error`` with its message and request id scrubbed (the same class and fields)."""
+    message = scrubber.scrub(str(error))
+    request_id = scrubber.scrub_optional(error.request_id)
+    if message == str(error) and request_id == error.request_id:
+        return error
+    clean = copy.copy(error)
+    clean.args = (message,)
+    clean.request_id = request_id
+    return clean
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

@@ -11,7 +11,8 @@ path goes through :func:`inert` (or :func:`emit`, which prints with it):
   ``\\x85``, ``\\u2028`` ...), is shown as a visible escape, so outside text cannot start a
   line of its own or drive the terminal (ANSI escapes);
 * a line that would still start a command gets a ``\\`` before its ``::`` or ``##[``, so
-  the reader sees the text and the runner runs nothing.
+  the reader sees the text and the runner runs nothing;
+* credentials of the usual shapes are scrubbed (:mod:`harness.config.secrets`).
 
 The harness's own annotations are the one deliberate exception, printed through
 :func:`workflow_commands`, which lets through only well-formed ``::error``, ``::warning``
@@ -30,9 +31,14 @@ import re
 import sys
 from typing import TextIO
 
+from harness.config.secrets import Scrubber
+
 #: Characters shown as escapes: C0 controls but tab and newline, DEL, C1 controls, and the
 #: other characters some reader takes as a line break.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+#: Credential shapes (``sk-...``, ``Bearer ...``): never printed, whoever's they are. The
+#: run's own keys are scrubbed where its answers and errors arrive (the call runner).
+_SHAPES = Scrubber()
 _LINE_BREAK = re.compile("\r|\n")
 #: A line a runner would read as a command: blanks (any Unicode space, and the invisible
 #: format characters a runner might not count as text), then ``::`` or ``##[``.
@@ -64,7 +70,7 @@ def inert(text: object) -> str:
     >>> inert("case \\x1b[2Kevil")
     'case \\\\x1b[2Kevil'
     """
-    value = show_controls(str(text).replace("\r\n", "\n"))
+    value = show_controls(_SHAPES.scrub(str(text)).replace("\r\n", "\n"))
     return _COMMAND_START.sub(r"\1\\\2", value)
 
 
@@ -88,7 +94,7 @@ def workflow_commands(text: str) -> str:
     """
     lines = []
     for line in text.split("\n"):
-        clean = show_controls(line)
+        clean = show_controls(_SHAPES.scrub(line))
         lines.append(clean if _ANNOTATION.fullmatch(clean) else inert(clean))
     return "\n".join(lines)
 

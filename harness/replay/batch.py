@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from harness.config.calls import BatchSettings, CallPolicy
 from harness.errors import ConfigError, ProviderError
 from harness.models.base import Completion, CompletionRequest, ModelAdapter
+from harness.models.provider_errors import scrubbed_error
 from harness.replay.cache import ResponseCache, cache_key
 from harness.replay.calls import CallRunner, ModelCall
 
@@ -128,9 +129,10 @@ class BatchCallRunner(CallRunner):
             try:
                 await self._run_round(keys)
             except ProviderError as error:  # the batch endpoints themselves failed
-                self._fail(keys, error)
+                self._fail(keys, scrubbed_error(error, self.scrubber))
             except Exception as error:  # never leave a case waiting forever
-                self._fail(keys, ProviderError(str(error), kind="batch_error", retryable=False))
+                message = self.scrubber.scrub(str(error))
+                self._fail(keys, ProviderError(message, kind="batch_error", retryable=False))
 
     async def _run_round(self, keys: list[str]) -> None:
         by_batch: dict[str, list[str]] = {}
@@ -170,10 +172,10 @@ class BatchCallRunner(CallRunner):
                 retryable=True,
             )
             if isinstance(outcome, Completion):
-                self._succeed(key, entry, outcome, elapsed)
+                self._succeed(key, entry, self.scrubbed(outcome), elapsed)
             else:
                 self._state.forget(key)
-                self._failed_attempt(key, entry, outcome, elapsed)
+                self._failed_attempt(key, entry, scrubbed_error(outcome, self.scrubber), elapsed)
 
     def _succeed(self, key: str, entry: _Pending, completion: Completion, ms: float) -> None:
         del self._pending[key]

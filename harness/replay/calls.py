@@ -27,9 +27,10 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from harness.config.calls import CallPolicy
+from harness.config.secrets import Scrubber
 from harness.errors import CacheMiss, ProviderError, RunStopped
 from harness.models.base import Completion, CompletionRequest, ModelAdapter
-from harness.models.provider_errors import empty_answer
+from harness.models.provider_errors import empty_answer, scrubbed_error
 from harness.replay.cache import ResponseCache, cache_key
 
 
@@ -182,6 +183,8 @@ class CallRunner:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.adapter = adapter
+        #: Every answer and error is scrubbed of the adapter's key before anything sees it.
+        self.scrubber = Scrubber(adapter.secrets)
         self.cache = cache if cache is not None and adapter.cacheable else None
         self.max_cost_usd = max_cost_usd
         self.policy = policy
@@ -231,7 +234,7 @@ class CallRunner:
 
     def stop(self, reason: str, *, fatal: bool = False) -> None:
         if self.stopped is None or (fatal and not self.stopped.fatal):
-            self.stopped = RunStopped(reason, fatal=fatal)
+            self.stopped = RunStopped(self.scrubber.scrub(reason), fatal=fatal)
 
     def check(self) -> None:
         """Raise :class:`RunStopped` if the run must not make another call."""
@@ -239,6 +242,18 @@ class CallRunner:
             self.stop(f"the run reached its time bound of {self.policy.max_run_s:g} s")
         if self.stopped is not None:
             raise self.stopped
+
+    def scrubbed(self, completion: Completion) -> Completion:
+        """``completion`` without the adapter's key or a credential shape in any text."""
+        scrub, optional = self.scrubber.scrub, self.scrubber.scrub_optional
+        clean = replace(
+            completion,
+            text=scrub(completion.text),
+            model=scrub(completion.model),
+            stop_reason=optional(completion.stop_reason),
+            request_id=optional(completion.request_id),
+        )
+        return completion if clean == completion else clean
 
     def account(self, key: str | None, completion: Completion) -> float:
         """Count a paid answer: its cost against the budget, and into the cache."""
@@ -309,7 +324,7 @@ class CallRunner:
                         self.before_call()
                     started = True
                     async with asyncio.timeout(policy.timeout_s):
-                        completion = await self.adapter.complete(request)
+                        completion = self.scrubbed(await self.adapter.complete(request))
             except RunStopped:
                 raise
             except asyncio.CancelledError:
@@ -330,7 +345,7 @@ class CallRunner:
                     )
                 raise
             except Exception as exc:  # every failure is classified, logged and decided on
-                error = _as_provider_error(exc, policy.timeout_s)
+                error = scrubbed_error(_as_provider_error(exc, policy.timeout_s), self.scrubber)
                 failed = ModelCall(
                     case_id,
                     repeat,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,12 @@ if TYPE_CHECKING:
 
 CHUNK_ROWS = 4096
 CHUNK_SECONDS = 2.0
+
+
+def _scrubbed_turn(turn: dict[str, Any], scrub: Callable[[str], str]) -> dict[str, Any]:
+    if turn.get("text"):
+        turn["text"] = scrub(turn["text"])
+    return turn
 
 
 def chunk_path(parts_dir: Path, process: str, kind: str, seq: int) -> Path:
@@ -79,6 +86,8 @@ class PartWriter:
         """Buffer the rows of one replayed case; flushes when a buffer is full."""
         case, repeat = replayed.case, replayed.repeat
         scenario = self._plan.scenario.name
+        # No key, even in part, and no credential shape reaches a file (harness.config.secrets).
+        scrub, optional = self._plan.scrubber.scrub, self._plan.scrubber.scrub_optional
         for score in replayed.scores:
             self._buffers["results"].append(
                 {
@@ -91,15 +100,15 @@ class PartWriter:
                     "status": score.status,
                     "passed": score.status == "passed",
                     "score": score.score,
-                    "evidence": json.dumps(score.evidence, sort_keys=True)
+                    "evidence": scrub(json.dumps(score.evidence, sort_keys=True))
                     if score.evidence
                     else None,
-                    "error": score.error,
+                    "error": optional(score.error),
                     "seed": replayed.seed,
                     "model": self._plan.model_label,
                     "prompt": self._plan.prompt_label,
                     "duration_ms": replayed.duration_ms,
-                    "verdicts": json.dumps(dict(score.verdicts), sort_keys=True)
+                    "verdicts": scrub(json.dumps(dict(score.verdicts), sort_keys=True))
                     if score.verdicts
                     else None,
                 }
@@ -110,16 +119,17 @@ class PartWriter:
                 "case_id": case.case_id,
                 "repeat": repeat,
                 "tags": json.dumps(case.tags, sort_keys=True),
-                "facts": json.dumps(case.facts, sort_keys=True),
-                "turns": [t.model_dump() for t in replayed.transcript.turns],
-                "error": replayed.transcript.error,
-                "calibration": json.dumps(replayed.calibration, sort_keys=True)
+                "facts": scrub(json.dumps(case.facts, sort_keys=True)),
+                "turns": [_scrubbed_turn(t.model_dump(), scrub) for t in replayed.transcript.turns],
+                "error": optional(replayed.transcript.error),
+                "calibration": scrub(json.dumps(replayed.calibration, sort_keys=True))
                 if replayed.calibration
                 else None,
             }
         )
         for call in replayed.calls:
             row = {name: getattr(call, name) for name in CALL_SCHEMA.names if name != "run_id"}
+            row["request_id"] = optional(row["request_id"])
             self._buffers["calls"].append({"run_id": self.run_id, **row})
         self._pending_cases += 1
         self._pending_keys.append((case.case_id, repeat))

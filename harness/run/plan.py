@@ -21,6 +21,7 @@ from harness.config.calls import CacheMode
 from harness.config.disclosures import PinnedDisclosure, load_registry
 from harness.config.prompts import PromptVersion
 from harness.config.scenario import Scenario
+from harness.config.secrets import Scrubber
 from harness.config.sequential import SequentialPolicy
 from harness.corpus.cases import Case
 from harness.corpus.files import corpus_files, corpus_hash, iter_cases
@@ -59,6 +60,8 @@ class ReplayPlan:
     judge: JudgeModel | None = None
     #: The scenario's ``gate.sequential`` when this run uses it (None: replay everything).
     sequential: SequentialPolicy | None = None
+    #: Scrubs the model's and the judge's keys from what the run writes (harness.config.secrets).
+    scrubber: Scrubber = field(default_factory=Scrubber, repr=False, compare=False)
     # One judge runner per agent runner (i.e. per process), made on first use.
     _judge_runners: WeakKeyDictionary[CallRunner, CallRunner] = field(
         default_factory=WeakKeyDictionary, repr=False, compare=False
@@ -266,7 +269,7 @@ def load_plan(
     source = str(scenario.source_path)
     adapter_class = registries.models.get(scenario.model.provider, source=source)
     # Build one adapter now so bad options fail before any case runs.
-    adapter_class.from_config(scenario.model.id, scenario.model.options, source)
+    secrets = adapter_class.from_config(scenario.model.id, scenario.model.options, source).secrets
     prompt = PromptVersion.load(scenario.prompt_path, scenario.prompt.name, scenario.prompt.version)
     versions = scenario.disclosures.versions
     registry = load_registry(scenario.disclosure_folder) if versions else None
@@ -300,7 +303,10 @@ def load_plan(
         raise type(exc)(f"{source}: field 'corpus.paths': {exc}") from None
     prices = PriceTable.load(*([scenario.resolve(scenario.prices)] if scenario.prices else []))
     judge = load_judge(scenario, registries, prices, needed=any_needs_judge(scorers))
+    if judge is not None:
+        secrets += judge.make_adapter().secrets
     plan = ReplayPlan(
+        scrubber=Scrubber(secrets),
         judge=judge,
         price=prices.for_model(scenario.model.id),
         batch_discount=prices.batch_discount,
