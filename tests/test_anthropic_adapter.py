@@ -16,7 +16,7 @@ from harness.models.provider_errors import status_error
 from harness.testing import FaultPlan, MessagesApiServer
 from harness.testing.api_formats import ApiPrompt, offline_responder, prompt_seed
 
-KEY = "sk-test-anthropic-5f1e2d"
+KEY = "sk-test-4nthr0p1c-5f1e2d"  # no word of the messages in it: runs of 8 are scrubbed
 MODEL = "claude-sonnet-4-6"
 SYSTEM = """## This conversation
 Customer's first name: Priya
