@@ -7,7 +7,8 @@ from typing import Any
 
 import jinja2
 
-from harness.errors import TemplateError
+from harness.config.files import read_text_file
+from harness.errors import ConfigError, TemplateError
 
 #: A compiled template (prompts hold one; nothing else needs to import jinja2).
 Template = jinja2.Template
@@ -23,9 +24,9 @@ def prompt_template(path: Path) -> jinja2.Template:
         lstrip_blocks=True,
     )
     try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TemplateError(f"{path}: cannot read prompt template ({exc.strerror})") from None
+        source = read_text_file(path)
+    except ConfigError as exc:
+        raise TemplateError(f"prompt template {exc}") from None
     try:
         return env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:

@@ -12,6 +12,7 @@ in-memory form; :data:`CASE_SCHEMA` is the on-disk (Parquet) form. Both are vers
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -79,6 +80,17 @@ class Case(BaseModel):
     question: str | None = None
     contexts: tuple[str, ...] | None = None
     reference: str | None = None
+
+    @field_validator("facts")
+    @classmethod
+    def _finite_facts(cls, facts: dict[str, FactValue]) -> dict[str, FactValue]:
+        for name, value in facts.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(
+                    f"fact '{name}' is {value}; a case fact must be a finite number, text, "
+                    "true/false or null: fix the value, or leave the fact out"
+                )
+        return facts
 
     @field_validator("turns")
     @classmethod

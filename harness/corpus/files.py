@@ -140,7 +140,11 @@ def iter_cases(
         try:
             for batch in migrated_batches(path, parquet, batch_size):
                 wanted, problem, stop = _pick_rows(batch, keep, repeated, seen, path, row_base)
-                for offset, row in zip(wanted, _rows(batch, wanted), strict=True):
+                try:
+                    rows = _rows(batch, wanted)
+                except UnicodeDecodeError:
+                    raise _not_utf8(path, batch, wanted, row_base) from None
+                for offset, row in zip(wanted, rows, strict=True):
                     try:
                         case = Case.from_row(row)
                     except CaseRowError as exc:
@@ -155,6 +159,21 @@ def iter_cases(
             raise CorpusError(
                 f"{path}: corrupt Parquet data after row {row_base} ({exc})"
             ) from None
+
+
+def _not_utf8(path: Path, batch: pa.RecordBatch, wanted: list[int], row_base: int) -> CorpusError:
+    """The error naming the first row and column of ``batch`` whose text is not UTF-8."""
+    for offset in wanted:
+        for name in batch.schema.names:
+            try:
+                batch.column(name).slice(offset, 1).to_pylist()
+            except UnicodeDecodeError as exc:
+                return CorpusError(
+                    f"{path} row {row_base + offset}: column '{name}' holds text that is not "
+                    f"UTF-8 ({exc.reason}); convert the source to UTF-8 and write the file again "
+                    "(e.g. `harness corpus import` from the decoded source)"
+                )
+    return CorpusError(f"{path}: text that is not UTF-8 after row {row_base}")
 
 
 def _rows(batch: pa.RecordBatch, wanted: list[int]) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.config.calls import CACHE_MODES, CacheMode
+from harness.config.files import writable_folder
 from harness.errors import ConfigError, StoreError
 from harness.models.base import Completion, CompletionRequest, ModelAdapter, Usage
 
@@ -76,6 +77,8 @@ class ResponseCache:
         self._flushes = 0
         self.hits = 0
         self._tail: TextIO | None = None
+        if mode == "read-write":  # before any call: a paid answer must have a place to go
+            writable_folder(folder, "cache folder (--cache-dir, or cache.dir in the scenario)")
         if mode != "off" and folder.is_dir():
             self._load()
 
@@ -162,7 +165,7 @@ class ResponseCache:
                 ) from None
             self._add_rows(table.to_pylist())
         for tail in sorted(self.folder.glob("*.tail.jsonl")):
-            self._add_rows(_read_tail(tail))
+            self._add_rows(_read_tail(tail))  # rows checked complete there
         if self.writes and len(segments) > _COMPACT_ABOVE:
             self._compact(segments)
 
@@ -192,18 +195,38 @@ class ResponseCache:
             segment.unlink(missing_ok=True)
 
 
+#: What every journaled answer holds (the cache's columns).
+_TAIL_FIELDS = frozenset(_SCHEMA.names)
+
+
 def _read_tail(path: Path) -> list[dict[str, Any]]:
     """The answers journaled by a process that did not flush (it was killed, say).
 
-    A last line cut off mid-write is skipped: that answer will simply be fetched again.
+    A last line cut off mid-write (no newline at its end) is skipped: that answer will
+    simply be fetched again. Any other line that is not a whole answer is damage, refused
+    with a :class:`StoreError` naming the file and line.
     """
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the response-cache journal ({exc})") from None
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(row, dict) and "key" in row:
+    last = len(lines) - 1  # after the final newline: empty, or a line cut off mid-write
+    for number, raw in enumerate(lines, start=1):
+        if number - 1 == last or not raw.strip():
+            continue
+        try:
+            row = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problem = f"not a JSON answer ({exc})"
+        else:
+            missing = _TAIL_FIELDS - set(row) if isinstance(row, dict) else _TAIL_FIELDS
+            if not missing:
                 rows.append(row)
+                continue
+            problem = f"an incomplete answer (no {', '.join(sorted(missing))})"
+        raise StoreError(
+            f"{path} line {number}: damaged response-cache journal: {problem}; delete the "
+            "file (its answers will be fetched again, at their price) or restore it"
+        )
     return rows

@@ -26,6 +26,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness.config.files import writable_folder
 from harness.errors import ConfigError, StoreError
 from harness.replay.journal import SUFFIX as JOURNAL_SUFFIX
 from harness.replay.journal import read_journal
@@ -225,7 +226,7 @@ class RunFolder:
 
     def lock(self) -> RunFolder:
         """Hold the folder for this process; a second process gets a clear refusal."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        writable_folder(self.path, "--out")
         handle = (self.path / LOCK).open("a+", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -63,6 +63,25 @@ MEMORY_ENV = "HARNESS_DUCKDB_MEMORY"
 MEMORY_LIMIT = "400MB"
 
 
+def open_error(path: Path | str, exc: Exception) -> StoreError:
+    """Why the run database at ``path`` cannot be opened: locked, damaged or unwritable."""
+    detail = str(exc).splitlines()[0]
+    if "lock" in detail.lower():
+        return StoreError(
+            f"--db {path}: the run database is locked by another process ({detail}); wait "
+            "for that run to finish, or pass another --db"
+        )
+    if isinstance(
+        exc, duckdb.IOException | duckdb.SerializationException | duckdb.InternalException
+    ):
+        return StoreError(
+            f"--db {path}: the run database is damaged or not a DuckDB file ({detail}); "
+            "restore it from a backup or pass a new --db (each run folder's results.parquet "
+            "can still be a baseline)"
+        )
+    return StoreError(f"--db {path}: cannot open the run database ({detail})")
+
+
 class RunStore:
     """A connection to the run database; use as a context manager.
 
@@ -72,19 +91,24 @@ class RunStore:
     def __init__(self, path: Path | str) -> None:
         self.path = path
         if isinstance(path, Path):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                raise StoreError(f"--db {path}: is a folder; pass the database file's path")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"--db {path}: cannot create its folder ({exc.strerror}); pass a path you "
+                    "can write to"
+                ) from None
         try:
             # Bounded, so a million-row run stays within a CI runner's memory: DuckDB spills
             # to a temporary folder beside the database instead (docs/benchmarks.md).
             self._con = duckdb.connect(
                 str(path), config={"memory_limit": os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}
             )
-        except duckdb.IOException as exc:
-            raise StoreError(
-                f"{path}: cannot open the run database ({exc}); another harness process may be "
-                "writing to it: wait for it to finish or pass a different --db"
-            ) from None
-        self._con.execute(_DDL)
+            self._con.execute(_DDL)
+        except duckdb.Error as exc:
+            raise open_error(path, exc) from None
 
     def close(self) -> None:
         self._con.close()
@@ -119,12 +143,19 @@ class RunStore:
             raise StoreError(f"cannot load result parts into {self.path}: {exc}") from None
 
     def record_start(self, run_id: str, scenario: str, started_at: str, out_dir: str) -> None:
-        """Register a run as it starts, so ``--resume`` can find it if it never finishes."""
-        self._con.execute(
-            "INSERT OR REPLACE INTO runs (run_id, scenario, started_at, out_dir) "
-            "VALUES (?, ?, ?, ?)",
-            [run_id, scenario, started_at, out_dir],
-        )
+        """Register a run as it starts, so ``--resume`` can find it if it never finishes.
+
+        The first write of every run, before its first call: a database that opens but whose
+        data is damaged (a truncated file) is refused here, naming it.
+        """
+        try:
+            self._con.execute(
+                "INSERT OR REPLACE INTO runs (run_id, scenario, started_at, out_dir) "
+                "VALUES (?, ?, ?, ?)",
+                [run_id, scenario, started_at, out_dir],
+            )
+        except duckdb.Error as exc:
+            raise open_error(self.path, exc) from None
 
     def unfinished_run(self, scenario: str) -> str | None:
         """The folder of the latest started, unfinished run of ``scenario``."""
