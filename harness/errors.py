@@ -13,6 +13,7 @@ the built-in it resembles, so callers can catch either::
     │   ├── ProviderError              one provider call failed (kind, retryable, fatal)
     │   └── RunStopped                 the run must stop (fatal, or cleanly: cases not run)
     └── StoreError(RuntimeError)       results could not be written or read
+        └── DatabaseLocked             another process held the run database too long
 
 A breached threshold is *not* an error: it is a :class:`harness.gate.policy.GateResult`. The
 edges (CLI and pytest plugin) turn errors into :attr:`ExitStatus.USAGE` and gate results into
@@ -123,6 +124,22 @@ class RunStopped(ModelError):
 
 class StoreError(HarnessError, RuntimeError):
     """Results could not be written to, or read from, the run store."""
+
+
+class DatabaseLocked(StoreError):
+    """The run database stayed locked by another process for longer than the run waits.
+
+    At finish, ``run_id`` and ``out_dir`` name the run whose parts are kept, so the edge
+    can print the ``--resume`` command that finishes it.
+    """
+
+    def __init__(self, message: str, *, run_id: str | None = None, out_dir: str | None = None):
+        super().__init__(message)
+        self.run_id = run_id
+        self.out_dir = out_dir
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
 
 class RunInterrupted(KeyboardInterrupt):

@@ -30,7 +30,15 @@ if TYPE_CHECKING:
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: The options of ``harness run`` that a resumed run needs as they were, with or without
 #: a value (--out and --resume are written by resume_command itself).
-_KEPT_WITH_VALUE = ("--db", "--model", "--cache", "--cache-dir", "--concurrency", "--processes")
+_KEPT_WITH_VALUE = (
+    "--db",
+    "--db-wait",
+    "--model",
+    "--cache",
+    "--cache-dir",
+    "--concurrency",
+    "--processes",
+)
 _KEPT_FLAGS = ("--batch",)
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.cli.groups import CACHE_MODES, add_command, add_db_option
 from harness.cli.interrupts import interrupted_line, resume_command, stop_on_signals
-from harness.errors import ConfigError, ExitStatus, HarnessError, RunInterrupted
+from harness.errors import ConfigError, DatabaseLocked, ExitStatus, HarnessError, RunInterrupted
 from harness.outputs.console import emit, workflow_commands
 from harness.run.workers import MIN_CASES_PER_PROCESS
 
@@ -49,6 +49,14 @@ def register(commands: Any) -> None:
         "that holds a run is refused, so two runs are never gated as one)",
     )
     add_db_option(run)
+    run.add_argument(
+        "--db-wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="while another process holds the run database, wait this long for it (default: "
+        "60); then the run's results stay in --out and the command to finish it is printed",
+    )
     run.add_argument("--concurrency", type=int, help="calls in flight (default: the scenario's)")
     run.add_argument(
         "--processes",
@@ -123,6 +131,12 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         with stop_on_signals(interruption):
             return _run(args, interruption, progress_total)
+    except DatabaseLocked as locked:
+        if locked.run_id is None or locked.out_dir is None:
+            raise
+        resume = resume_command(str(args.scenario), args.argv, locked.run_id, locked.out_dir)
+        emit(f"harness: error: {locked}; finish the run with {resume}", sys.stderr)
+        return ExitStatus.USAGE
     except RunInterrupted as stop:
         resume = None
         if stop.run_id is not None and stop.out_dir is not None:
@@ -225,6 +239,8 @@ def _run(
         processes=processes,
         overwrite=args.overwrite,
         interruption=interruption,
+        db_wait_s=max(0.0, args.db_wait),
+        waiting=lambda message: emit(message, sys.stderr),
     )
     if outcome is None:
         emit(

@@ -17,12 +17,13 @@ True
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, RunInterrupted, StoreError
+from harness.errors import ConfigError, DatabaseLocked, RunInterrupted, StoreError
 from harness.gate.baseline import resolve_baseline
 from harness.gate.policy import GateResult, evaluate_gate
 from harness.models.base import Usage
@@ -50,6 +51,10 @@ from harness.store.rows import PART_KINDS
 
 #: Failing cases the report holds (newly failing first); the rest are in results.parquet.
 REPORT_FAILING_CASES = 10_000
+
+
+#: How long a run waits for a run database another process holds, by default (seconds).
+DB_WAIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -96,10 +101,14 @@ def finish_run(
     started_at: datetime,
     stopped: list[str] | None = None,
     parts_dirs: list[Path] | None = None,
+    db_wait_s: float = 0.0,
+    waiting: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """Merge parts into the store, gate, and write results, manifest and report into ``out_dir``.
 
-    ``parts_dirs`` (default ``out_dir/parts``) may name several shards' part folders.
+    ``parts_dirs`` (default ``out_dir/parts``) may name several shards' part folders. A
+    database locked by another process is waited for up to ``db_wait_s`` (telling
+    ``waiting``); then :class:`DatabaseLocked` names the run, whose parts stay on disk.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     folders = parts_dirs or [out_dir / "parts"]
@@ -117,7 +126,15 @@ def finish_run(
             f"{', '.join(map(str, folders))}: no result parts to merge; did any case run?"
         )
     processes = sorted({p.name.rsplit("-results-", 1)[0] for p in files["results"]})
-    with RunStore(db_path) as store:
+    try:
+        opened = RunStore(db_path, lock_wait_s=db_wait_s, waiting=waiting)
+    except DatabaseLocked as locked:
+        raise DatabaseLocked(
+            f"{locked}; every result is kept in {out_dir / 'parts'}",
+            run_id=run_id,
+            out_dir=str(out_dir),
+        ) from None
+    with opened as store:
         store.ingest_parts(run_id, files)
         cases = store.case_count(run_id)
         baseline_run = resolve_baseline(store, plan.scenario, exclude=run_id)
@@ -211,6 +228,8 @@ def run_scenario(
     processes: WorkerSpec | None = None,
     overwrite: bool = False,
     interruption: Interruption | None = None,
+    db_wait_s: float = DB_WAIT_S,
+    waiting: Callable[[str], None] | None = None,
 ) -> RunOutcome | None:
     """Replay ``plan`` in this process and finish the run.
 
@@ -222,6 +241,10 @@ def run_scenario(
     :mod:`harness.run.workers.pool`) instead of this one; ``runner`` is then not used.
     Without ``resume``, an ``out_dir`` that holds a run is refused (:class:`ConfigError`)
     unless ``overwrite`` says to remove that run's files first.
+
+    Before the first call, the run database is opened (waiting up to ``db_wait_s`` while
+    another process holds it, telling ``waiting``) and the scenario's baseline resolved, so
+    a locked or damaged database or a wrong baseline fails before anything is paid for.
 
     A request on ``interruption`` (the CLI's SIGINT or SIGTERM) stops the replay without
     committing a case in flight and raises :class:`RunInterrupted` naming the run, its
@@ -256,6 +279,8 @@ def run_scenario(
                 processes,
                 overwrite,
                 interruption,
+                db_wait_s=db_wait_s,
+                waiting=waiting,
             )
         except RunInterrupted as stop:
             raise RunInterrupted(
@@ -279,17 +304,23 @@ def _replay_and_finish(
     processes: WorkerSpec | None,
     overwrite: bool,
     interruption: Interruption | None,
+    *,
+    db_wait_s: float,
+    waiting: Callable[[str], None] | None,
 ) -> RunOutcome | None:
     out_dir = folder.path
+    with RunStore(db_path, lock_wait_s=db_wait_s, waiting=waiting) as store:
+        if shard is None:  # a wrong baseline fails now, not after every call is paid for
+            resolve_baseline(store, plan.scenario, exclude=run_id)
+        if not resume:
+            folder.start(plan, run_id, shard, overwrite=overwrite)
+            store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
     if resume:
         folder.drop_orphans()
         done = folder.completed()
         # The calls of cases cut short are kept before those cases are replayed again.
         salvage_calls(folder.parts, lambda: done, run_id)
     else:
-        folder.start(plan, run_id, shard, overwrite=overwrite)
-        with RunStore(db_path) as store:
-            store.record_start(run_id, plan.scenario.name, started_at.isoformat(), str(out_dir))
         done = set()
     # A shard replays its share in the random order, all of it: its own cases are not a
     # sample of the whole corpus, so only `harness merge` could decide, and it gates in full.
@@ -334,6 +365,8 @@ def _replay_and_finish(
         db_path=db_path,
         started_at=started_at,
         stopped=without_sequential_stop([stats.stopped] if stats.stopped else []),
+        db_wait_s=db_wait_s,
+        waiting=waiting,
     )
     folder.finish()
     return outcome

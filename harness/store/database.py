@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import duckdb
 
-from harness.errors import ConfigError, StoreError
+from harness.errors import ConfigError, DatabaseLocked, StoreError
 from harness.store.gate_queries import GATE_ROWS, GATE_SQL, PAIRED_SQL, REVIEW_AS, SEGMENT_SQL
 from harness.store.report_queries import REPORT_CASES
 from harness.store.rows import PART_KINDS
@@ -67,7 +68,7 @@ def open_error(path: Path | str, exc: Exception) -> StoreError:
     """Why the run database at ``path`` cannot be opened: locked, damaged or unwritable."""
     detail = str(exc).splitlines()[0]
     if "lock" in detail.lower():
-        return StoreError(
+        return DatabaseLocked(
             f"--db {path}: the run database is locked by another process ({detail}); wait "
             "for that run to finish, or pass another --db"
         )
@@ -88,7 +89,18 @@ class RunStore:
     DuckDB may use up to ``$HARNESS_DUCKDB_MEMORY`` (default 400MB) before it spills.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        lock_wait_s: float = 0.0,
+        waiting: Callable[[str], None] | None = None,
+    ) -> None:
+        """Open (or create) the database at ``path``.
+
+        While another process holds it (DuckDB lets one process write a file), retry for up
+        to ``lock_wait_s`` seconds, telling ``waiting`` once; then :class:`DatabaseLocked`.
+        """
         self.path = path
         if isinstance(path, Path):
             if path.is_dir():
@@ -100,15 +112,37 @@ class RunStore:
                     f"--db {path}: cannot create its folder ({exc.strerror}); pass a path you "
                     "can write to"
                 ) from None
+        deadline = time.monotonic() + lock_wait_s
+        while True:
+            try:
+                self._con = self._connect(path)
+                return
+            except duckdb.Error as exc:
+                error = open_error(path, exc)
+            left = deadline - time.monotonic()
+            if not isinstance(error, DatabaseLocked) or left <= 0:
+                raise error
+            if waiting is not None:
+                waiting(
+                    f"{path}: the run database is locked by another process; waiting up to "
+                    f"{lock_wait_s:g} s for it"
+                )
+                waiting = None  # once
+            time.sleep(min(0.25, left))
+
+    @staticmethod
+    def _connect(path: Path | str) -> duckdb.DuckDBPyConnection:
+        # Bounded, so a million-row run stays within a CI runner's memory: DuckDB spills
+        # to a temporary folder beside the database instead (docs/benchmarks.md).
+        con = duckdb.connect(
+            str(path), config={"memory_limit": os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}
+        )
         try:
-            # Bounded, so a million-row run stays within a CI runner's memory: DuckDB spills
-            # to a temporary folder beside the database instead (docs/benchmarks.md).
-            self._con = duckdb.connect(
-                str(path), config={"memory_limit": os.environ.get(MEMORY_ENV, MEMORY_LIMIT)}
-            )
-            self._con.execute(_DDL)
-        except duckdb.Error as exc:
-            raise open_error(path, exc) from None
+            con.execute(_DDL)
+        except duckdb.Error:
+            con.close()
+            raise
+        return con
 
     def close(self) -> None:
         self._con.close()
