@@ -26,6 +26,12 @@ def register(commands: Any) -> None:
     estimate.add_argument("scenario", type=Path, help="scenario file")
     estimate.add_argument("--model", metavar="PROVIDER:MODEL_ID", help="estimate for this model")
     estimate.add_argument("--cache-dir", type=Path, help="response cache folder to discount")
+    estimate.add_argument(
+        "--db",
+        type=Path,
+        default=Path("reports/harness.duckdb"),
+        help="run database holding the baseline run (for a sequential gate's expected saving)",
+    )
 
 
 def estimate_command(args: argparse.Namespace) -> int:
@@ -69,7 +75,28 @@ def estimate_command(args: argparse.Namespace) -> int:
             "                  (counted on the recorded turns: the rules' verdicts there decide "
             "where the policy asks the judge)"
         )
+    print_expected_saving(plan, args.db)
     budget = plan.scenario.max_cost_usd
     if budget is not None and est.cost_usd is not None and est.cost_usd > budget:
         emit(f"warning: above the scenario's budget of ${budget:,.2f}; the run would stop there")
     return ExitStatus.PASSED
+
+
+def print_expected_saving(plan: Any, db: Path) -> None:
+    """A sequential gate's expected saving, from the scenario's baseline run (if there is one)."""
+    if plan.sequential is None:
+        return
+    from harness.gate.baseline import resolve_baseline
+    from harness.run.sequential import expected_saving
+    from harness.store.database import RunStore
+
+    if not db.is_file():
+        print("sequential gate: no run database yet, so no baseline to estimate the saving from")
+        return
+    with RunStore(db) as store:
+        baseline = resolve_baseline(store, plan.scenario, exclude="")
+        saving = expected_saving(plan, store, baseline) if baseline else None
+    if saving is None:
+        print("sequential gate: no baseline run to estimate the saving from")
+        return
+    print(saving.words())

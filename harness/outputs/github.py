@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from harness.config.redaction import RedactionPolicy, names_in_facts, redact
 from harness.gate.policy import CriterionResult, GateResult
 from harness.outputs.console import show_controls
+from harness.outputs.sequential import sequential_markdown, sequential_verdict
 from harness.outputs.table import interval_text
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ def escape_property(text: str) -> str:
 
 def verdict_words(gate: GateResult, c: CriterionResult) -> str:
     """One criterion's verdict as the summary shows it."""
+    if c.sequential is not None:
+        return sequential_verdict(c.sequential.decided)
     if c.verdict == "pass" and gate.blocks(c):
         return "FAIL (significant drop)"
     if c.verdict == "inconclusive":
@@ -246,6 +249,7 @@ def summary_markdown(
         *_verdict_lines(gate, manifest),
         "",
         *gate_table_markdown(gate),
+        *sequential_markdown(gate, markdown_cell),
         "",
         f"### Top failing cases ({total})",
         "",
@@ -272,6 +276,7 @@ def pr_comment_markdown(
         *_verdict_lines(gate, manifest),
         "",
         *gate_table_markdown(gate),
+        *sequential_markdown(gate, markdown_cell),
         "",
         "<details><summary>Failing cases and versions</summary>",
         "",

@@ -9,6 +9,8 @@ The gate table (:mod:`harness.outputs.table`), summary.md and the PR comment
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from harness.gate.policy import GateResult
 
 _VERDICTS = {"fail": "FAIL", "pass": "pass", "open": "not decided"}
@@ -31,5 +33,31 @@ def sequential_lines(gate: GateResult) -> list[str]:
         if c.sequential is not None:
             lines.append(
                 f"  {c.criterion}: {c.sequential.reason(c.passed, c.counted, c.threshold)}"
+            )
+    return lines
+
+
+def sequential_markdown(gate: GateResult, cell: Callable[[object], str]) -> list[str]:
+    """GitHub Markdown lines for summary.md and the PR comment (``cell`` escapes a cell)."""
+    summary = gate.sequential
+    if summary is None:
+        return []
+    if summary.decided_after is None:
+        return ["", f"Sequential gate: {summary.words()}."]
+    lines = [
+        "",
+        f"**Sequential gate: {summary.words()}**; {summary.savings()}. Cases not replayed "
+        "are not run, not failures.",
+        "",
+        "| Disclosure | Whole-corpus interval | Threshold | Decided |",
+        "|---|---:|---:|---|",
+    ]
+    for c in gate.criteria:
+        if c.sequential is not None:
+            interval = f"{c.sequential.interval_low:.1%}-{c.sequential.interval_high:.1%}"
+            decided = {"fail": "will fail", "pass": "will pass", "open": "not decided"}
+            lines.append(
+                f"| {cell(c.criterion)} | {interval} | {c.threshold:.0%} "
+                f"| {decided[c.sequential.decided]} |"
             )
     return lines

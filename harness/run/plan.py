@@ -188,8 +188,27 @@ class ReplayPlan:
         return iter_cases(self.scenario.corpus_paths)
 
     def replay_order(self, *, in_shard: Callable[[str], bool] | None = None) -> list[str]:
-        """The selected case ids in the order a sequential run replays them."""
-        return [c.case_id for c in self.cases(in_shard=in_shard)]
+        """The selected case ids in the order a sequential run replays them.
+
+        Without a tags filter, from the case id column alone: no row is parsed.
+        """
+        corpus = self.scenario.corpus
+        if self.sequential is None or corpus.tags:
+            return [c.case_id for c in self.cases(in_shard=in_shard)]
+        keep = CaseSelection(corpus.tags, corpus.limit, in_shard).row_filter()
+        assert keep is not None  # no tags filter
+        ids: list[str] = []
+
+        def record(case_id: object) -> bool | None:
+            decision = keep(case_id)
+            if decision and isinstance(case_id, str):
+                ids.append(case_id)
+                return False  # known: no need to parse the row
+            return decision  # None: past the limit; a bad id is parsed, which names it
+
+        for _ in iter_cases(self.scenario.corpus_paths, keep=record):
+            pass
+        return [ids[i] for i in replay_order(ids, self.scenario.seed)]
 
     def case_seed(self, case_id: str, repeat: int) -> int:
         """A seed per case and repeat, independent of order and process (not ``hash()``)."""

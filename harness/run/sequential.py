@@ -18,11 +18,14 @@ False
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from harness.config.sequential import SequentialPolicy
+from harness.corpus.order import replay_order
+from harness.gate.drift import Regression
 from harness.gate.policy import GateResult
 from harness.gate.sequential import (
     CHECK_EVERY,
@@ -172,4 +175,107 @@ def sequential_gate(store: RunStore, plan: ReplayPlan, run_id: str, gate: GateRe
         calls_made=int(calls["calls"]),
         cost_usd=float(calls["cost_usd"]),
     )
-    return apply_sequential(gate, judged)
+    gate = apply_sequential(gate, judged)
+    if judged.summary.decided_after is None or gate.baseline_run_id is None:
+        return gate
+    return _unpair_not_run(gate, store, plan, run_id)
+
+
+def _unpair_not_run(gate: GateResult, store: RunStore, plan: ReplayPlan, run_id: str) -> GateResult:
+    """Against the baseline, pair only the cases replayed: the paired SQL counts a not-run
+    result as not passing (when errors count as failures), which would be a flip per case
+    the sequential gate never replayed."""
+    if not plan.scenario.errors_are_failures:
+        return gate  # then not-run results are left out of the pairs already
+    assert gate.baseline_run_id is not None
+    not_run = {
+        (case_id, repeat, criterion)
+        for case_id, repeat, criterion, status in store.result_statuses(run_id, repeats=True)
+        if status == "not_run"
+    }
+    was: dict[str, list[int]] = {}  # per criterion: [baseline passed, baseline did not]
+    for case_id, repeat, criterion, status in store.result_statuses(
+        gate.baseline_run_id, repeats=True
+    ):
+        if (case_id, repeat, criterion) in not_run and status != "not_applicable":
+            passed = status == "passed" or (
+                status == "review" and plan.scenario.gate.review_counts_as == "pass"
+            )
+            excluded = status == "review" and plan.scenario.gate.review_counts_as == "excluded"
+            if not excluded:
+                was.setdefault(criterion, [0, 0])[0 if passed else 1] += 1
+    policy = plan.scenario.gate.regression
+    criteria = []
+    for c in gate.criteria:
+        r = c.regression
+        if r is None or c.criterion not in was:
+            criteria.append(c)
+            continue
+        flips = tuple(f for f in r.flips if (f.case_id, f.repeat, c.criterion) not in not_run)
+        regression = Regression.from_counts(
+            both_pass=r.both_pass,
+            pass_to_fail=r.pass_to_fail - was[c.criterion][0],
+            fail_to_pass=r.fail_to_pass,
+            both_fail=r.both_fail - was[c.criterion][1],
+            alpha=policy.alpha,
+            fail_on_significant_drop=policy.fail_on_significant_drop,
+            flips=flips,
+        )
+        criteria.append(c.model_copy(update={"regression": regression}))
+    return gate.model_copy(update={"criteria": tuple(criteria)})
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedSaving:
+    """What the sequential gate would save on a candidate that scores like a baseline run."""
+
+    baseline_run_id: str
+    cases: int
+    orderings: int
+    stopped: float  # share of the orderings that stop before the last case
+    share_of_calls: float  # mean share of the calls a full replay makes
+
+    def words(self) -> str:
+        """The line ``harness estimate`` prints."""
+        return (
+            f"sequential gate: a candidate scoring like {self.baseline_run_id} would stop "
+            f"early in {self.stopped:.0%} of {self.orderings} random orders, making "
+            f"{self.share_of_calls:.0%} of the calls on average (saving "
+            f"{1 - self.share_of_calls:.0%}); one that breaks a criterion stops sooner"
+        )
+
+
+def expected_saving(
+    plan: ReplayPlan, store: RunStore, baseline_run_id: str, *, orderings: int = 100
+) -> ExpectedSaving | None:
+    """Replay the baseline run's verdicts in ``orderings`` random orders through the watch's
+    own rule: how soon a candidate scoring like it would stop (None without a sequential
+    gate, or a baseline without results)."""
+    if plan.sequential is None:
+        return None
+    cases: dict[str, dict[int, dict[str, str]]] = {}
+    for case_id, repeat, criterion, status in store.result_statuses(baseline_run_id, repeats=True):
+        cases.setdefault(case_id, {}).setdefault(repeat, {})[criterion] = status
+    # the cases it replayed (a sequential baseline did not replay them all)
+    ids = sorted(
+        case_id
+        for case_id, repeats in cases.items()
+        if not any(s == "not_run" for found in repeats.values() for s in found.values())
+    )
+    if not ids:
+        return None
+    stops = []
+    for seed in range(orderings):
+        watch = SequentialWatch(plan.sequential, plan, [ids[i] for i in replay_order(ids, seed)])
+        for case_id in ids:
+            for repeat, statuses in sorted(cases[case_id].items()):
+                watch.add(case_id, repeat, statuses)
+        stops.append(watch.decided_after or len(ids))
+    early = sum(1 for s in stops if s < len(ids))
+    return ExpectedSaving(
+        baseline_run_id,
+        len(ids),
+        orderings,
+        stopped=early / orderings,
+        share_of_calls=sum(stops) / (orderings * len(ids)),
+    )

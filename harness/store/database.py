@@ -372,12 +372,16 @@ class RunStore:
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def result_statuses(self, run_id: str) -> list[tuple[str, str, str]]:
-        """Every result's (case id, criterion, status), one per repeat (the sequential gate's)."""
+    def result_statuses(self, run_id: str, *, repeats: bool = False) -> list[tuple[Any, ...]]:
+        """Every result's (case id, criterion, status), one per repeat (the sequential gate's);
+        with ``repeats``, (case id, repeat, criterion, status)."""
+        columns = (
+            'case_id, "repeat", criterion, status' if repeats else "case_id, criterion, status"
+        )
         return [
-            (str(case_id), str(criterion), str(status))
-            for case_id, criterion, status in self._con.execute(
-                "SELECT case_id, criterion, status FROM results WHERE run_id = ?", [run_id]
+            tuple(row)
+            for row in self._con.execute(
+                f"SELECT {columns} FROM results WHERE run_id = ?", [run_id]
             ).fetchall()
         ]
 
