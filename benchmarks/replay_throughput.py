@@ -9,7 +9,11 @@ single- or multi-turn cases through the anthropic adapter, against
     python benchmarks/replay_throughput.py --cases 2000 --turns 4 --latency 0.1 --concurrency 64
     python benchmarks/replay_throughput.py --cases 2000 --turns 4 --pytest 2 ...
 
-Each figure is the median of --repeats runs (the machine is shared and noisy).
+Each figure is the median of --repeats runs (the machine is shared and noisy). Beside the
+ratio it prints what the machine gives without the harness, measured in the same run
+against the same server (:mod:`benchmarks.bare_client`): the wall time a bare SDK loop takes
+for the same calls (its ratio is the floor a client reaches here), its CPU per call, and
+the server's CPU per request.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bare_client import bare_run, process_cpu_s  # noqa: E402
 from harness.corpus.cases import Case, Turn  # noqa: E402
 from tests.world import build_world  # noqa: E402  (a small real world on disk)
 
@@ -80,6 +85,7 @@ def main() -> int:
     parser.add_argument("--processes", default="auto", help="harness run --processes")
     args = parser.parse_args()
 
+    calls = args.cases * args.turns
     with tempfile.TemporaryDirectory() as tmp:
         world = build_world(Path(tmp) / "w", cases=synthetic_cases(args.cases, args.turns))
         world.write_scenario(
@@ -93,6 +99,7 @@ def main() -> int:
         try:
             startup = _time([sys.executable, "-m", "harness.cli", "--help"], env, world.root)
             walls = []
+            server_cpu = process_cpu_s(server.pid)
             for n in range(args.repeats):
                 if args.pytest:
                     cmd = [
@@ -116,10 +123,11 @@ def main() -> int:
                 else:
                     cmd = harness_run(world.scenario, n, "--processes", args.processes)
                 walls.append(_time(cmd, env, world.root))
+            server_ms = (process_cpu_s(server.pid) - server_cpu) / (calls * args.repeats) * 1000
+            bare = bare_run(url, calls, args.concurrency, args.turns)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    calls = args.cases * args.turns
     floor = calls * args.latency / args.concurrency
     wall = statistics.median(walls)
     how = f"pytest -n {args.pytest}" if args.pytest else "harness run"
@@ -128,6 +136,11 @@ def main() -> int:
         f"C={args.concurrency}, {how}: median {wall:.1f} s over {args.repeats} runs "
         f"(runs: {', '.join(f'{w:.1f}' for w in walls)}); K·L/C = {floor:.1f} s; "
         f"ratio {wall / floor:.2f}; process startup {startup:.2f} s"
+    )
+    print(
+        f"same machine, same run: bare SDK loop {bare.wall_s:.1f} s (ratio "
+        f"{bare.ratio(floor):.2f}), {bare.cpu_ms_per_call:.2f} ms CPU per call; "
+        f"server {server_ms:.2f} ms CPU per call"
     )
     return 0
 

@@ -114,3 +114,31 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         done = _harness(command, "--help", cwd=tmp_path)
         assert done.returncode == 0, command
         assert f"usage: harness {command}" in done.stdout
+
+
+def test_the_command_exits_without_teardown_yet_flushes_and_runs_its_exit_handlers(
+    world: World,
+) -> None:
+    """`entry` skips the interpreter's teardown (seconds with the SDK loaded), not the
+    output nor the atexit handlers (a coverage collector saves its data in one)."""
+    marker = world.root / "handlers-ran"
+    code = (
+        "import atexit, sys\n"
+        "from pathlib import Path\n"
+        f"atexit.register(lambda: Path({str(marker)!r}).write_text('yes'))\n"
+        "class Finalised:\n"
+        "    def __del__(self):\n"
+        "        print('torn down')\n"
+        "kept = Finalised()\n"
+        "from harness.cli.main import entry\n"
+        f"sys.argv = ['harness', 'run', {str(world.scenario)!r}, '--db', 'h.db']\n"
+        "entry()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=world.root, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "PASSED: all 2 criteria met their thresholds." in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("summary: reports/mini-")  # all flushed
+    assert "torn down" not in done.stdout  # no module teardown: nothing was finalised
+    assert marker.read_text() == "yes"

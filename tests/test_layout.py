@@ -30,6 +30,17 @@ def test_the_cli_parser_loads_no_library() -> None:
     assert loaded & {"duckdb", "pandas", "pyarrow", "anthropic", "pydantic"} == set()
 
 
+def test_a_plan_loads_and_reads_its_first_case_without_pandas_or_duckdb(tmp_path: Path) -> None:
+    """Neither is needed before the first call: pandas (which any Python value turned into
+    Arrow imports) comes with the first part chunk, DuckDB when the run is recorded."""
+    from tests.world import build_world
+
+    scenario = build_world(tmp_path / "w").scenario
+    loaded = _loaded_after(f"from harness.run.plan import load_plan; load_plan({str(scenario)!r})")
+    assert loaded & {"pandas", "duckdb", "anthropic"} == set()
+    assert "harness.run.plan" in loaded
+
+
 def test_import_harness_works_without_the_optional_sdks() -> None:
     """With anthropic, aiohttp and ragas unimportable, the core still loads and replays offline."""
     code = (
