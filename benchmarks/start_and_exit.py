@@ -19,12 +19,14 @@ CPU per request (:mod:`benchmarks.bare_client`), measured in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,10 @@ class RunTimes:
     to_first_call: float
     after_last_answer: float
     wall: float
+    #: The command's own CPU seconds (this process only, not its workers), sampled every
+    #: 20 ms: less sensitive than wall time to what else the machine runs.
+    cpu_to_first_call: float
+    cpu_after_last_answer: float
 
 
 def harness_command() -> list[str]:
@@ -71,17 +77,46 @@ def time_run(
     env = {**os.environ, "ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
     command = [*harness_command(), "run", str(scenario), "--out", f"out{n}", "--db", f"h{n}.db"]
     began = time.monotonic()
-    done = subprocess.run(
-        [*command, "--processes", processes], cwd=cwd, env=env, capture_output=True, text=True
+    child = subprocess.Popen(
+        [*command, "--processes", processes],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    samples: list[tuple[float, float]] = []  # (when, the command's CPU seconds so far)
+    done = threading.Event()
+
+    def sample() -> None:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            while not done.wait(0.02):
+                samples.append((time.monotonic(), process_cpu_s(child.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    assert child.stderr is not None
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
     ended = time.monotonic()
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"harness run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    child.returncode = os.waitstatus_to_exitcode(status)
+    done.set()
+    sampler.join()
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"harness run failed ({child.returncode}):\n{stderr[-3000:]}")
     arrivals = server.arrivals()
+    first, last = min(arrivals), max(arrivals) + latency
+    total_cpu = usage.ru_utime + usage.ru_stime
+
+    def cpu_at(moment: float) -> float:
+        return next((cpu for when, cpu in samples if when >= moment), total_cpu)
+
     return RunTimes(
-        to_first_call=min(arrivals) - began,
-        after_last_answer=ended - (max(arrivals) + latency),
+        to_first_call=first - began,
+        after_last_answer=ended - last,
         wall=ended - began,
+        cpu_to_first_call=cpu_at(first),
+        cpu_after_last_answer=total_cpu - cpu_at(last),
     )
 
 
@@ -125,8 +160,14 @@ def main() -> int:
         f"harness run, {args.cases:,} cases, L={args.latency * 1000:.0f} ms, "
         f"C={args.concurrency}, --processes {args.processes}:"
     )
-    print(f"  start to first call: {show([r.to_first_call for r in runs])}")
-    print(f"  last answer to exit: {show([r.after_last_answer for r in runs])}")
+    print(
+        f"  start to first call: {show([r.to_first_call for r in runs])}; its CPU "
+        f"{show([r.cpu_to_first_call for r in runs])}"
+    )
+    print(
+        f"  last answer to exit: {show([r.after_last_answer for r in runs])}; its CPU "
+        f"{show([r.cpu_after_last_answer for r in runs])}"
+    )
     walls = show([r.wall for r in runs])
     print(f"  wall: {walls}; K·L/C = {floor:.2f} s; ratio {wall / floor:.2f}")
     print(
