@@ -19,6 +19,7 @@ known only once its row is read), and the same order is applied to the cases.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
@@ -30,6 +31,22 @@ from harness.corpus.files import BATCH_SIZE, RowFilter
 #: Cases per claimed block: small enough that workers finish within a few tenths of a
 #: second of each other, large enough that claiming costs nothing measurable.
 BLOCK_CASES = 64
+
+
+def id_bucket(case_id: str, buckets: int, *, salt: str = "") -> int:
+    """The bucket (0-based) of ``case_id`` among ``buckets``: a stable hash of the id, the
+    same on every machine and in every process.
+
+    The one split decided by case id alone, before anything runs: shards across machines
+    (``--shard K/N``, no salt) and pytest-xdist workers (salted, so that within a shard the
+    cases still spread over every worker). Worker processes of one ``harness run`` claim
+    blocks instead (:class:`ClaimedBlocks`), which balances them as they go.
+
+    >>> id_bucket("case-001", 4), id_bucket("case-001", 4, salt="worker:")
+    (1, 2)
+    """
+    digest = hashlib.sha256(f"{salt}{case_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % buckets
 
 
 def block_cases(cases: int, processes: int) -> int:

@@ -28,8 +28,14 @@ from harness.gate.policy import GateResult
 from harness.outputs.console import inert, one_line, workflow_commands
 from harness.outputs.github import publish_step_summary
 from harness.outputs.table import gate_table
-from harness.pytest.prefetch import Prefetcher, assigned_worker
-from harness.pytest.scheduling import CaseScheduling
+from harness.pytest.prefetch import Prefetcher
+from harness.pytest.scheduling import (
+    WORKER_KEY,
+    WORKERS_KEY,
+    CaseScheduling,
+    assigned_worker,
+    number_worker,
+)
 from harness.replay.calls import CallRunner
 from harness.run.case import CaseReplay
 from harness.run.finish import RunOutcome, finish_run, new_run_id, no_case_message
@@ -60,6 +66,7 @@ class _SessionState:
     outcome: RunOutcome | None = None
     finish_error: str | None = None
     fatal_errors: list[str] = field(default_factory=list)
+    numbered: int = 0  #: workers numbered so far (the controller's count)
 
     def prefetch(self, items: list[tuple[Case, int]]) -> None:
         """Start replaying this process's cases in the background (see harness.pytest.prefetch)."""
@@ -139,9 +146,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         run_id = workerinput["harness_run_id"]
         out_dir = Path(workerinput["harness_out"])
-        process = str(workerinput["workerid"])
-        workers = int(workerinput.get("workercount", 1))
-        worker_index = int(process.removeprefix("gw"))
+        process = str(workerinput["workerid"])  # a name for its part files, not parsed
+        workers = int(workerinput[WORKERS_KEY])  # the controller numbered its workers
+        worker_index = int(workerinput[WORKER_KEY])
     else:
         run_id = new_run_id(plan.scenario.name)
         out_option = config.getoption("harness_out")
@@ -190,6 +197,8 @@ class _XdistHooks:
         state = node.config.stash[STATE]
         node.workerinput["harness_run_id"] = state.run_id
         node.workerinput["harness_out"] = str(state.out_dir)
+        number_worker(node.config, node.workerinput, state.numbered)
+        state.numbered += 1
 
     @pytest.hookimpl
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:

@@ -7,8 +7,8 @@ to its share of the scenario's concurrency in flight; each test item then only w
 its own case's result and reports it. Calls overlap while every case stays one test item.
 
 Which cases a worker will run is known in advance because the plugin's scheduler
-(:class:`CaseScheduling`) assigns items to workers by a stable hash of the case id, and a
-worker computes the same assignment for itself.
+(:class:`harness.pytest.scheduling.CaseScheduling`) assigns items to workers by a stable
+hash of the case id, and a worker computes the same assignment for itself.
 
 >>> prefetcher = Prefetcher(plan, runner, on_done=writer.add)  # doctest: +SKIP
 >>> prefetcher.start([(case, 0) for case in my_cases])  # doctest: +SKIP
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,12 +30,6 @@ from harness.run.plan import ReplayPlan
 from harness.run.process import replay_stream
 
 Key = tuple[str, int]
-
-
-def assigned_worker(case_id: str, workers: int) -> int:
-    """The worker index (0-based) that runs ``case_id`` when ``workers`` share a session."""
-    digest = hashlib.sha256(f"worker:{case_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % workers
 
 
 class Prefetcher:

@@ -13,7 +13,6 @@ configurations are never mixed.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -27,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.config.files import writable_folder
+from harness.corpus.selection import id_bucket
 from harness.errors import ConfigError, StoreError
 from harness.replay.journal import SUFFIX as JOURNAL_SUFFIX
 from harness.replay.journal import read_journal
@@ -82,8 +82,7 @@ class Shard:
 
     def contains(self, case_id: str) -> bool:
         """Whether ``case_id`` belongs here: a stable hash, the same on every machine."""
-        digest = hashlib.sha256(case_id.encode()).digest()
-        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+        return id_bucket(case_id, self.count) == self.index - 1
 
 
 def fingerprint(plan: ReplayPlan) -> dict[str, Any]:
