@@ -142,3 +142,13 @@ def test_the_command_exits_without_teardown_yet_flushes_and_runs_its_exit_handle
     assert done.stdout.splitlines()[-1].startswith("summary: reports/mini-")  # all flushed
     assert "torn down" not in done.stdout  # no module teardown: nothing was finalised
     assert marker.read_text() == "yes"
+    # The run database was closed before the exit: checkpointed (no write-ahead log left
+    # behind, which an unclosed DuckDB connection leaves) and holding the run.
+    assert not (world.root / "h.db.wal").exists()
+    from harness.store.database import RunStore
+
+    with RunStore(world.root / "h.db") as store:
+        run_id = store.latest_run("mini")
+        assert run_id is not None
+        assert store.case_count(run_id) == 5
+    assert (world.root / "reports" / run_id / "report.html").is_file()

@@ -92,6 +92,27 @@ def test_a_version_0_file_is_migrated_on_read(tmp_path: Path) -> None:
     assert old.read_bytes() == before  # read, not rewritten: `harness corpus migrate` rewrites
 
 
+@pytest.mark.parametrize(
+    ("tags", "problem"),
+    [
+        ("{not json", "row 0: column 'tags' is not JSON (Expecting property name enclosed in"),
+        ('["product", "heat_pump"]', "row 0: column 'tags' is a JSON list, not an object"),
+    ],
+    ids=["not-json", "a-list"],
+)
+def test_a_version_0_file_with_bad_tags_is_refused_naming_the_row(
+    tmp_path: Path, tags: str, problem: str
+) -> None:
+    """User input, so a CorpusError (exit 2) naming file and row, never a bare built-in."""
+    old = tmp_path / "old.parquet"
+    write_v0_file(old, [{**V0_ROW, "tags": tags}])
+    with pytest.raises(CorpusError) as caught:
+        migrate_file(old)
+    assert str(caught.value).startswith(
+        f"{old}: cannot migrate from schema version 0 to 1 ({problem}"
+    )
+
+
 def test_a_newer_schema_version_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "new.parquet"
     write_cases(path, [_case("a")])

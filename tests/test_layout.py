@@ -153,3 +153,23 @@ def test_every_module_has_a_row_in_its_folders_table_in_docs_architecture() -> N
     named = {folder: {n for n in names if n[:2] != "__"} for folder, names in tables.items()}
     assert {folder: named.get(folder, set()) for folder in modules} == modules
     assert sorted(set(tables) - set(modules)) == []  # no table for a folder that is gone
+
+
+def test_the_golden_tooling_raises_harness_errors_for_user_input() -> None:
+    """A bad label row or corpus file is a CorpusError (a ValueError too), so the edges turn
+    it into exit 2; a bare built-in raised there would look like a bug, and catching the
+    built-in to make it exit 2 would hide the real bugs. Pydantic validators are the one
+    place a bare ValueError belongs (pydantic turns it into its own error)."""
+    import ast
+
+    root = Path(harness.__file__).parent
+    files = [*sorted((root / "golden").rglob("*.py")), root / "corpus" / "migrate.py"]
+    bare = {"ValueError", "TypeError", "KeyError", "RuntimeError", "Exception"}
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            exc = node.exc if isinstance(node, ast.Raise) else None
+            called = exc.func if isinstance(exc, ast.Call) else exc
+            if isinstance(called, ast.Name) and called.id in bare:
+                found.append(f"{path.relative_to(root)}:{node.lineno} raises {called.id}")
+    assert found == []

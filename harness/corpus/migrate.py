@@ -75,7 +75,10 @@ def _v0_to_v1(batch: pa.RecordBatch) -> pa.RecordBatch:
         try:
             tags = json.loads(row.get("tags") or "{}")
         except json.JSONDecodeError as exc:
-            raise ValueError(f"row {number}: column 'tags' is not JSON ({exc.msg})") from None
+            raise CorpusError(f"row {number}: column 'tags' is not JSON ({exc.msg})") from None
+        if not isinstance(tags, dict):
+            kind = "list" if isinstance(tags, list) else type(tags).__name__
+            raise CorpusError(f"row {number}: column 'tags' is a JSON {kind}, not an object")
         turns = [
             {**t, "role": _V0_ROLES.get(t.get("role"), t.get("role"))}
             for t in row.get("turns") or []
@@ -128,7 +131,7 @@ def migrate_batch(batch: pa.RecordBatch, from_version: int, *, where: str = "") 
     while version < SCHEMA_VERSION:
         try:
             batch = MIGRATIONS[version](batch)
-        except (ValueError, KeyError, pa.ArrowException) as exc:
+        except (CorpusError, pa.ArrowException) as exc:  # user data; anything else is a bug
             raise CorpusError(
                 f"{where}: cannot migrate from schema version {version} to {version + 1} ({exc})"
             ) from None

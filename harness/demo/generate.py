@@ -33,7 +33,7 @@ from harness.demo.transcripts import (
     render_transcript,
     skeleton_turns,
 )
-from harness.errors import HarnessError
+from harness.errors import ExitStatus, HarnessError
 
 DEFAULT_SEED = 20261123
 DEFAULT_COUNT = 640
@@ -200,9 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         paths = write_corpus(cases, args.out)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitStatus.USAGE
     print(f"wrote {len(cases)} cases to {', '.join(str(p) for p in paths)}")
-    return 0
+    return ExitStatus.PASSED
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 from harness.config.disclosures import load_registry
 from harness.corpus.cases import Case
 from harness.corpus.files import write_cases
-from harness.errors import HarnessError
+from harness.errors import ExitStatus, HarnessError
 from harness.golden.importers import import_cases
 
 SPLITS = ("dev", "test")
@@ -74,9 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts = build(args.root, args.disclosures)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitStatus.USAGE
     print(", ".join(f"{split}: {n} cases" for split, n in counts.items()))
-    return 0
+    return ExitStatus.PASSED
 
 
 if __name__ == "__main__":

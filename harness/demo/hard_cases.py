@@ -41,7 +41,7 @@ from harness.corpus.cases import Case, GoldenLabel, Turn
 from harness.corpus.files import write_cases
 from harness.demo.generate import DEFAULT_SEED, generate_cases
 from harness.demo.production import REPHRASINGS
-from harness.errors import HarnessError
+from harness.errors import ExitStatus, HarnessError
 
 FILE_NAME = "hard_cases.parquet"
 
@@ -276,9 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_cases(args.out / FILE_NAME, cases)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitStatus.USAGE
     print(f"wrote {len(cases)} hard cases to {args.out / FILE_NAME}")
-    return 0
+    return ExitStatus.PASSED
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from harness.corpus.cases import Case, Turn
 from harness.corpus.files import write_cases
-from harness.errors import HarnessError
+from harness.errors import ExitStatus, HarnessError
 
 DEFAULT_SEED = 20261123
 SOURCE = "brightwell-kb-assistant"
@@ -339,9 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_cases(args.out / FILE_NAME, cases)
     except (HarnessError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return ExitStatus.USAGE
     print(f"wrote {len(cases)} cases to {args.out / FILE_NAME}")
-    return 0
+    return ExitStatus.PASSED
 
 
 if __name__ == "__main__":

@@ -269,7 +269,7 @@ def _flag(record: Record, column: str) -> bool | None:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(f"column '{column}' is {value!r}; use yes or no")
+    raise CorpusError(f"column '{column}' is {value!r}; use yes or no")
 
 
 def import_labels_csv(
@@ -304,7 +304,7 @@ def import_labels_csv(
             )
         try:
             edit = _edit(item, known, registry)
-        except (ValueError, CorpusError) as exc:
+        except CorpusError as exc:
             result.rejects.append(Reject(item.file, item.line, str(exc), item.data))
             continue
         if edit is not None:
@@ -318,10 +318,10 @@ def _edit(item: Record, known: set[str], registry: DisclosureRegistry) -> LabelE
     if applicable is None and presented is None:
         return None
     if applicable is None or presented is None:
-        raise ValueError("give both applicable and presented (yes/no), or leave both empty")
+        raise CorpusError("give both applicable and presented (yes/no), or leave both empty")
     case_id = str(item.data["case_id"]).strip()
     if case_id not in known:
-        raise ValueError(f"no case '{case_id}' in the corpus")
+        raise CorpusError(f"no case '{case_id}' in the corpus")
     edit = LabelEdit(
         case_id,
         str(item.data["disclosure_id"]).strip(),
@@ -332,7 +332,7 @@ def _edit(item: Record, known: set[str], registry: DisclosureRegistry) -> LabelE
     try:
         check_edit(edit, registry)
     except CorpusError as exc:
-        raise ValueError(str(exc).removeprefix("label: ")) from None
+        raise CorpusError(str(exc).removeprefix("label: ")) from None
     return edit
 
 
