@@ -248,3 +248,50 @@ def test_a_worker_starts_no_call_once_its_parent_is_gone() -> None:
     writer.close()  # with the child's copy closed too, the lifeline has ended
     child.join(timeout=30)
     assert child.exitcode == 3
+
+
+def test_a_signal_while_the_workers_start_stops_them_all_and_prints_no_traceback(
+    many: World,
+) -> None:
+    """The first worker's start waits for the forkserver's imports; a signal then (here sent
+    by a module the forkserver preloads, so it lands exactly there) stops the run cleanly.
+
+    It used to raise out of the start: a worker left half started read its arguments once
+    the parent had dropped their semaphores, and printed a FileNotFoundError traceback.
+    """
+    # In the run's folder: the forkserver imports from its working directory.
+    (many.root / "signal_the_parent.py").write_text(
+        "import os, signal\nos.kill(os.getppid(), signal.SIGINT)\n", encoding="utf-8"
+    )
+    many.write_scenario(model={"provider": "offline", "id": "reference"}, concurrency=4)
+    code = (
+        "import multiprocessing, sys, time\n"
+        "from pathlib import Path\n"
+        "from harness.cli.interrupts import stop_on_signals\n"
+        "from harness.errors import RunInterrupted\n"
+        "from harness.run.finish import run_scenario\n"
+        "from harness.run.interrupt import Interruption\n"
+        "from harness.run.plan import load_plan\n"
+        "from harness.run.workers.pool import WorkerSpec\n"
+        f"plan = load_plan({str(many.scenario)!r})\n"
+        f"spec = WorkerSpec(count=2, scenario_path={str(many.scenario)!r}, model=None,\n"
+        "                  concurrency=4, preload=('signal_the_parent',))\n"
+        "interruption = Interruption()\n"
+        "with stop_on_signals(interruption):\n"
+        "    try:\n"
+        "        run_scenario(plan, out_dir=Path('o'), db_path='h.db', processes=spec,\n"
+        "                     interruption=interruption)\n"
+        "    except RunInterrupted as stop:\n"
+        "        print('interrupted', stop.signum, len(multiprocessing.active_children()))\n"
+        "time.sleep(1)  # time for a half-started worker to fail, as it did\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=many.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "interrupted 2 0\n"  # SIGINT, and no worker left running
+    assert "Traceback" not in done.stderr, done.stderr

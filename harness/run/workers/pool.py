@@ -158,8 +158,7 @@ def replay_in_processes(
         )
         for index in range(spec.count)
     ]
-    for worker in workers:
-        worker.start()
+    started: list[Any] = []
     results: dict[int, ReplayStats] = {}
     forkserver: int | None = None  # its pid, as a worker saw it
     stopped: set[int] = set()  # workers that stopped on the interruption
@@ -169,6 +168,12 @@ def replay_in_processes(
     watch = interruption.attached(lambda: None) if interruption else contextlib.nullcontext()
     try:
         with watch:  # a signal now only sets the flag: this loop passes it on
+            # Started inside the watch: a signal while a worker starts (the first waits
+            # for the forkserver's imports) must not leave a worker half started, reading
+            # its arguments after this function has gone and their semaphores with it.
+            for worker in workers:
+                worker.start()
+                started.append(worker)
             while len(results) + len(stopped) < spec.count and failure is None:
                 if interruption is not None and interruption.signum and told_at is None:
                     told_at = time.monotonic()
@@ -202,10 +207,10 @@ def replay_in_processes(
                         failure = error
     finally:
         if failure is not None or len(results) + len(stopped) < spec.count:
-            for worker in workers:
+            for worker in started:
                 if worker.is_alive():
                     worker.kill()  # workers ignore SIGTERM: their parent stops them
-        for worker in workers:
+        for worker in started:
             worker.join(timeout=30)
         messages.close()
         keep_alive.close()
