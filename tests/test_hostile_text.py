@@ -11,6 +11,7 @@ shown (escaped), so a reader sees what the server or the case said.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -189,3 +190,23 @@ def test_corpus_commands_print_case_text_inert(world: World) -> None:
         assert done.returncode == 0, done.stderr
         assert "case-evil" in done.stdout
         assert_inert(done.stdout + done.stderr)
+
+
+def test_harness_verify_prints_a_tampered_manifest_inert(
+    world: World, server: MessagesApiServer
+) -> None:
+    """The manifest of a folder someone hands over is outside text: a hash it lists is
+    quoted when the file does not match, so a forged one must not become a command."""
+    done = _run(world, _env(server, world), "verify", "--model", "recorded:production")
+    assert done.returncode == 1, done.stderr
+    manifest = world.root / "verify" / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["outputs"]["report.html"] = HOSTILE
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+
+    checked = _harness(world.root, {}, "harness.cli", "verify", "verify")
+
+    assert checked.returncode == 1, checked.stderr
+    assert "Traceback" not in checked.stderr
+    assert "report.html: changed (sha256 " in checked.stdout
+    assert_inert(checked.stdout + checked.stderr)

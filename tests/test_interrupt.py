@@ -1,8 +1,11 @@
-"""Ctrl-C and a cancelled CI job: SIGINT and SIGTERM at half way, in one process and in two.
+"""Ctrl-C, a cancelled CI job and kill -9, at half way, in one process and in two.
 
-No case in flight is committed, one line says how far the run got and how to finish it,
-the exit status is 130 (SIGINT) or 143 (SIGTERM) without a traceback, and the resumed run's
-verdicts equal an uninterrupted run's.
+SIGINT and SIGTERM: no case in flight is committed, one line says how far the run got and
+how to finish it, the exit status is 130 (SIGINT) or 143 (SIGTERM) without a traceback.
+kill -9: the workers stop calling with their parent. After either, the resumed run's
+verdicts equal an uninterrupted run's, at most K + C requests were made in all (K the
+uninterrupted run's, C the calls in flight), and every request the server answered is in
+the call log as a paid call, so the run's cost is true.
 """
 
 from __future__ import annotations
@@ -138,3 +141,80 @@ def test_a_signal_at_half_way_commits_no_case_in_flight_and_resumes_to_the_same_
         ).fetchone()
     assert attempts is not None
     assert requests <= attempts[0] <= requests + CONCURRENCY
+    print(  # the figures of docs/reliability.md (pytest -s)
+        f"reliability: {signal.Signals(signum).name} --processes {processes}: "
+        f"K={uninterrupted} C={CONCURRENCY} requests={requests} committed={committed}/{CASES} "
+        f"attempts-in-log={attempts[0]}"
+    )
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_kill_9_at_half_way_then_resume_loses_no_paid_call_and_repeats_no_finished_one(
+    world: World, straight: tuple[list[dict[str, object]], int], processes: str
+) -> None:
+    """Killed at half way, in one process or with two worker processes, then resumed.
+
+    The straight run uses one process, so equal rows also show that worker processes
+    change nothing in the results.
+    """
+    expected, uninterrupted = straight
+    assert uninterrupted == 2 * CASES
+    out = f"killed-{processes}"
+    scenario = str(world.scenario)
+    common = ("--db", "h.db", "--processes", processes, "--cache-dir", f"cache-{out}")
+    with MessagesApiServer(api_key=KEY, latency_s=0.03) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
+        victim = _start(world.root, env, scenario, "--out", out, *common)
+        deadline = time.monotonic() + 60
+        while server.stats().requests < uninterrupted // 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        dead_at = time.monotonic()  # its files closed: its workers see the lifeline end
+        time.sleep(1.5)  # a worker process left behind would go on calling meanwhile
+        before_resume = server.stats().requests
+        time.sleep(1.0)
+        assert server.stats().requests == before_resume, "an orphaned worker is still calling"
+        # No call starts after the parent's death: what arrives later was in flight, at most
+        # one a slot (test_workers checks the worker's check before each call).
+        late = [round(t - dead_at, 3) for t in server.arrivals() if t > dead_at]
+        assert len(late) <= CONCURRENCY, f"{len(late)} requests arrived after the death: {late}"
+        assert 0 < before_resume < uninterrupted
+        folder = RunFolder(world.root / out)
+        assert folder.info()["finished_at"] is None
+
+        resumed = _start(world.root, env, scenario, "--resume", "--out", out, *common)
+        _out, err = resumed.communicate(timeout=120)
+        assert resumed.returncode in (0, 1), err
+        stats = server.stats()
+    # Every request the uninterrupted run made was made once; a call still in flight at the
+    # kill (its answer never reached the journal) may be asked again, at most one a slot.
+    assert stats.distinct_bodies == uninterrupted
+    assert uninterrupted <= stats.requests <= uninterrupted + CONCURRENCY
+    assert _rows(world.root / out) == expected
+    assert folder.info()["finished_at"] is not None
+    assert not list((world.root / out / "parts").glob("*.calls.jsonl"))
+    # Every request the server answered is in the call log once, as a paid call with its
+    # cost, not as a free cache hit, except those in flight at the kill (their answers never
+    # arrived): at most one a slot. So the run's cost is true.
+    with duckdb.connect(str(world.root / "h.db"), read_only=True) as con:
+        paid = con.execute(
+            "SELECT request_id, cost_usd FROM model_calls "
+            "WHERE run_id = ? AND NOT cache_hit AND status = 'ok'",
+            [folder.info()["run_id"]],
+        ).fetchall()
+        hits = con.execute(
+            "SELECT count(*) FROM model_calls WHERE run_id = ? AND cache_hit",
+            [folder.info()["run_id"]],
+        ).fetchone()
+    assert hits is not None
+    answered = stats.by_status[200]
+    assert answered - CONCURRENCY <= len(paid) <= answered
+    assert len({request_id for request_id, _cost in paid}) == len(paid)  # none logged twice
+    assert all(cost > 0 for _id, cost in paid)
+    assert len(paid) + hits[0] >= uninterrupted  # each call of the run is in the log
+    print(  # the figures of docs/reliability.md (pytest -s)
+        f"reliability: kill -9 --processes {processes}: K={uninterrupted} C={CONCURRENCY} "
+        f"requests={stats.requests} answered={answered} paid-in-log={len(paid)} "
+        f"cache-hits={hits[0]} seconds-after-death={late}"
+    )

@@ -1,15 +1,12 @@
-"""Kill -9 and resume, concurrent resumes, shards and their merge, truncated chunks."""
+"""Concurrent resumes, shards and their merge, truncated chunks (kill -9: test_interrupt.py)."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -18,7 +15,6 @@ from harness.run.finish import run_scenario
 from harness.run.folder import RunFolder, Shard
 from harness.run.merge import merge_runs
 from harness.run.plan import load_plan
-from harness.testing import MessagesApiServer
 from tests.world import World, build_world, make_case
 
 KEY = "sk-ant-resume-test"
@@ -57,81 +53,6 @@ def big_world(tmp_path: Path) -> World:
         concurrency=4,
     )
     return world
-
-
-@pytest.mark.parametrize("processes", ["1", "2"])
-def test_kill_9_then_resume_repeats_no_finished_call(
-    big_world: World, tmp_path: Path, processes: str
-) -> None:
-    """Killed at half way, in one process or with two worker processes, then resumed.
-
-    The straight run uses one process, so equal rows also show that worker processes
-    change nothing in the results.
-    """
-    scenario = str(big_world.scenario)
-    with MessagesApiServer(api_key=KEY, latency_s=0.03) as reference:
-        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": reference.base_url}
-        done = _harness(
-            big_world.root,
-            env,
-            scenario,
-            *("--out", "straight", "--cache", "off", "--db", "h.db", "--processes", "1"),
-        )
-        assert done.wait(timeout=120) in (0, 1), done.stderr.read() if done.stderr else ""
-        uninterrupted = reference.stats().requests
-    assert uninterrupted == 320
-
-    with MessagesApiServer(api_key=KEY, latency_s=0.03) as server:
-        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
-        victim = _harness(
-            big_world.root,
-            env,
-            scenario,
-            *("--out", "killed", "--db", "h.db", "--processes", processes),
-        )
-        deadline = time.monotonic() + 60
-        while server.stats().requests < uninterrupted // 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=30)
-        dead_at = time.monotonic()  # its files closed: its workers see the lifeline end
-        time.sleep(1.5)  # a worker process left behind would go on calling meanwhile
-        before_resume = server.stats().requests
-        time.sleep(1.0)
-        assert server.stats().requests == before_resume, "an orphaned worker is still calling"
-        # No call starts after the parent's death: what arrives later was in flight, at most
-        # one a slot (test_workers checks the worker's check before each call).
-        late = [t - dead_at for t in server.arrivals() if t > dead_at]
-        assert len(late) <= 4, f"{len(late)} requests arrived after the parent died: {late}"
-        assert 0 < before_resume < uninterrupted
-        info = RunFolder(big_world.root / "killed").info()
-        assert info["finished_at"] is None
-
-        resumed = _harness(
-            big_world.root, env, scenario, "--resume", "--db", "h.db", "--processes", processes
-        )
-        _out, err = resumed.communicate(timeout=120)
-        assert resumed.returncode in (0, 1), err
-        stats = server.stats()
-    # Every request the uninterrupted run made was made once; a call still in flight at the
-    # kill (its answer never reached the journal) may be asked again, at most one a slot.
-    assert stats.distinct_bodies == uninterrupted
-    assert uninterrupted <= stats.requests <= uninterrupted + 4
-    assert _rows(big_world.root / "killed") == _rows(big_world.root / "straight")
-    assert RunFolder(big_world.root / "killed").info()["finished_at"] is not None
-    # Every request the server answered is in the call log as a paid call, not a free cache
-    # hit, except those in flight at the kill (their answers never arrived): at most one a
-    # slot. So the run's cost is true.
-    run_id = RunFolder(big_world.root / "killed").info()["run_id"]
-    with duckdb.connect(str(big_world.root / "h.db"), read_only=True) as con:
-        paid, hits = con.execute(
-            "SELECT count(*) FILTER (WHERE NOT cache_hit), count(*) FILTER (WHERE cache_hit) "
-            "FROM model_calls WHERE run_id = ?",
-            [run_id],
-        ).fetchone()  # type: ignore[misc]
-    assert stats.requests - 4 <= paid <= stats.requests
-    assert paid + hits >= uninterrupted
-    assert not list((big_world.root / "killed" / "parts").glob("*.calls.jsonl"))
 
 
 def test_a_second_concurrent_resume_is_refused(world: World, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.cli.groups import add_command
 from harness.errors import ConfigError, ExitStatus
+from harness.outputs.console import emit
 
 KEY_VARIABLE = "HARNESS_SIGNING_KEY"
 
@@ -51,7 +52,7 @@ def sign_run(out_dir: Path, key: bytes | None) -> None:
     from harness.run.seal import sign_manifest
 
     if key is not None:
-        print(f"signed:  {sign_manifest(out_dir, key)}")
+        emit(f"signed:  {sign_manifest(out_dir, key)}")
 
 
 def verify_command(args: argparse.Namespace) -> int:
@@ -60,15 +61,15 @@ def verify_command(args: argparse.Namespace) -> int:
     key = key_from_environment()
     check = verify_run(args.run_dir, key=key)
     for mismatch in check.mismatches:
-        print(f"{args.run_dir / mismatch.name}: {mismatch.words()}")
+        emit(f"{args.run_dir / mismatch.name}: {mismatch.words()}")
     manifest, sig = args.run_dir / MANIFEST, args.run_dir / SIGNATURE
     if check.signature == "invalid":
-        print(f"{sig}: does not match {manifest} (the manifest changed, or another key signed it)")
+        emit(f"{sig}: does not match {manifest} (the manifest changed, or another key signed it)")
     elif check.signature == "unsigned":
-        print(f"{manifest}: not signed ({KEY_VARIABLE} is set but there is no {SIGNATURE})")
+        emit(f"{manifest}: not signed ({KEY_VARIABLE} is set but there is no {SIGNATURE})")
     if not check.ok:
         files = f"{len(check.mismatches)} of {len(check.checked)} outputs do not match"
-        print(f"FAILED: {files if check.mismatches else 'the signature does not hold'}")
+        emit(f"FAILED: {files if check.mismatches else 'the signature does not hold'}")
         return ExitStatus.GATE_FAILED
     if check.signature == "not_checked":
         raise ConfigError(
@@ -76,5 +77,5 @@ def verify_command(args: argparse.Namespace) -> int:
             "run was signed with to check the signature"
         )
     signed = "; signature valid" if check.signature == "valid" else "; not signed"
-    print(f"verified: all {len(check.checked)} outputs match {manifest}{signed}")
+    emit(f"verified: all {len(check.checked)} outputs match {manifest}{signed}")
     return ExitStatus.PASSED

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import random
 import time
 from collections import deque
@@ -201,6 +202,7 @@ class CallRunner:
         self.calls_made = 0
         self._companions: list[CallRunner] = []
         self._journal: CallSink | None = None
+        self._sdk_loaded = False
         #: Called just before each request is sent (a worker checks its parent is alive).
         self.before_call: Callable[[], None] | None = None
         #: What this runner's calls are for, as the journal records them (``judge``, ...).
@@ -297,6 +299,15 @@ class CallRunner:
             )
         return None
 
+    def _load_sdk(self) -> None:
+        """Import what the adapter's first call would (its SDK, :attr:`ModelAdapter.preload`)
+        before any call's timeout starts: seconds on a busy machine, which counted against
+        the first calls' timeouts and failed them without a request sent."""
+        if not self._sdk_loaded:
+            for module in self.adapter.preload:
+                importlib.import_module(module)
+            self._sdk_loaded = True
+
     async def complete(
         self, request: CompletionRequest, *, log: list[ModelCall], case_id: str, repeat: int
     ) -> Completion:
@@ -312,6 +323,7 @@ class CallRunner:
             cached = self.cached(key, request, log=log, case_id=case_id, repeat=repeat)
             if cached is not None:
                 return cached
+        self._load_sdk()
         for attempt in range(1, policy.max_attempts + 1):
             self.check()
             began = sent = self._clock()

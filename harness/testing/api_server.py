@@ -65,12 +65,15 @@ HEADERS_KEPT = 10_000
 
 @dataclass(frozen=True, slots=True)
 class ServerStats:
-    """Counters since start or the last reset; a dropped connection counts as status 0."""
+    """Counters since start or the last reset; a dropped connection counts as status 0.
+
+    ``by_fault``: how many requests got each fault of the :class:`FaultPlan`."""
 
     requests: int
     by_endpoint: Mapping[str, int]
     by_status: Mapping[int, int]
     distinct_bodies: int
+    by_fault: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,6 +83,7 @@ class _State:
     by_endpoint: Counter[str] = field(default_factory=Counter)
     by_status: Counter[int] = field(default_factory=Counter)
     attempts: Counter[str] = field(default_factory=Counter)  # body digest -> times seen
+    faults: Counter[str] = field(default_factory=Counter)  # fault kind -> requests it struck
     # The latest requests' only: a long benchmark must not grow the server (and its GC).
     headers: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=HEADERS_KEPT))
     arrivals: deque[float] = field(default_factory=lambda: deque(maxlen=HEADERS_KEPT))
@@ -161,6 +165,7 @@ class MessagesApiServer:
                 by_endpoint=dict(s.by_endpoint),
                 by_status=dict(s.by_status),
                 distinct_bodies=len(s.attempts),
+                by_fault=dict(s.faults),
             )
 
     def headers_seen(self) -> list[dict[str, str]]:
@@ -264,6 +269,9 @@ class MessagesApiServer:
             parsed = parse(_json(raw), self.models)
         except RequestRejected as exc:
             return _error(api, exc.status, exc.error_type, exc.message, number)
+        if fault is not None:
+            with self._lock:
+                self._state.faults[fault] += 1
         if fault == "drop":
             return Response(502, drop=True)  # the connection ends without any response
         if fault in FAULT_STATUS:
