@@ -1,7 +1,8 @@
 """Ctrl-C, a cancelled CI job and kill -9, at half way, in one process and in two.
 
 SIGINT and SIGTERM: no case in flight is committed, one line says how far the run got and
-how to finish it, the exit status is 130 (SIGINT) or 143 (SIGTERM) without a traceback.
+how to finish it, the exit status is 130 (SIGINT) or 143 (SIGTERM) without a traceback; with
+two processes the signal goes to the whole process group, as Ctrl-C sends it.
 kill -9: the workers stop calling with their parent. After either, the resumed run's
 verdicts equal an uninterrupted run's, at most K + C requests were made in all (K the
 uninterrupted run's, C the calls in flight), and every request the server answered is in
@@ -48,6 +49,7 @@ def _start(cwd: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's job or a CI step
     )
 
 
@@ -98,7 +100,10 @@ def test_a_signal_at_half_way_commits_no_case_in_flight_and_resumes_to_the_same_
         deadline = time.monotonic() + 60
         while server.stats().requests < uninterrupted // 2 and time.monotonic() < deadline:
             time.sleep(0.01)
-        victim.send_signal(signum)
+        if processes == "1":
+            victim.send_signal(signum)  # as `kill` does
+        else:
+            os.killpg(victim.pid, signum)  # as Ctrl-C does: the workers and forkserver too
         _stdout, stderr = victim.communicate(timeout=60)
 
         status = ExitStatus.INTERRUPTED if signum == signal.SIGINT else ExitStatus.TERMINATED

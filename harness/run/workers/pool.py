@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 
 MAX_PROCESSES = 8
 _RELAY_INTERVAL_S = 0.25
+#: The signals the forkserver and the workers ignore: the parent stops them (see above).
+_DEAF_TO = (signal.SIGINT, signal.SIGTERM)
 #: How long workers asked to stop get to commit what they finished before they are killed.
 _STOP_GRACE_S = 30.0
 
@@ -118,9 +120,33 @@ def _context(spec: WorkerSpec) -> Any:
 def warm_up(spec: WorkerSpec) -> None:
     """Start the forkserver now, importing what ``spec``'s workers need in the background."""
     _context(spec)
+    _start_forkserver()
+
+
+def _start_forkserver() -> None:
+    """Start the forkserver (if it is not running) deaf to SIGINT and SIGTERM, and so every
+    worker it forks, from its first instruction on.
+
+    Ctrl-C signals the whole process group. The forkserver ignores SIGINT only once it has
+    imported what it preloads (seconds on a busy machine), and a worker it forks only once
+    it runs :func:`_worker_main`; a signal before either printed a traceback beside the
+    command's one line. A signal ignored when a program starts stays ignored (Python does
+    not install its own SIGINT handler then), so the forkserver is started with both
+    ignored; in the meantime this process's own handlers are set aside, for the few
+    milliseconds the spawn takes. The parent alone decides on a signal and tells each
+    worker; the forkserver ends with the parent, or with :func:`_stop_forkserver`.
+    """
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()  # only the main thread may change signal handlers
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _DEAF_TO}
+    try:
+        forkserver.ensure_running()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def replay_in_processes(
@@ -168,6 +194,7 @@ def replay_in_processes(
     watch = interruption.attached(lambda: None) if interruption else contextlib.nullcontext()
     try:
         with watch:  # a signal now only sets the flag: this loop passes it on
+            _start_forkserver()
             # Started inside the watch: a signal while a worker starts (the first waits
             # for the forkserver's imports) must not leave a worker half started, reading
             # its arguments after this function has gone and their semaphores with it.
@@ -375,16 +402,16 @@ def _stop_forkserver(pid: int) -> None:
     Left alone, it would exit only with this process, and an ordinary Python exit first
     tears down every module it imported (the SDK, pandas): about 0.4 s during which it
     still holds the command's stdout and stderr, so whatever waits on the command's output
-    (a CI step, ``subprocess.run``) waits that long too. It has nothing to flush, so SIGTERM
-    (whose default action it keeps) ends it at once; the next run in this process starts a
-    new one (multiprocessing notices the old one has gone).
+    (a CI step, ``subprocess.run``) waits that long too. It has nothing to flush, so SIGKILL
+    (it ignores SIGTERM) ends it at once; the next run in this process starts a new one
+    (multiprocessing notices the old one has gone).
     """
     try:
         alive = os.waitpid(pid, os.WNOHANG) == (0, 0)  # our child, still running
     except ChildProcessError:  # not our child: the worker's parent was not the forkserver
         return
     if alive:
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGKILL)  # it ignores SIGTERM (_start_forkserver)
 
 
 def _claimer(blocks: Any) -> Callable[[], int]:
