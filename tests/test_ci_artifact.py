@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-REDACTED = {"report.html", "summary.md", "pr-comment.md", "junit.xml", "annotations.txt"}
+REDACTED = {
+    "report.html",
+    "results-redacted.parquet",
+    "summary.md",
+    "pr-comment.md",
+    "junit.xml",
+    "annotations.txt",
+}
 
 
 def _uploads(steps: list[dict[str, Any]], artifact: str) -> list[str]:
@@ -34,3 +41,16 @@ def test_the_report_artifact_holds_only_redacted_files(file: str, steps: Any) ->
     names = {path.rsplit("/", 1)[-1] for path in paths}
     assert names == {*REDACTED, "manifest.json"}
     assert not [p for p in paths if p.endswith("/") or "parts" in p or "results.parquet" in p]
+
+
+def test_the_raw_results_leave_the_runner_only_when_asked() -> None:
+    data = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    assert data["inputs"]["raw-artifact"]["default"] == "false"
+    steps = data["runs"]["steps"]
+    raw = [s for s in steps if "upload-artifact" in str(s.get("uses", ""))]
+    asked = [s for s in raw if s["with"]["name"] == "replay-raw"]
+    assert [s["if"] for s in asked] == ["always() && inputs.raw-artifact == 'true'"]
+    assert {p.strip() for p in asked[0]["with"]["path"].splitlines() if p} == {
+        "${{ inputs.out }}/results.parquet",
+        "${{ inputs.out }}/parts/",
+    }

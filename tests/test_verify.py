@@ -20,6 +20,7 @@ OUTPUTS = [
     "junit.xml",
     "pr-comment.md",
     "report.html",
+    "results-redacted.parquet",
     "results.parquet",
     "summary.md",
 ]
@@ -54,7 +55,7 @@ def test_verify_passes_an_untouched_run_and_names_each_changed_file(
     folder = copy_run(sealed, tmp_path)
     assert main(["verify", str(folder)]) == 0
     assert capsys.readouterr().out == (
-        f"verified: all 6 outputs match {folder / 'manifest.json'}; not signed\n"
+        f"verified: all 7 outputs match {folder / 'manifest.json'}; not signed\n"
     )
     for name in OUTPUTS:  # one byte of each file, one at a time
         original = (folder / name).read_bytes()
@@ -62,7 +63,7 @@ def test_verify_passes_an_untouched_run_and_names_each_changed_file(
         assert main(["verify", str(folder)]) == 1, name
         out = capsys.readouterr().out.splitlines()
         assert out[0].startswith(f"{folder / name}: changed (sha256 "), out
-        assert out[1:] == ["FAILED: 1 of 6 outputs do not match"]
+        assert out[1:] == ["FAILED: 1 of 7 outputs do not match"]
         (folder / name).write_bytes(original)
     # Every file changed at once: every one is named.
     for name in OUTPUTS:
@@ -74,7 +75,7 @@ def test_verify_passes_an_untouched_run_and_names_each_changed_file(
     assert lines[OUTPUTS.index("summary.md")].startswith(
         f"{folder / 'summary.md'}: missing (the manifest lists sha256 "
     )
-    assert lines[-1] == "FAILED: 6 of 6 outputs do not match"
+    assert lines[-1] == "FAILED: 7 of 7 outputs do not match"
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,14 @@ def _load_action() -> dict[str, Any]:
 def test_action_metadata_has_the_documented_inputs_and_a_composite_run() -> None:
     action = _load_action()
     assert {"name", "description", "inputs", "outputs", "runs"} <= set(action)
-    assert list(action["inputs"]) == ["scenario", "model", "cache-mode", "python-version", "out"]
+    assert list(action["inputs"]) == [
+        "scenario",
+        "model",
+        "cache-mode",
+        "python-version",
+        "out",
+        "raw-artifact",
+    ]
     assert action["inputs"]["scenario"]["required"] is True
     assert all("description" in i for i in action["inputs"].values())
     assert all({"description", "value"} <= set(o) for o in action["outputs"].values())

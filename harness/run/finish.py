@@ -28,6 +28,7 @@ from harness.gate.baseline import resolve_baseline
 from harness.gate.policy import GateResult, evaluate_gate
 from harness.models.base import Usage
 from harness.outputs.github import CiSurfaces, write_ci_surfaces
+from harness.outputs.redacted_results import REDACTED_RESULTS, write_redacted_results
 from harness.outputs.report import FailingCase, ReportData, render_report
 from harness.replay.calls import CallRunner
 from harness.run.folder import RunFolder, Shard, check_chunk, salvage_calls
@@ -168,6 +169,10 @@ def finish_run(
             manifest["sequential"] = gate.sequential.model_dump()
         results_path = out_dir / "results.parquet"
         store.export_results(run_id, results_path)
+        redaction = report_redaction(plan)  # the approved wordings' numbers kept
+        # The rows that may leave the machine (the CI artifact): text quoting cases redacted.
+        rows = store.results_with_facts(run_id)
+        write_redacted_results(rows, out_dir / REDACTED_RESULTS, redaction, like=results_path)
         # Every failing case, newly failing first, with the baseline's turns and verdicts;
         # the report renders the first ones as HTML and embeds the rest for its script.
         failing = store.report_cases(
@@ -188,7 +193,7 @@ def finish_run(
                 store.call_totals(baseline_run, purpose="agent") if baseline_run else None
             ),
             history=store.run_history(plan.scenario.name, limit=ReportData.TREND_RUNS),
-            redaction=report_redaction(plan),  # the approved wordings' numbers kept
+            redaction=redaction,
         )
         store.record_run(manifest, gate.verdict, str(out_dir))
     report_path = render_report(data, out_dir / "report.html")

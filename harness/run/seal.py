@@ -30,6 +30,7 @@ OUTPUT_FILES = (
     "report.html",
     "report.pdf",
     "results.parquet",
+    "results-redacted.parquet",
     "summary.md",
     "pr-comment.md",
     "junit.xml",

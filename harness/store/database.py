@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -24,6 +24,9 @@ from harness.errors import ConfigError, DatabaseLocked, StoreError
 from harness.store.gate_queries import GATE_ROWS, GATE_SQL, PAIRED_SQL, REVIEW_AS, SEGMENT_SQL
 from harness.store.report_queries import REPORT_CASES
 from harness.store.rows import PART_KINDS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _TABLE_FOR_KIND = {"results": "results", "transcripts": "transcripts", "calls": "model_calls"}
 
@@ -440,6 +443,17 @@ class RunStore:
             {"run_id": run_id},
         )
         return {r["criterion"]: float(r["cost"]) for r in rows}
+
+    def results_with_facts(self, run_id: str, batch_rows: int = 8192) -> pa.RecordBatchReader:
+        """``run_id``'s results in :meth:`export_results`' order, each row with its case's
+        facts (JSON, column ``case_facts``), streamed in batches: what the redacted results
+        file is made from (:mod:`harness.outputs.redacted_results`)."""
+        return self._con.sql(
+            "SELECT r.*, t.facts AS case_facts FROM results r LEFT JOIN transcripts t "
+            'ON t.run_id = r.run_id AND t.case_id = r.case_id AND t."repeat" = r."repeat" '
+            'WHERE r.run_id = $run_id ORDER BY r.case_id, r.criterion, r."repeat"',
+            params={"run_id": run_id},
+        ).to_arrow_reader(batch_rows)
 
     def export_results(self, run_id: str, path: Path) -> None:
         """Write ``run_id``'s results to ``path`` as Parquet, in a stable order."""
