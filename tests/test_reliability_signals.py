@@ -56,14 +56,23 @@ def _sigint_disposition(pid: int) -> str:
     return "ignored" if int(fields.get("SigIgn", "0"), 16) & bit else "default"
 
 
-def _forkserver_started(pid: int) -> bool:
-    """Whether ``pid``'s forkserver runs and has decided on SIGINT: Python installs its own
+def _forkservers(pid: int) -> list[int]:
+    """``pid``'s forkserver once it runs and has decided on SIGINT: Python installs its own
     handler (raising KeyboardInterrupt) as it starts, unless SIGINT was ignored already;
     the forkserver ignores it once it has imported what it preloads, seconds later."""
-    return any(
-        "forkserver" in line and _sigint_disposition(child) != "default"
+    return [
+        child
         for child, line in _children(pid)
-    )
+        if "forkserver" in line and _sigint_disposition(child) != "default"
+    ]
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +105,14 @@ def test_ctrl_c_while_the_forkserver_loads_prints_one_line_and_no_traceback(worl
             start_new_session=True,  # its own process group, as a terminal's job is
         )
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not _forkserver_started(command.pid):
+        while time.monotonic() < deadline and not (forkservers := _forkservers(command.pid)):
             time.sleep(0.002)
         os.killpg(command.pid, signal.SIGINT)  # Ctrl-C: the whole group
+        command.wait(timeout=60)
+        # The forkserver goes with the command: left importing, it would hold the command's
+        # output open (a CI step waits for it) and outlive a cancelled job's SIGTERM.
+        time.sleep(0.5)
+        assert [pid for pid in forkservers if _running(pid)] == []
         _out, err = command.communicate(timeout=60)
     assert command.returncode == ExitStatus.INTERRUPTED, err
     assert "Traceback" not in err, err

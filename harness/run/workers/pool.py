@@ -25,6 +25,7 @@ raised again in the parent, as the same error class.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import multiprocessing
@@ -147,6 +148,20 @@ def _start_forkserver() -> None:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    atexit.unregister(_end_forkserver)  # registered once, however many runs start it
+    atexit.register(_end_forkserver)
+
+
+def _end_forkserver() -> None:
+    """At exit, end a forkserver still running: the command may stop (a signal, bad input)
+    before any worker started, while the forkserver still imports what it preloads, and
+    it would hold the command's output open until then, deaf to a cancelled job's SIGTERM."""
+    from multiprocessing import forkserver
+
+    # multiprocessing keeps the pid only as a private attribute of its forkserver
+    pid = vars(forkserver._forkserver).get("_forkserver_pid")
+    if isinstance(pid, int):
+        _stop_forkserver(pid)
 
 
 def replay_in_processes(
