@@ -16,21 +16,11 @@ from typing import Any
 import pytest
 
 from harness.outputs.report import FailingCase, ReportData, render_report
+from harness.outputs.report.pdf import CHROMIUM, CHROMIUM_ARGS
 from harness.run.finish import RunOutcome
 from harness.store.database import RunStore
 from tests.test_report import PERSONAL, extra_cases, run_compared, run_world
 from tests.world import default_cases
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +101,9 @@ def browser(failing_run: RunOutcome, compared_runs: Reports) -> Iterator[Any]:
             pytest.fail("HARNESS_REQUIRE_BROWSER=1 but playwright is not installed", pytrace=False)
         pytest.skip("playwright is not installed (pip install -e '.[dev]')")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
+        )
         yield chromium
         chromium.close()
 

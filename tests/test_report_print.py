@@ -17,11 +17,11 @@ import yaml
 
 from harness.cli.main import main
 from harness.outputs.report import FailingCase, ReportData, render_report
+from harness.outputs.report.pdf import CHROMIUM, CHROMIUM_ARGS
 from harness.run.finish import RunOutcome, run_scenario
 from harness.run.plan import load_plan
 from harness.run.seal import file_sha256
 from harness.store.database import RunStore
-from tests.test_report_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +141,9 @@ def test_printed_tables_keep_within_an_a4_page(candidate: RunOutcome) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
+        )
         # A4 less the print margins, at 96 pixels per inch: 186 mm.
         page = browser.new_page(viewport={"width": 703, "height": 1000})
         page.goto(candidate.report_path.resolve().as_uri(), wait_until="load")
