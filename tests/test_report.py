@@ -195,6 +195,7 @@ def test_sections_come_in_reading_order_under_one_heading_tree(passing_doc: Elem
         "model-calls",
         "calibration",
         "failing-cases",
+        "pass-sample",
         "versions",
     ]
     levels = [int(e.tag[1]) for e in passing_doc.iter() if re.fullmatch(r"h[1-6]", e.tag)]
@@ -384,7 +385,7 @@ def test_every_failing_case_is_listed_with_its_reasons(passing_doc: Element) -> 
         "case-004": "apr failed: wrong figure: apr stated 12.9, the case says 9.9",
         "case-005": "broker_status failed: missing: is_broker, not_lender",
     }
-    articles = passing_doc.find_all("article")
+    articles = passing_doc.by_id("failing-cases").find_all("article")
     assert [a.attrs["id"] for a in articles] == ["case-case-003", "case-case-004", "case-case-005"]
     links = [a.attrs["href"] for a in passing_doc.by_id("failing-index").find_all("a")]
     assert links == ["#case-case-003", "#case-case-004", "#case-case-005"]
@@ -479,7 +480,7 @@ def test_repeats_get_their_own_anchors(tmp_path: Path) -> None:
     doc = parse(outcome.report_path.read_text(encoding="utf-8"))
     ids = [e.attrs["id"] for e in doc.iter() if "id" in e.attrs]
     assert len(ids) == len(set(ids))
-    assert [a.attrs["id"] for a in doc.find_all("article")] == [
+    assert [a.attrs["id"] for a in doc.by_id("failing-cases").find_all("article")] == [
         "case-case-003-r0",
         "case-case-003-r1",
         "case-case-004-r0",
@@ -847,7 +848,7 @@ def compared_doc(compared: Compared) -> Element:
 def test_newly_failing_cases_come_first_and_every_case_links_both_ways(
     compared_doc: Element,
 ) -> None:
-    articles = [a.attrs["id"] for a in compared_doc.find_all("article")]
+    articles = [a.attrs["id"] for a in compared_doc.by_id("failing-cases").find_all("article")]
     assert articles == ["case-case-002", "case-case-005", "case-case-000"]
     assert [row.attrs["id"] for row in compared_doc.by_id("failing-index").find_all("tr")[1:]] == [
         "index-case-case-002",
@@ -1213,6 +1214,7 @@ def test_with_a_baseline_the_flips_come_before_the_segments(compared_doc: Elemen
         "model-calls",
         "calibration",
         "failing-cases",
+        "pass-sample",
         "versions",
     ]
     # The filter is in the page for the script to reveal, labelled, and hidden without it.

@@ -219,7 +219,10 @@ def watched(browser: Any) -> Iterator[Watched]:
 
 
 def visible_cases(page: Any) -> list[str]:
-    return [str(a.get_attribute("id")) for a in page.locator("article.case:visible").all()]
+    return [
+        str(a.get_attribute("id"))
+        for a in page.locator("#failing-cases article.case:visible").all()
+    ]
 
 
 def settle(page: Any) -> None:

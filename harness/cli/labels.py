@@ -45,8 +45,12 @@ def register(group: Any) -> None:
         sub, "import", _cmd_label_import, "apply the changed rows of a label CSV", registry=True
     )
     p.add_argument("path", type=Path, help="corpus folder (or file)")
-    p.add_argument("csv", type=Path, help="label CSV (as label export writes it)")
-    p.add_argument("--by", required=True, help="who labels")
+    p.add_argument(
+        "csv", type=Path, help="label CSV (as label export or a report's review writes it)"
+    )
+    p.add_argument(
+        "--by", help="who labels (needed unless every row names its reviewer, as a review does)"
+    )
     p.add_argument("--why", required=True, help="why the labels change")
     p = add_command(sub, "history", _cmd_label_history, "show the append-only label history")
     p.add_argument("path", type=Path, help="corpus folder (or file)")
@@ -114,6 +118,7 @@ def _cmd_label_history(args: argparse.Namespace) -> int:
         emit(labels.history_json(changes))
         return ExitStatus.PASSED
     for c in changes:
-        emit(f"{c.at:%Y-%m-%d %H:%M} {c.by}: {c.describe()}; why: {c.why}")
+        source = f"; from: {c.source}" if c.source else ""
+        emit(f"{c.at:%Y-%m-%d %H:%M} {c.by}: {c.describe()}; why: {c.why}{source}")
     emit(f"{len(changes)} change(s)")
     return ExitStatus.PASSED

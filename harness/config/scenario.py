@@ -24,6 +24,8 @@ from harness.errors import ConfigError
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 RepeatPolicy = Literal["mean", "pass_k"]
+#: The most passing results per criterion a report samples (each is a whole transcript).
+PASS_SAMPLE_MAX = 200
 
 
 class ModelRef(BaseModel):
@@ -169,14 +171,18 @@ class CalibrationSettings(BaseModel):
 
 
 class ReportSettings(BaseModel):
-    """The report and CI surfaces: which personal data is redacted from what they show.
+    """The report and CI surfaces: which personal data is redacted from what they show, and
+    how many passing cases per disclosure the report shows for quality-assurance review.
 
     Redaction is on by default. ``redaction: false`` turns it off (for internal use only);
     a mapping sets a :class:`~harness.config.redaction.RedactionPolicy` (kinds, name facts, keep).
+    ``pass_sample``: passing results per criterion drawn at random, seeded by the run id
+    (0 shows none); see :mod:`harness.outputs.report.pass_sample`.
     """
 
     model_config = _FROZEN
     redaction: RedactionPolicy = RedactionPolicy()
+    pass_sample: int = Field(default=10, ge=0, le=PASS_SAMPLE_MAX, strict=True)
 
     @field_validator("redaction", mode="before")
     @classmethod

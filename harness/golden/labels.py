@@ -5,7 +5,10 @@ A label change rewrites the case in its corpus file and appends one JSON line to
 The change is then reviewable twice: the history line, and the manifest change CI demands
 (see :mod:`harness.golden.contract`). Labels also round-trip through CSV for spreadsheets:
 :func:`export_labels_csv` writes one row per case and disclosure, :func:`import_labels_csv`
-applies the rows that changed.
+applies the rows that changed. A labels file downloaded from a report's review (see
+:mod:`harness.outputs.report.pass_sample`) imports the same way; its ``reviewer`` column says
+who decided each label and its ``source`` column where (the run, and the verdict reviewed),
+both kept in the history.
 
 >>> edit = LabelEdit("pos-0003", "commission", applicable=True, presented=False, note="late")
 >>> apply_label_edits(Path("corpus/demo"), [edit], by="Priya", why="QA 12")  # doctest: +SKIP
@@ -39,6 +42,9 @@ CSV_COLUMNS = (
     "note",
     "customer_said",
 )
+#: Optional columns of a label CSV: who decided the row's label, and where it came from (a
+#: report's review writes both). Other columns (``applies``, ``verdict``, ...) are not read.
+REVIEW_COLUMNS = ("reviewer", "source")
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
 
@@ -73,6 +79,8 @@ class LabelChange(BaseModel):
     by: str
     at: datetime
     why: str
+    #: Where the label was decided, when the import said (a report review: run and verdict).
+    source: str | None = None
 
     def describe(self) -> str:
         return (
@@ -91,6 +99,10 @@ class LabelEdit:
     presented: bool
     note: str | None = None
     where: str = ""
+    #: Who decided this label and where, when it differs from the change's ``by`` (a CSV
+    #: row's ``reviewer`` and ``source`` columns).
+    by: str | None = None
+    source: str | None = None
 
 
 @dataclass
@@ -156,10 +168,11 @@ def apply_label_edits(
 ) -> list[LabelChange]:
     """Apply ``edits`` to the corpus at ``path`` and append them to its label history.
 
-    Edits that change nothing are skipped. Raises :class:`CorpusError` (and changes nothing)
-    on an unknown case or disclosure, or an empty ``by`` / ``why``.
+    Edits that change nothing are skipped. An edit's own ``by`` (who decided it) is recorded
+    instead of ``by``. Raises :class:`CorpusError` (and changes nothing) on an unknown case
+    or disclosure, or an empty ``why``, or no ``by`` for an edit that has none of its own.
     """
-    if not by.strip() or not why.strip():
+    if not why.strip() or (not by.strip() and any(not (e.by or "").strip() for e in edits)):
         raise CorpusError("a label change needs who made it (--by) and why (--why)")
     for edit in edits:
         check_edit(edit, registry)
@@ -220,9 +233,10 @@ def _relabel(
         disclosure_id=edit.disclosure_id,
         label=LabelState(applicable=new.applicable, presented=new.presented, note=new.note),
         previous=_state(old),
-        by=by,
+        by=(edit.by or "").strip() or by,
         at=at,
         why=why,
+        source=(edit.source or "").strip() or None,
     )
     return case.model_copy(update={"labels": labels}), change
 
@@ -276,16 +290,18 @@ def import_labels_csv(
     path: Path,
     csv_path: Path,
     *,
-    by: str,
+    by: str | None,
     why: str,
     registry: DisclosureRegistry,
     at: datetime | None = None,
 ) -> LabelImport:
-    """Apply the label rows of ``csv_path`` (as :func:`export_labels_csv` writes them).
+    """Apply the label rows of ``csv_path`` (as :func:`export_labels_csv` or a report's
+    review writes them).
 
-    Rows with both ``applicable`` and ``presented`` empty are unlabelled and skipped. Bad
-    rows (unknown case or disclosure, a value that is not yes/no) are rejected with their
-    line; the others are applied.
+    Rows with both ``applicable`` and ``presented`` empty are unlabelled and skipped. A
+    row's ``reviewer`` is recorded as who decided it (``by`` covers rows without one) and
+    its ``source`` as where. Bad rows (unknown case or disclosure, a value that is not
+    yes/no, no reviewer and no ``by``) are rejected with their line; the others are applied.
     """
     result = LabelImport()
     known = {c.case_id for c in iter_cases([path])}
@@ -304,12 +320,14 @@ def import_labels_csv(
             )
         try:
             edit = _edit(item, known, registry)
+            if edit is not None and not (edit.by or by or "").strip():
+                raise CorpusError("no reviewer: fill the 'reviewer' column or pass --by")
         except CorpusError as exc:
             result.rejects.append(Reject(item.file, item.line, str(exc), item.data))
             continue
         if edit is not None:
             edits.append(edit)
-    result.changes = apply_label_edits(path, edits, by=by, why=why, registry=registry, at=at)
+    result.changes = apply_label_edits(path, edits, by=by or "", why=why, registry=registry, at=at)
     return result
 
 
@@ -328,6 +346,8 @@ def _edit(item: Record, known: set[str], registry: DisclosureRegistry) -> LabelE
         applicable,
         presented,
         str(item.data.get("note", "")).strip() or None,
+        by=str(item.data.get("reviewer", "")).strip() or None,
+        source=str(item.data.get("source", "")).strip() or None,
     )
     try:
         check_edit(edit, registry)

@@ -30,6 +30,7 @@ from harness.models.base import Usage
 from harness.outputs.github import CiSurfaces, write_ci_surfaces
 from harness.outputs.redacted_results import REDACTED_RESULTS, write_redacted_results
 from harness.outputs.report import FailingCase, ReportData, render_report
+from harness.outputs.report.pass_sample import PassSample, SampledPass
 from harness.replay.calls import CallRunner
 from harness.run.folder import RunFolder, Shard, check_chunk, salvage_calls
 from harness.run.interrupt import Interruption
@@ -86,6 +87,13 @@ def no_case_message(plan: ReplayPlan) -> str:
         f"(paths {', '.join(selection.paths)}, tags {selection.tags or 'any'}); "
         "widen the tag filter or check the corpus paths"
     )
+
+
+def _pass_sample(store: RunStore, plan: ReplayPlan, run_id: str) -> PassSample:
+    """The report's quality-assurance sample of passing results, seeded by the run id."""
+    size = plan.scenario.report.pass_sample
+    rows = store.pass_sample(run_id, size=size, seed=run_id)
+    return PassSample(size, run_id, [SampledPass.from_store_row(r) for r in rows])
 
 
 def part_files(parts_dir: Path) -> dict[str, list[Path]]:
@@ -194,6 +202,7 @@ def finish_run(
             ),
             history=store.run_history(plan.scenario.name, limit=ReportData.TREND_RUNS),
             redaction=redaction,
+            pass_sample=_pass_sample(store, plan, run_id),
         )
         store.record_run(manifest, gate.verdict, str(out_dir))
     report_path = render_report(data, out_dir / "report.html")

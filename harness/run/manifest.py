@@ -149,5 +149,8 @@ def build_manifest(
         "max_cost_usd": scenario.max_cost_usd,
         "priced": plan.price is not None,
         # What the report and CI surfaces redact: shown in the report, kept as evidence.
-        "report": {"redaction": report_redaction(plan).model_dump(mode="json")},
+        "report": {
+            "redaction": report_redaction(plan).model_dump(mode="json"),
+            "pass_sample": plan.scenario.report.pass_sample,  # per criterion, seeded by run id
+        },
     }

@@ -22,7 +22,7 @@ import duckdb
 
 from harness.errors import ConfigError, DatabaseLocked, StoreError
 from harness.store.gate_queries import GATE_ROWS, GATE_SQL, PAIRED_SQL, REVIEW_AS, SEGMENT_SQL
-from harness.store.report_queries import REPORT_CASES
+from harness.store.report_queries import PASS_SAMPLE, REPORT_CASES
 from harness.store.rows import PART_KINDS
 
 if TYPE_CHECKING:
@@ -511,6 +511,18 @@ class RunStore:
                 "limit": limit,
             },
         )
+
+    def pass_sample(self, run_id: str, *, size: int, seed: str) -> list[dict[str, Any]]:
+        """Up to ``size`` passing results per criterion, drawn at random under ``seed``.
+
+        Each row: ``criterion``, ``rank`` (1 = first drawn), ``passing`` (the criterion's
+        passing results in the run), ``case_id``, ``repeat``, ``evidence`` and the
+        transcript's ``tags``, ``facts``, ``turns`` and ``error``. The query is
+        ``harness.store.report_queries.PASS_SAMPLE``.
+        """
+        if size <= 0:
+            return []
+        return self._rows(PASS_SAMPLE, {"run_id": run_id, "seed": seed, "size": size})
 
 
 def _sql_path(path: Path) -> str:

@@ -75,3 +75,29 @@ LEFT JOIN transcripts bt
 LEFT JOIN base br ON br.case_id = b.case_id AND br."repeat" = b."repeat"
 ORDER BY newly_failing DESC, b.case_id, b."repeat"
 """
+
+# The quality-assurance sample of passing results: per criterion, the passing results ranked
+# by the SHA-256 of the seed (the run id), criterion, case id and repeat, the first $size kept.
+# The rank depends on nothing but those values, so the same run always shows the same sample
+# and anyone can draw it again from results.parquet. ``passing`` counts the criterion's
+# passing results, for "10 of 412".
+# Parameters: ``$run_id``, ``$seed``, ``$size``.
+PASS_SAMPLE = """
+WITH passing AS (
+    SELECT case_id, "repeat", criterion, evidence,
+           count(*) OVER (PARTITION BY criterion) AS passing,
+           row_number() OVER (
+               PARTITION BY criterion
+               ORDER BY sha256(concat_ws('/', $seed, criterion, case_id, "repeat")),
+                        case_id, "repeat"
+           ) AS rank
+    FROM results
+    WHERE run_id = $run_id AND status = 'passed'
+)
+SELECT p.criterion, p.rank, p.passing, p.case_id, p."repeat", p.evidence,
+       t.tags, t.facts, t.turns, t.error
+FROM passing p
+JOIN transcripts t ON t.run_id = $run_id AND t.case_id = p.case_id AND t."repeat" = p."repeat"
+WHERE p.rank <= $size
+ORDER BY p.criterion, p.rank
+"""

@@ -32,6 +32,7 @@ from harness.gate.drift import Flip
 from harness.gate.policy import GateResult
 from harness.outputs.report.embed import embed_cases
 from harness.outputs.report.figures import TREND_RUNS, call_comparison, percent, trends
+from harness.outputs.report.pass_sample import PassSample, sample_groups
 from harness.outputs.report.review_queue import QUEUE_LIMIT, review_queue
 from harness.outputs.report.views import (
     STATUS_WORDS,
@@ -85,6 +86,8 @@ class ReportData:
     history: list[dict[str, Any]] = field(default_factory=list)
     redaction: RedactionPolicy = field(default_factory=RedactionPolicy)
     html_cases: int = HTML_CASES
+    #: The quality-assurance sample of passing results (None: the report shows none).
+    pass_sample: PassSample | None = None
 
     #: How many of the scenario's runs the trend sparklines show (this run included).
     TREND_RUNS: ClassVar[int] = TREND_RUNS
@@ -157,7 +160,17 @@ def render_report(data: ReportData, path: Path) -> Path:
         summary=partial(case_summary, policy=data.redaction),
         anchor=lambda c: anchors[(c.case_id, c.repeat)],
         criteria=[c.criterion for c in gate.criteria],
-        meta={"repeats": repeats, "noun": noun, "words": STATUS_WORDS},
+        meta={
+            "repeats": repeats,
+            "noun": noun,
+            "words": STATUS_WORDS,
+            "labelled": sorted(str(d) for d in disclosure_ids),  # what a reviewer can label
+        },
+    )
+    groups = (
+        sample_groups(data.pass_sample, [c.criterion for c in gate.criteria], view, repeats)
+        if data.pass_sample is not None and data.pass_sample.size > 0
+        else []
     )
     flips = flip_rows(gate, anchors)
     queue = review_queue(data.failing_cases, anchors, data.redaction)
@@ -184,6 +197,10 @@ def render_report(data: ReportData, path: Path) -> Path:
         flips=flips,
         review_queue=queue,
         queue_limit=QUEUE_LIMIT,
+        pass_sample=data.pass_sample,
+        sample_groups=groups,
+        # Golden labels are per disclosure: only a disclosure's verdicts can be marked.
+        labelled=disclosure_ids,
         flip_targets={row.target for row in flips if row.row_id},
         flips_total=len(gate.flipped),
         status_words=STATUS_WORDS,
