@@ -78,6 +78,53 @@ def test_verify_passes_an_untouched_run_and_names_each_changed_file(
     assert lines[-1] == "FAILED: 7 of 7 outputs do not match"
 
 
+def pack_files() -> list[str]:
+    """The files the shipped workflow uploads as the evidence pack (and attests)."""
+    import yaml
+
+    workflow = Path(__file__).resolve().parent.parent / ".github/workflows/replay-gate.yml"
+    steps = yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"]["replay"]["steps"]
+    upload = next(s for s in steps if s.get("with", {}).get("name") == "replay-report")
+    return [line.rsplit("/", 1)[-1] for line in upload["with"]["path"].split() if line]
+
+
+def test_verify_pack_checks_the_redacted_files_the_workflow_uploads(
+    sealed: RunOutcome, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    for name in pack_files():  # the artifact as downloaded: no results.parquet
+        if (sealed.out_dir / name).is_file():
+            shutil.copy2(sealed.out_dir / name, pack / name)
+    assert not (pack / "results.parquet").exists() and (pack / "manifest.json").exists()
+    assert main(["verify", str(pack), "--pack"]) == 0
+    assert capsys.readouterr().out == (
+        f"verified: all 5 outputs match {pack / 'manifest.json'}; not signed "
+        "(results.parquet left out of the pack)\n"
+    )
+    # Without --pack the raw results are missing; with it, a changed file is still caught.
+    assert main(["verify", str(pack)]) == 1
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[0]
+        .startswith(f"{pack / 'results.parquet'}: missing (the manifest lists sha256 ")
+    )
+    flip_one_byte(pack / "report.html")
+    assert main(["verify", str(pack), "--pack"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{pack / 'report.html'}: changed (sha256 ")
+    assert lines[1:] == ["FAILED: 1 of 5 outputs do not match"]
+    # A results file that is there is checked, pack or not.
+    folder = copy_run(sealed, tmp_path)
+    flip_one_byte(folder / "results.parquet")
+    assert main(["verify", str(folder), "--pack"]) == 1
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[0]
+        .startswith(f"{folder / 'results.parquet'}: changed (sha256 ")
+    )
+
+
 @pytest.mark.parametrize(
     ("setup", "message"),
     [

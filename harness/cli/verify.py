@@ -37,6 +37,12 @@ def register(commands: Any) -> None:
         "naming every file that does not, 2 when RUN_DIR holds no run."
     )
     verify.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run's output folder")
+    verify.add_argument(
+        "--pack",
+        action="store_true",
+        help="RUN_DIR is an evidence pack (the redacted files CI uploads): results.parquet, "
+        "which holds raw case text, is expected to be left out",
+    )
 
 
 def key_from_environment(environ: Mapping[str, str] | None = None) -> bytes | None:
@@ -59,7 +65,7 @@ def verify_command(args: argparse.Namespace) -> int:
     from harness.run.seal import MANIFEST, SIGNATURE, verify_run
 
     key = key_from_environment()
-    check = verify_run(args.run_dir, key=key)
+    check = verify_run(args.run_dir, key=key, pack=args.pack)
     for mismatch in check.mismatches:
         emit(f"{args.run_dir / mismatch.name}: {mismatch.words()}")
     manifest, sig = args.run_dir / MANIFEST, args.run_dir / SIGNATURE
@@ -77,5 +83,6 @@ def verify_command(args: argparse.Namespace) -> int:
             "run was signed with to check the signature"
         )
     signed = "; signature valid" if check.signature == "valid" else "; not signed"
-    emit(f"verified: all {len(check.checked)} outputs match {manifest}{signed}")
+    left = f" ({', '.join(check.left_out)} left out of the pack)" if check.left_out else ""
+    emit(f"verified: all {len(check.checked)} outputs match {manifest}{signed}{left}")
     return ExitStatus.PASSED

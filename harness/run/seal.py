@@ -36,6 +36,9 @@ OUTPUT_FILES = (
     "junit.xml",
     "annotations.txt",
 )
+#: Outputs that hold raw case text: never in the evidence pack CI uploads (docs/evidence.md),
+#: so ``verify --pack`` expects them to be absent.
+RAW_OUTPUTS = ("results.parquet",)
 #: A signing key shorter than this is refused: an HMAC is only as strong as its key.
 MIN_KEY_BYTES = 16
 
@@ -162,6 +165,8 @@ class Verification:
     checked: tuple[str, ...]
     mismatches: tuple[FileCheck, ...]
     signature: SignatureState
+    #: Raw outputs the manifest lists that an evidence pack leaves out (``pack=True`` only).
+    left_out: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -169,8 +174,12 @@ class Verification:
         return not self.mismatches and self.signature not in ("invalid", "unsigned")
 
 
-def verify_run(out_dir: Path, *, key: bytes | None = None) -> Verification:
+def verify_run(out_dir: Path, *, key: bytes | None = None, pack: bool = False) -> Verification:
     """Recompute every output hash the manifest in ``out_dir`` lists, and its signature.
+
+    ``pack``: ``out_dir`` is an evidence pack (the redacted files CI uploads), so a raw
+    output (:data:`RAW_OUTPUTS`) that is absent is left out, not missing; one that is there
+    is checked like any other.
 
     ``signature`` is ``valid`` or ``invalid`` (checked with ``key``), ``unsigned`` (a key
     was given but the folder has no ``manifest.sig``), ``not_checked`` (signed, no key
@@ -184,6 +193,7 @@ def verify_run(out_dir: Path, *, key: bytes | None = None) -> Verification:
             "re-run the scenario to get a verifiable folder"
         )
     mismatches = []
+    left_out = []
     unknown = sorted(set(outputs) - set(OUTPUT_FILES))
     if unknown:  # never followed: a manifest could name ../elsewhere
         raise ConfigError(
@@ -193,7 +203,9 @@ def verify_run(out_dir: Path, *, key: bytes | None = None) -> Verification:
     for name, expected in sorted(outputs.items()):
         path = out_dir / name
         found = file_sha256(path) if path.is_file() else None
-        if found != expected:
+        if found is None and pack and name in RAW_OUTPUTS:
+            left_out.append(name)
+        elif found != expected:
             mismatches.append(FileCheck(name, str(expected), found))
     sig = out_dir / SIGNATURE
     state: SignatureState
@@ -205,4 +217,5 @@ def verify_run(out_dir: Path, *, key: bytes | None = None) -> Verification:
         expected_sig = signature((out_dir / MANIFEST).read_bytes(), key)
         given = sig.read_text(encoding="ascii", errors="replace").strip()
         state = "valid" if hmac.compare_digest(expected_sig, given) else "invalid"
-    return Verification(tuple(sorted(outputs)), tuple(mismatches), state)
+    checked = tuple(sorted(set(outputs) - set(left_out)))
+    return Verification(checked, tuple(mismatches), state, tuple(left_out))
