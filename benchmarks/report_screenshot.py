@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness.outputs.report.pdf import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from harness.run.finish import RunOutcome, run_scenario  # noqa: E402
 from harness.run.plan import load_plan  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 FLIPPED_ROWS = 6  # rows of the flipped-cases table in the picture
 
 
@@ -41,7 +41,7 @@ def screenshot(report: Path, out: Path, width: int = 1280) -> None:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+            executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS)
         )
         page = browser.new_page(viewport={"width": width, "height": 900}, device_scale_factor=1)
         page.goto(report.resolve().as_uri(), wait_until="load")

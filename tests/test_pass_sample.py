@@ -19,7 +19,7 @@ from harness.outputs.report import ReportData, render_report
 from harness.outputs.report.pass_sample import PassSample, SampledPass
 from harness.run.finish import RunOutcome
 from harness.store.database import RunStore
-from tests.test_report import XSS_TEXT, Element, parse, run_world
+from tests.test_report import XSS_TEXT, Element, parse, run_compared, run_world
 from tests.world import build_world, default_cases, make_case
 
 GOOD = "We are a credit broker, not a lender. Representative 9.9% APR."
@@ -199,3 +199,14 @@ def test_a_bad_pass_sample_is_refused_before_the_run(
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (out / "report.html").exists()
+
+
+def test_against_a_baseline_a_sampled_pass_shows_no_baseline_table(tmp_path: Path) -> None:
+    """The sample loads no baseline verdicts, so it must not claim the case was not replayed."""
+    runs = run_compared(tmp_path)
+    doc = parse(runs.cand.report_path.read_text(encoding="utf-8"))
+    assert doc.by_id("failing-cases").find_all("table", **{"class": "verdicts"})  # failing: yes
+    section = doc.by_id("pass-sample")
+    assert section.find_all("article")
+    assert section.find_all("table") == []
+    assert "not replayed" not in section.text

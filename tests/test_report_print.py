@@ -49,19 +49,22 @@ def needs_browser() -> None:
 
 @pytest.fixture(scope="module")
 def candidate(tmp_path_factory: pytest.TempPathFactory) -> RunOutcome:
-    """The shipped demo candidate over the first cases of the demo corpus."""
+    """The shipped demo candidate against its baseline over the first cases of the demo
+    corpus: with a baseline the disclosure table has all its columns, the widest to print."""
     needs_browser()
     root = tmp_path_factory.mktemp("print")
     (root / "scenarios").mkdir()
     for folder in ("disclosures", "prompts"):
         (root / "scenarios" / folder).symlink_to(ROOT / "scenarios" / folder)
-    scenario = yaml.safe_load((ROOT / "scenarios" / "demo-candidate.yaml").read_text())
-    scenario["corpus"] = {"paths": [str(ROOT / "corpus" / "demo")], "limit": DEMO_CASES}
-    scenario.pop("baseline", None)
-    path = root / "scenarios" / "demo-candidate.yaml"
-    path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
-    outcome = run_scenario(load_plan(path), out_dir=root / "out", db_path=root / "h.duckdb")
+    outcome = None
+    for name in ("demo-baseline", "demo-candidate"):
+        scenario = yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text())
+        scenario["corpus"] = {"paths": [str(ROOT / "corpus" / "demo")], "limit": DEMO_CASES}
+        path = root / "scenarios" / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+        outcome = run_scenario(load_plan(path), out_dir=root / name, db_path=root / "h.duckdb")
     assert outcome is not None and not outcome.gate.passed
+    assert outcome.gate.baseline_run_id is not None
     return outcome
 
 
@@ -148,6 +151,8 @@ def test_printed_tables_keep_within_an_a4_page(candidate: RunOutcome) -> None:
         page = browser.new_page(viewport={"width": 703, "height": 1000})
         page.goto(candidate.report_path.resolve().as_uri(), wait_until="load")
         page.emulate_media(media="print")
+        headers = page.locator("table#criteria thead th").all_inner_texts()
+        assert "Vs baseline" in headers and len(headers) >= 12, headers
         overflow = page.evaluate(
             """() => [...document.querySelectorAll("table")]
                 .filter((t) => t.getClientRects().length)

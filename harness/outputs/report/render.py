@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -133,6 +134,7 @@ def render_report(data: ReportData, path: Path) -> Path:
     env = report_environment(TEMPLATES)
     env.filters.update(percent=percent, points=points, number=number, when=when, value=display)
     env.filters["shell"] = lambda item: shlex.quote(str(item))  # a command the reader may copy
+    env.filters["normpath"] = lambda item: os.path.normpath(str(item))
     # Tag values outside a case (the segments table): the policy's patterns, no names.
     env.filters["redacted"] = lambda item: redact(str(item), data.redaction)
     env.globals.update(duration=duration)
@@ -167,8 +169,15 @@ def render_report(data: ReportData, path: Path) -> Path:
             "labelled": sorted(str(d) for d in disclosure_ids),  # what a reviewer can label
         },
     )
+    # A sampled pass is shown on its own: its baseline verdicts are not loaded, so no
+    # "against the baseline" table that would read "not replayed".
     groups = (
-        sample_groups(data.pass_sample, [c.criterion for c in gate.criteria], view, repeats)
+        sample_groups(
+            data.pass_sample,
+            [c.criterion for c in gate.criteria],
+            partial(view, compared=False),
+            repeats,
+        )
         if data.pass_sample is not None and data.pass_sample.size > 0
         else []
     )
