@@ -76,28 +76,29 @@ LEFT JOIN base br ON br.case_id = b.case_id AND br."repeat" = b."repeat"
 ORDER BY newly_failing DESC, b.case_id, b."repeat"
 """
 
-# The quality-assurance sample of passing results: per criterion, the passing results ranked
-# by the SHA-256 of the seed (the run id), criterion, case id and repeat, the first $size kept.
-# The rank depends on nothing but those values, so the same run always shows the same sample
-# and anyone can draw it again from results.parquet. ``passing`` counts the criterion's
-# passing results, for "10 of 412".
+# The quality-assurance sample of passing results: per criterion, the $size passing results
+# with the smallest SHA-256 of the seed (the run id), criterion, case id and repeat, in that
+# order (min_by keeps only those while it scans: no sort of every passing result). The rank
+# depends on nothing but those values, so the same run always shows the same sample and
+# anyone can draw it again from results.parquet. ``passing`` counts the criterion's passing
+# results, for "10 of 412".
 # Parameters: ``$run_id``, ``$seed``, ``$size``.
 PASS_SAMPLE = """
-WITH passing AS (
-    SELECT case_id, "repeat", criterion, evidence,
-           count(*) OVER (PARTITION BY criterion) AS passing,
-           row_number() OVER (
-               PARTITION BY criterion
-               ORDER BY sha256(concat_ws('/', $seed, criterion, case_id, "repeat")),
-                        case_id, "repeat"
-           ) AS rank
+WITH drawn AS (
+    SELECT criterion, count(*) AS passing,
+           min_by({'case_id': case_id, 'repeat': "repeat", 'evidence': evidence},
+                  sha256(concat_ws('/', $seed, criterion, case_id, "repeat")), $size) AS picks
     FROM results
     WHERE run_id = $run_id AND status = 'passed'
+    GROUP BY criterion
+), ranked AS (
+    SELECT criterion, passing, unnest(picks) AS pick, generate_subscripts(picks, 1) AS rank
+    FROM drawn
 )
-SELECT p.criterion, p.rank, p.passing, p.case_id, p."repeat", p.evidence,
-       t.tags, t.facts, t.turns, t.error
-FROM passing p
-JOIN transcripts t ON t.run_id = $run_id AND t.case_id = p.case_id AND t."repeat" = p."repeat"
-WHERE p.rank <= $size
-ORDER BY p.criterion, p.rank
+SELECT r.criterion, r.rank, r.passing, r.pick.case_id AS case_id, r.pick."repeat" AS "repeat",
+       r.pick.evidence AS evidence, t.tags, t.facts, t.turns, t.error
+FROM ranked r
+JOIN transcripts t
+  ON t.run_id = $run_id AND t.case_id = r.pick.case_id AND t."repeat" = r.pick."repeat"
+ORDER BY r.criterion, r.rank
 """
