@@ -1,0 +1,146 @@
+"""The package as a user gets it: `python -m build` gives an sdist and a wheel, the wheel
+installs into a fresh virtual environment and `harness demo` runs from it, outside any
+checkout of this repository.
+
+The fresh environment installs no dependency from the network: it sees the distributions of
+the environment running the tests (everything but this project) through a ``.pth`` line, and
+pip resolves the wheel's requirements against them with ``--no-index``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from harness.demo.project import DEMO_FILES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and the wheel ``python -m build`` makes (the wheel built from the sdist)."""
+    out = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out
+
+
+def _one(folder: Path, pattern: str) -> Path:
+    found = sorted(folder.glob(pattern))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _shipped(names: list[str], prefix: str) -> set[str]:
+    """Which of :data:`DEMO_FILES` are present under ``prefix`` in an archive's ``names``."""
+    return {
+        entry
+        for entry in DEMO_FILES
+        if any(n == prefix + entry or n.startswith(f"{prefix}{entry}/") for n in names)
+    }
+
+
+def test_the_wheel_carries_the_demo_templates_and_entry_points(dist: Path) -> None:
+    wheel = _one(dist, "replay_harness-*-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        info = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+        entry_points = archive.read(info).decode()
+        metadata = archive.read(info.replace("entry_points.txt", "METADATA")).decode()
+    assert _shipped(names, "harness/demo/shipped/") == set(DEMO_FILES)
+    assert "harness/demo/shipped/corpus/demo/heat_pump.parquet" in names
+    assert "harness/outputs/report/templates/report.html.j2" in names
+    assert "harness/data/prices.yaml" in names
+    assert "harness = harness.cli.main:main" in entry_points
+    assert "harness = harness.pytest.plugin" in entry_points
+    for extra in ("anthropic", "openai", "ragas", "pytest"):
+        assert f"Provides-Extra: {extra}" in metadata
+    # No test, no benchmark, no repository file ships in the wheel.
+    assert not [n for n in names if n.split("/")[0] not in {"harness"} and ".dist-info" not in n]
+
+
+def test_the_sdist_holds_what_the_wheel_is_built_from(dist: Path) -> None:
+    sdist = _one(dist, "replay_harness-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = [n.split("/", 1)[1] for n in archive.getnames() if "/" in n]
+    assert {"pyproject.toml", "setup.py", "MANIFEST.in", "constraints.txt"} <= set(names)
+    assert _shipped(names, "") == set(DEMO_FILES)
+
+
+def _fresh_venv(where: Path) -> Path:
+    """A new virtual environment that sees this one's distributions except this project."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    python = where / "bin" / "python"
+    here = Path(sysconfig.get_paths()["purelib"])
+    deps = where / "deps"
+    deps.mkdir()
+    for entry in here.iterdir():
+        name = entry.name.lower()
+        if name.startswith(("replay_harness", "__editable__", "harness")):
+            continue
+        (deps / entry.name).symlink_to(entry)
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(site, "dependencies.pth").write_text(f"{deps}\n", encoding="utf-8")
+    return python
+
+
+def test_the_wheel_installs_into_a_fresh_venv_and_runs_the_demo(dist: Path, tmp_path: Path) -> None:
+    wheel = _one(dist, "replay_harness-*-py3-none-any.whl")
+    python = _fresh_venv(tmp_path / "venv")
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    install = subprocess.run(
+        [*pip, "install", "--no-index", "--quiet", f"{wheel}[anthropic,pytest]"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    where = subprocess.run(
+        [str(python), "-c", "import harness.demo.project as p; print(p.demo_source())"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
+    ).stdout.strip()
+    assert where.startswith(str(tmp_path / "venv")), where  # the wheel's copy, not the checkout
+    assert where.endswith("harness/demo/shipped"), where
+
+    # An empty folder, as a new user has: no scenarios/, no corpus/ of this repository.
+    user = tmp_path / "user"
+    user.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_", "COVERAGE"))}
+    env["TMPDIR"] = str(tmp_path)
+    demo = subprocess.run(
+        [str(tmp_path / "venv" / "bin" / "harness"), "demo"],
+        capture_output=True,
+        text=True,
+        cwd=user,
+        env=env,
+        timeout=900,
+    )
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert demo.stdout.splitlines()[0].startswith(f"demo files copied to {tmp_path}/harness-demo-")
+    assert "Demo worked as designed" in demo.stdout
+    copied = next(tmp_path.glob("harness-demo-*"))
+    runs = sorted(p.parent.name.split("-2")[0] for p in copied.glob("reports/*/report.html"))
+    assert runs == ["demo-baseline", "demo-candidate"]
+    assert (copied / "reports" / "harness.duckdb").is_file()
+    assert list(user.iterdir()) == []  # nothing written where the user stood
