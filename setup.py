@@ -1,8 +1,9 @@
-"""Packaging hook: the wheel carries the demo's scenarios and corpus as package data.
+"""Packaging hook: the wheel carries the demo's scenarios and corpus and the format docs.
 
-They live at the repository root (``scenarios/``, ``corpus/``), where the tests and the
-README use them; ``build_py`` copies the ones :data:`harness.demo.project.DEMO_FILES` names
-into ``harness/demo/shipped/`` of the build, so ``harness demo`` works from a wheel.
+They live at the repository root (``scenarios/``, ``corpus/``, ``docs/``), where the tests
+and the README use them; ``build_py`` copies the ones ``harness/demo/project.py`` names
+into ``harness/demo/shipped/`` of the build, so ``harness demo`` works from a wheel and
+``harness init --help`` points to docs that are installed.
 Everything else about the package is in pyproject.toml.
 """
 
@@ -18,15 +19,18 @@ from setuptools.command.build_py import build_py
 ROOT = Path(__file__).resolve().parent
 
 
-def demo_files() -> tuple[str, ...]:
-    """DEMO_FILES, read from the module's source (the package is not importable here)."""
+def shipped_files() -> tuple[str, ...]:
+    """DEMO_FILES and DOC_FILES, read from the module's source (harness is not importable)."""
     tree = ast.parse((ROOT / "harness" / "demo" / "project.py").read_text(encoding="utf-8"))
+    found: dict[str, tuple[str, ...]] = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "DEMO_FILES" for t in node.targets
-        ):
-            return tuple(ast.literal_eval(node.value))
-    raise RuntimeError("harness/demo/project.py defines no DEMO_FILES")
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in {"DEMO_FILES", "DOC_FILES"}:
+                    found[target.id] = tuple(ast.literal_eval(node.value))
+    if set(found) != {"DEMO_FILES", "DOC_FILES"}:
+        raise RuntimeError("harness/demo/project.py must define DEMO_FILES and DOC_FILES")
+    return found["DEMO_FILES"] + found["DOC_FILES"]
 
 
 class BuildWithDemo(build_py):
@@ -37,7 +41,7 @@ class BuildWithDemo(build_py):
         if self.editable_mode:  # an editable install finds them in the checkout
             return
         target = Path(self.build_lib) / "harness" / "demo" / "shipped"
-        for name in demo_files():
+        for name in shipped_files():
             source = ROOT / name
             if source.is_dir():
                 shutil.copytree(source, target / name, dirs_exist_ok=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.demo.project import DEMO_FILES
+from harness.demo.project import DEMO_FILES, DOC_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +64,9 @@ def test_the_wheel_carries_the_demo_templates_and_entry_points(dist: Path) -> No
     assert "harness/demo/shipped/corpus/demo/heat_pump.parquet" in names
     assert "harness/outputs/report/templates/report.html.j2" in names
     assert "harness/data/prices.yaml" in names
+    assert "harness/cli/init_files/corpus/examples/cases.jsonl" in names
+    assert "harness/cli/init_files/github/workflows/replay-gate.yml" in names
+    assert {f"harness/demo/shipped/{d}" for d in DOC_FILES} <= set(names)
     assert "harness = harness.cli.main:main" in entry_points
     assert "harness = harness.pytest.plugin" in entry_points
     for extra in ("anthropic", "openai", "ragas", "pytest"):
@@ -78,6 +81,7 @@ def test_the_sdist_holds_what_the_wheel_is_built_from(dist: Path) -> None:
         names = [n.split("/", 1)[1] for n in archive.getnames() if "/" in n]
     assert {"pyproject.toml", "setup.py", "MANIFEST.in", "constraints.txt"} <= set(names)
     assert _shipped(names, "") == set(DEMO_FILES)
+    assert set(DOC_FILES) <= set(names)
 
 
 def _fresh_venv(where: Path) -> Path:
@@ -144,3 +148,22 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_the_demo(dist: Path, tmp_
     assert runs == ["demo-baseline", "demo-candidate"]
     assert (copied / "reports" / "harness.duckdb").is_file()
     assert list(user.iterdir()) == []  # nothing written where the user stood
+
+    # harness init there, then harness run: the gate passes; --help names installed docs.
+    harness = str(tmp_path / "venv" / "bin" / "harness")
+    init = subprocess.run([harness, "init"], capture_output=True, text=True, cwd=user, env=env)
+    assert init.returncode == 0, init.stdout + init.stderr
+    run = subprocess.run(
+        [harness, "run", "scenarios/candidate.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=user,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "PASSED: all 1 criteria met their thresholds." in run.stdout
+    helped = subprocess.run([harness, "init", "--help"], capture_output=True, text=True, env=env)
+    docs = Path(where) / "docs"
+    assert str(docs) in "".join(helped.stdout.split())  # argparse wraps long paths
+    assert all((docs / Path(d).name).is_file() for d in DOC_FILES)

@@ -15,7 +15,18 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from harness.cli import calibrate, corpus, demo, disclosures, estimate, history, report, run, verify
+from harness.cli import (
+    calibrate,
+    corpus,
+    demo,
+    disclosures,
+    estimate,
+    history,
+    init,
+    report,
+    run,
+    verify,
+)
 from harness.cli.interrupts import stop_on_signals
 from harness.errors import ExitStatus, HarnessError
 from harness.outputs.console import emit
@@ -28,7 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
         "disclosure, gate on pass rates and write an HTML report.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (run, estimate, demo, corpus, calibrate, disclosures, history, report, verify):
+    for group in (
+        init,
+        run,
+        estimate,
+        demo,
+        corpus,
+        calibrate,
+        disclosures,
+        history,
+        report,
+        verify,
+    ):
         group.register(commands)
     return parser
 

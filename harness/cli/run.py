@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 def register(commands: Any) -> None:
     """Add ``run`` and ``merge`` to the ``harness`` command's subparsers."""
+    from harness.demo.project import docs_folder
+
     run = add_command(
         commands,
         "run",
@@ -38,6 +40,7 @@ def register(commands: Any) -> None:
         "report.html, results.parquet and manifest.json. Exit 0 when every criterion passes, "
         "1 when the gate fails, 2 on bad input."
     )
+    run.epilog = f"The scenario file format: {docs_folder() / 'scenarios.md'}."
     run.add_argument(
         "scenario", type=Path, help="scenario file, e.g. scenarios/demo-candidate.yaml"
     )

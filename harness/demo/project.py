@@ -5,7 +5,8 @@ An installed wheel carries them as package data (``harness/demo/shipped/``, copi
 in place. :func:`copy_demo_project` writes them into a folder of the user's, where
 ``harness demo`` replays them, so the demo runs the same from a wheel as from a clone.
 
-This module imports only the standard library: ``setup.py`` loads it to learn what to copy.
+This module imports only the harness's error tree; ``setup.py`` reads :data:`DEMO_FILES` and
+:data:`DOC_FILES` from its source to learn what to copy.
 
 >>> "scenarios/demo-baseline.yaml" in DEMO_FILES
 True
@@ -30,6 +31,14 @@ DEMO_FILES = (
     "corpus/demo-hard",
 )
 
+#: The file formats' documentation, which the wheel carries too (``harness init --help``).
+DOC_FILES = (
+    "docs/scenarios.md",
+    "docs/disclosures.md",
+    "docs/prompts.md",
+    "docs/corpus.md",
+)
+
 #: Where the wheel keeps them, inside this package.
 PACKAGED = Path(__file__).resolve().parent / "shipped"
 #: The source checkout this module sits in, when it is one.
@@ -49,6 +58,18 @@ def demo_source() -> Path:
         f"the demo's files are not installed: neither {PACKAGED} nor {CHECKOUT} holds "
         f"{DEMO_FILES[0]}; reinstall the package (pip install --force-reinstall replay-harness)"
     )
+
+
+def docs_folder() -> Path:
+    """Where the format documentation is: the installed copy, else the checkout's ``docs/``.
+
+    >>> (docs_folder() / "scenarios.md").is_file()
+    True
+    """
+    for root in (PACKAGED, CHECKOUT):
+        if all((root / name).is_file() for name in DOC_FILES):
+            return root / "docs"
+    return PACKAGED / "docs"  # not reached in an installed package: the wheel carries them
 
 
 def copy_demo_project(dest: Path) -> Path:
