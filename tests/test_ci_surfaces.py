@@ -319,11 +319,11 @@ def test_pytest_plugin_prints_and_publishes(
     step_summary = tmp_path / "step-summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
     result = pytester.runpytest_subprocess(
-        "--scenario",
+        "--harness-scenario",
         str(world.scenario),
         "--harness-db",
         str(tmp_path / "h.duckdb"),
-        "--out",
+        "--harness-out",
         str(out),
         "-p",
         "no:cacheprovider",

@@ -2,7 +2,7 @@
 
 A GitHub runner executes any line of a job's stdout or stderr whose first non-blank
 characters are ``::`` (``##[`` in the older form), and it breaks lines at ``\\r`` too.
-Each test runs a real ``harness run`` (or ``pytest --scenario``, or ``harness corpus``)
+Each test runs a real ``harness run`` (or ``pytest --harness-scenario``, or ``harness corpus``)
 subprocess whose input is hostile: a server that answers 500 or 401 with such lines, a
 case id holding them, an agent turn holding them. Every line printed must be inert, the
 only commands being the harness's own annotations, and the hostile text must still be
@@ -170,7 +170,16 @@ def test_the_pytest_plugin_prints_hostile_case_ids_and_agent_turns_inert(
 ) -> None:
     """Failing items quote what the agent said and name the case: both printed inert."""
     env = {**_env(server, world), "PYTEST_ADDOPTS": "-p no:cacheprovider"}
-    args = ("pytest", "-v", "-n", "0", "--scenario", str(world.scenario), "--out", "pytest")
+    args = (
+        "pytest",
+        "-v",
+        "-n",
+        "0",
+        "--harness-scenario",
+        str(world.scenario),
+        "--harness-out",
+        "pytest",
+    )
 
     done = _harness(world.root, env, *args, "--harness-db", "h.db")
 

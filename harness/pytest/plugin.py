@@ -1,4 +1,4 @@
-"""The pytest plugin: ``pytest --scenario scenarios/demo-candidate.yaml -n 2``.
+"""The pytest plugin: ``pytest --harness-scenario scenarios/demo-candidate.yaml -n 2``.
 
 Each case is one test item (``<scenario file>::<case id>``), so pytest's output and
 ``--junitxml`` name every failing case and disclosure. Under pytest-xdist each worker writes
@@ -8,7 +8,8 @@ when one does not, 2 on bad input or configuration. A case that fails a disclosu
 failed item, but the session's status follows the gate: a few failing cases within the
 thresholds do not fail the check.
 
-Inert unless ``--scenario`` is given.
+:mod:`harness.pytest.options` (the entry point) registers this module only when
+``--harness-scenario`` is given; it defines the options, so this module adds none.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from harness.run.finish import RunOutcome, finish_run, new_run_id, no_case_messa
 from harness.run.folder import RunFolder, Shard
 from harness.run.parts import PartWriter
 from harness.run.plan import ReplayPlan, load_plan
-from harness.store import DEFAULT_DB
 from harness.store.database import RunStore
 
 
@@ -100,36 +100,6 @@ class _SessionState:
 
 
 STATE = pytest.StashKey[_SessionState]()
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("harness", "replay regression gate")
-    group.addoption(
-        "--scenario",
-        dest="harness_scenario",
-        metavar="PATH",
-        help="replay this scenario file: one test per case, the session gated on pass rates",
-    )
-    group.addoption(
-        "--out",
-        dest="harness_out",
-        metavar="DIR",
-        help="where the run writes report.html, results.parquet, manifest.json "
-        "(default: reports/<run-id>/)",
-    )
-    group.addoption(
-        "--shard",
-        dest="harness_shard",
-        metavar="K/N",
-        help="replay only shard K of N (stable by case id); gate the shards with `harness merge`",
-    )
-    group.addoption(
-        "--harness-db",
-        dest="harness_db",
-        metavar="PATH",
-        default=str(DEFAULT_DB),
-        help=f"the run database (default: {DEFAULT_DB})",
-    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
