@@ -68,7 +68,7 @@ def test_the_wheel_carries_the_demo_templates_and_entry_points(dist: Path) -> No
     assert "harness/cli/init_files/github/workflows/replay-gate.yml" in names
     assert {f"harness/demo/shipped/{d}" for d in DOC_FILES} <= set(names)
     assert "harness = harness.cli.main:main" in entry_points
-    assert "harness = harness.pytest.plugin" in entry_points
+    assert "harness = harness.pytest.options" in entry_points
     for extra in ("anthropic", "openai", "ragas", "pytest"):
         assert f"Provides-Extra: {extra}" in metadata
     # No test, no benchmark, no repository file ships in the wheel.
