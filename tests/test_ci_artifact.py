@@ -19,10 +19,10 @@ REDACTED = {
 }
 
 
-def _uploads(steps: list[dict[str, Any]], artifact: str) -> list[str]:
+def _uploads(steps: list[dict[str, Any]], artifact: tuple[str, ...]) -> list[str]:
     for step in steps:
         uses = str(step.get("uses", ""))
-        if uses.startswith("actions/upload-artifact") and step["with"]["name"] == artifact:
+        if uses.startswith("actions/upload-artifact") and step["with"]["name"] in artifact:
             return [line.strip() for line in str(step["with"]["path"]).splitlines() if line]
     raise AssertionError(f"no upload of {artifact}")
 
@@ -37,7 +37,8 @@ def _uploads(steps: list[dict[str, Any]], artifact: str) -> list[str]:
 )
 def test_the_report_artifact_holds_only_redacted_files(file: str, steps: Any) -> None:
     data = yaml.safe_load((ROOT / file).read_text(encoding="utf-8"))
-    paths = _uploads(steps(data), "replay-report")
+    # The action names its artifact after its input (default replay-report).
+    paths = _uploads(steps(data), ("replay-report", "${{ inputs.artifact-name }}"))
     names = {path.rsplit("/", 1)[-1] for path in paths}
     assert names == {*REDACTED, "manifest.json"}
     assert not [p for p in paths if p.endswith("/") or "parts" in p or "results.parquet" in p]
@@ -48,7 +49,7 @@ def test_the_raw_results_leave_the_runner_only_when_asked() -> None:
     assert data["inputs"]["raw-artifact"]["default"] == "false"
     steps = data["runs"]["steps"]
     raw = [s for s in steps if "upload-artifact" in str(s.get("uses", ""))]
-    asked = [s for s in raw if s["with"]["name"] == "replay-raw"]
+    asked = [s for s in raw if s["with"]["name"] == "${{ inputs.artifact-name }}-raw"]
     assert [s["if"] for s in asked] == ["always() && inputs.raw-artifact == 'true'"]
     assert {p.strip() for p in asked[0]["with"]["path"].splitlines() if p} == {
         "${{ inputs.out }}/results.parquet",

@@ -64,7 +64,11 @@ def test_action_metadata_has_the_documented_inputs_and_a_composite_run() -> None
         "python-version",
         "out",
         "raw-artifact",
+        "extras",
+        "artifact-name",
+        "retention-days",
     ]
+    assert action["inputs"]["extras"]["default"] == "anthropic,openai"
     assert action["inputs"]["scenario"]["required"] is True
     assert all("description" in i for i in action["inputs"].values())
     assert all({"description", "value"} <= set(o) for o in action["outputs"].values())
