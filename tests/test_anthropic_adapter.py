@@ -190,20 +190,30 @@ def test_an_unknown_model_is_a_clear_fatal_error(
     )
 
 
-def test_a_missing_key_is_a_config_error_before_any_call(
+def test_a_missing_key_is_named_and_an_adapter_without_one_never_sends(
     server: MessagesApiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Built without a key (a run answered from the cache alone needs none), the adapter
+    says what is missing, and a call refuses to go out: fatal, so the run stops at once."""
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
 
-    with pytest.raises(ConfigError) as info:
-        build(MODEL, {"base_url": server.base_url})
+    keyless = build(MODEL, {"base_url": server.base_url})
+    error = failure(keyless, request("Hello"))
 
-    assert str(info.value) == (
+    message = (
         "model provider 'anthropic': the environment variable ANTHROPIC_API_KEY is not set; "
         "put your Anthropic API key in it, or name another variable with "
         "model.options.api_key_env"
     )
+    assert keyless.missing_credentials() == message
+    assert (str(error), error.kind, error.fatal, error.retryable) == (message, "auth", True, False)
+    assert keyless.secrets == ()
     assert server.stats().requests == 0
+
+
+def test_an_adapter_with_its_key_misses_nothing(adapter: AnthropicModel) -> None:
+    assert adapter.missing_credentials() is None
+    assert adapter.secrets == (KEY,)
 
 
 @pytest.mark.parametrize(

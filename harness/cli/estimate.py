@@ -39,7 +39,7 @@ def estimate_command(args: argparse.Namespace) -> int:
     from harness.run.estimate import JUDGE_ANSWER_TOKENS, estimate_judge, estimate_plan
     from harness.run.plan import load_plan
 
-    plan = load_plan(args.scenario, model=args.model)
+    plan = load_plan(args.scenario, model=args.model, may_call=False)  # so needs no key
     folder = args.cache_dir or Path(plan.scenario.cache.dir)
     cache = ResponseCache(folder, "read-only", process="estimate") if folder.is_dir() else None
     est = estimate_plan(plan, cache)

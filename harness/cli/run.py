@@ -207,6 +207,7 @@ def _run(
         model=args.model,
         scenario=scenario,
         sequential=args.sequential,
+        cache_mode=args.cache,
     )
     out_dir = args.out
     if args.resume is not None:

@@ -113,17 +113,21 @@ class AnthropicModel(ModelAdapter):
         self.settings = AnthropicOptions.model_validate(self.options.model_dump())
         # Fail now, with the install line, rather than on the first case.
         _require_sdk(aiohttp=self.settings.http_client == "aiohttp")
-        key = os.environ.get(self.settings.api_key_env, "").strip()
-        if not key:
-            raise ConfigError(
-                f"model provider 'anthropic': the environment variable "
-                f"{self.settings.api_key_env} is not set; put your Anthropic API key in it, "
-                "or name another variable with model.options.api_key_env"
-            )
-        self._api_key = key
+        # An unset key is not an error yet: a run answered from the cache alone needs none
+        # (see missing_credentials, checked by load_plan before a run that may call).
+        self._api_key = os.environ.get(self.settings.api_key_env, "").strip()
         self.base_url = self.settings.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         self._client: AsyncAnthropic | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def missing_credentials(self) -> str | None:
+        if self._api_key:
+            return None
+        return (
+            f"model provider 'anthropic': the environment variable "
+            f"{self.settings.api_key_env} is not set; put your Anthropic API key in it, "
+            "or name another variable with model.options.api_key_env"
+        )
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -207,6 +211,9 @@ class AnthropicModel(ModelAdapter):
         loop = asyncio.get_running_loop()
         # Connections belong to the event loop that opened them: a new loop needs a new client.
         if self._client is None or self._client_loop is not loop:
+            missing = self.missing_credentials()
+            if missing is not None:  # load_plan checks first; this adapter may be built alone
+                raise ProviderError(missing, kind="auth", retryable=False, fatal=True)
             import anthropic
 
             self._client = anthropic.AsyncAnthropic(

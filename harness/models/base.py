@@ -117,6 +117,12 @@ class ModelAdapter(ABC):
     async def complete(self, request: CompletionRequest) -> Completion:
         """Produce the agent's next turn for ``request``. Raise :class:`ModelError` on failure."""
 
+    def missing_credentials(self) -> str | None:
+        """What this adapter lacks to make a call (an unset API key), as the message that
+        says so; None when it can call. Checked before a run that may call (a run whose
+        every answer must come from the response cache needs no key)."""
+        return None
+
     @property
     def secrets(self) -> tuple[str, ...]:
         """The credentials this adapter sends (its API key): scrubbed, even in part, from

@@ -272,6 +272,8 @@ def load_plan(
     scenario: Scenario | None = None,
     preflight: bool = True,
     sequential: bool = True,
+    cache_mode: CacheMode | None = None,
+    may_call: bool = True,
 ) -> ReplayPlan:
     """Load ``scenario_path`` and all it names; raise :class:`HarnessError` on any problem.
 
@@ -280,6 +282,9 @@ def load_plan(
     a worker process skips it, its parent having done it. ``sequential`` False replays
     everything even when the scenario's gate is sequential (``--no-sequential``); so does a
     run on the git branch its baseline is taken from (a future baseline).
+    ``cache_mode``: the run's (default: the scenario's). A run that may call the model needs
+    its key now; one with ``may_call`` False (an estimate, a merge) or in cache mode
+    ``require`` (every answer from the cache: the keyless pull-request check) needs none.
     """
     scenario = scenario or Scenario.load(scenario_path)
     if model is not None:
@@ -287,8 +292,12 @@ def load_plan(
     registries = registries or build_registries()
     source = str(scenario.source_path)
     adapter_class = registries.models.get(scenario.model.provider, source=source)
-    # Build one adapter now so bad options fail before any case runs.
-    secrets = adapter_class.from_config(scenario.model.id, scenario.model.options, source).secrets
+    # Build one adapter now so bad options (and, for a run that calls, no key) fail before
+    # any case runs.
+    adapter = adapter_class.from_config(scenario.model.id, scenario.model.options, source)
+    mode = cache_mode or scenario.cache.mode
+    _check_credentials(adapter, may_call=may_call, cache_mode=mode)
+    secrets = adapter.secrets
     prompt = PromptVersion.load(scenario.prompt_path, scenario.prompt.name, scenario.prompt.version)
     versions = scenario.disclosures.versions
     registry = load_registry(scenario.disclosure_folder) if versions else None
@@ -323,7 +332,9 @@ def load_plan(
     prices = PriceTable.load(*([scenario.resolve(scenario.prices)] if scenario.prices else []))
     judge = load_judge(scenario, registries, prices, needed=any_needs_judge(scorers))
     if judge is not None:
-        secrets += judge.make_adapter().secrets
+        judge_adapter = judge.make_adapter()
+        _check_credentials(judge_adapter, may_call=may_call, cache_mode=mode)
+        secrets += judge_adapter.secrets
     plan = ReplayPlan(
         scrubber=Scrubber(secrets),
         judge=judge,
@@ -342,6 +353,17 @@ def load_plan(
     if preflight:
         plan.preflight()
     return plan
+
+
+def _check_credentials(adapter: ModelAdapter, *, may_call: bool, cache_mode: CacheMode) -> None:
+    """Refuse, before any case, a run that will call ``adapter`` without its key."""
+    missing = adapter.missing_credentials()
+    from_cache_only = cache_mode == "require" and adapter.cacheable
+    if missing is None or not may_call or from_cache_only:
+        return
+    if adapter.cacheable:
+        missing += " (a run with --cache require, every answer cached, needs none)"
+    raise ConfigError(missing)
 
 
 def _on_baseline_branch(scenario: Scenario) -> bool:

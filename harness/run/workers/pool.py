@@ -371,7 +371,11 @@ def _replay_share(
     from harness.run.process import replay_into_parts
 
     plan = load_plan(
-        spec.scenario_path, model=spec.model, preflight=False, sequential=spec.sequential
+        spec.scenario_path,
+        model=spec.model,
+        preflight=False,
+        sequential=spec.sequential,
+        cache_mode=spec.cache_mode,  # type: ignore[arg-type]
     )
     process = f"p{index}-{secrets.token_hex(3)}"
     runner = plan.make_runner(
