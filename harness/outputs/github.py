@@ -7,10 +7,11 @@ append ``summary.md`` to ``$GITHUB_STEP_SUMMARY``).
 
 Case text and model output are untrusted: Markdown cells are neutralised (pipes,
 backticks, HTML, mentions), workflow-command values are percent-escaped, and XML is built
-with :mod:`xml.etree` after dropping characters XML 1.0 cannot carry. A failing case's
-reasons can quote what the agent said (a judge's reasoning, a phrase said in the negative),
-so they are redacted under the policy recorded in the manifest (``report.redaction``), the
-same policy as the HTML report's; without one, everything is redacted.
+with :mod:`xml.etree` after dropping characters XML 1.0 cannot carry (the JUnit XML is
+:mod:`harness.outputs.junit`'s). A failing case's reasons can quote what the agent said (a
+judge's reasoning, a phrase said in the negative), so they are redacted under the policy
+recorded in the manifest (``report.redaction``), the same policy as the HTML report's;
+without one, everything is redacted.
 
 >>> surfaces = write_ci_surfaces(out_dir, gate, manifest, failing)  # doctest: +SKIP
 >>> surfaces.summary.name  # doctest: +SKIP
@@ -20,10 +21,8 @@ same policy as the HTML report's; without one, everything is redacted.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -312,73 +311,12 @@ def annotations_text(gate: GateResult, manifest: dict[str, Any]) -> str:
 
 
 def xml_text(text: object) -> str:
-    """``text`` without the characters XML 1.0 cannot carry (control characters)."""
-    return _XML_INVALID.sub("\ufffd", str(text))
+    """``text`` without the characters XML 1.0 cannot carry (control characters).
 
-
-def _seconds(manifest: dict[str, Any]) -> str:
-    try:
-        start = datetime.fromisoformat(manifest["started_at"])
-        end = datetime.fromisoformat(manifest["finished_at"])
-    except (KeyError, TypeError, ValueError):
-        return "0"
-    return f"{max(0.0, (end - start).total_seconds()):.3f}"
-
-
-def junit_xml(gate: GateResult, manifest: dict[str, Any], failing: Sequence[FailingCase]) -> str:
-    """JUnit XML: one testsuite for the scenario, a testcase per disclosure and per failing case.
-
-    A disclosure that fails the gate carries ``<failure>``; an inconclusive one that does not
-    block is ``<skipped>``. Every failing case is a failed testcase naming each disclosure.
+    >>> xml_text("a\\x00b")
+    'a\\ufffdb'
     """
-    scenario = str(manifest.get("scenario", {}).get("name", "?"))
-    cases: list[ET.Element] = []
-    for c in gate.criteria:
-        case = ET.Element(
-            "testcase",
-            classname=xml_text(f"{scenario}.disclosures"),
-            name=xml_text(c.criterion),
-            time="0",
-        )
-        if gate.blocks(c):
-            failure = ET.SubElement(
-                case, "failure", message=xml_text(c.reason), type=verdict_words(gate, c)
-            )
-            failure.text = xml_text(
-                f"pass rate {_rate(c.pass_rate)} ({c.passed} of {c.applicable}), "
-                f"threshold {c.threshold:.0%}, vs baseline {_delta(c)}"
-            )
-        elif c.verdict == "inconclusive":
-            ET.SubElement(case, "skipped", message=xml_text(c.reason))
-        cases.append(case)
-    policy = redaction_policy(manifest)
-    for failed in failing:
-        case = ET.Element(
-            "testcase",
-            classname=xml_text(f"{scenario}.cases"),
-            name=xml_text(case_label(failed)),
-            time="0",
-        )
-        reasons = case_reasons(failed, policy)
-        failure = ET.SubElement(
-            case, "failure", message=xml_text("; ".join(reasons)), type="case_failed"
-        )
-        failure.text = xml_text("\n".join(reasons))
-        cases.append(case)
-    failures = sum(1 for c in cases if c.find("failure") is not None)
-    skipped = sum(1 for c in cases if c.find("skipped") is not None)
-    counts = {
-        "tests": str(len(cases)),
-        "failures": str(failures),
-        "errors": "0",
-        "skipped": str(skipped),
-        "time": _seconds(manifest),
-    }
-    root = ET.Element("testsuites", {"name": "replay-gate", **counts})
-    suite = ET.SubElement(root, "testsuite", {"name": xml_text(scenario), **counts})
-    suite.extend(cases)
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return _XML_INVALID.sub("\ufffd", str(text))
 
 
 def write_ci_surfaces(
@@ -389,6 +327,8 @@ def write_ci_surfaces(
     failing_total: int | None = None,
 ) -> CiSurfaces:
     """Write summary.md, pr-comment.md, annotations.txt and junit.xml into ``out_dir``."""
+    from harness.outputs.junit import junit_xml  # it reads this module's wording of a case
+
     surfaces = CiSurfaces(
         summary=out_dir / "summary.md",
         pr_comment=out_dir / "pr-comment.md",

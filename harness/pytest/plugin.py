@@ -259,7 +259,12 @@ class CaseItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, CaseFailed | HarnessError):
-            return inert(f"case {one_line(self.case.case_id)}:\n{excinfo.value}")
+            # pytest's short summary line (-rf) shows the first line: every failed
+            # disclosure with its reason, so the line says what failed and why.
+            reasons = str(excinfo.value).splitlines()
+            each = reasons if len(reasons) > 1 else []
+            case = f"case {one_line(self.case.case_id)}"
+            return inert("\n".join(["; ".join(reasons), f"{case}:" if each else case, *each]))
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
