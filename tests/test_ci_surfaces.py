@@ -36,8 +36,10 @@ def outcome(tmp_path: Path) -> RunOutcome:
     cases = [*default_cases(), make_case(EVIL_ID, ["Hello <img src=x onerror=alert(1)>", "Bye"])]
     world = build_world(tmp_path / "world", cases=cases)
     db = tmp_path / "harness.duckdb"
-    base = run_scenario(
-        load_plan(world.write_scenario("base")), out_dir=tmp_path / "base", db_path=db
+    base = run_scenario(  # passes its own gate, so it is the baseline
+        load_plan(world.write_scenario("base", thresholds={"default": 0.3})),
+        out_dir=tmp_path / "base",
+        db_path=db,
     )
     assert base is not None
     scenario = world.write_scenario(

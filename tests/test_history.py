@@ -25,6 +25,8 @@ def _manifest(run_id: str, scenario: str, finished: str) -> dict[str, object]:
         "scenario": {"name": scenario},
         "started_at": finished,
         "finished_at": finished,
+        "model": {"provider": "recorded", "id": "production"},
+        "git": {"commit": "0123456789abcdef0123"} if scenario == "alpha" else {},
     }
 
 
@@ -57,22 +59,24 @@ def test_history_table(db: Path) -> None:
         rows = store.run_history(None, limit=10)
     assert history_table(rows).splitlines() == [
         "scenario alpha",
-        "run  verdict     apr  commission",
-        "--------------------------------",
-        "a-1  pass     100.0%      100.0%",
-        "a-2  fail     100.0%       50.0%",
-        "a-3  pass     100.0%       75.0%",
+        "run  verdict  model                commit           apr  commission",
+        "-" * 67,
+        "a-1  pass     recorded:production  0123456789ab  100.0%      100.0%",
+        "a-2  fail     recorded:production  0123456789ab  100.0%       50.0%",
+        "a-3  pass     recorded:production  0123456789ab  100.0%       75.0%",
         "",
         "scenario beta",
-        "run  verdict     apr  commission",
-        "--------------------------------",
-        "b-1  pass     100.0%      100.0%",
+        "run  verdict  model                commit           apr  commission",
+        "-" * 67,
+        "b-1  pass     recorded:production  unknown       100.0%      100.0%",
     ]
 
 
 def test_history_command(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["history", "--db", str(db), "--scenario", "alpha", "--limit", "1"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "a-3  pass     100.0%       75.0%"
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "a-3  pass     recorded:production  0123456789ab  100.0%       75.0%"
+    )
     assert main(["history", "--db", str(db), "--scenario", "gamma"]) == 0
     assert capsys.readouterr().out == f"no finished run of scenario gamma in {db}\n"
 

@@ -53,30 +53,43 @@ def run_history(args: argparse.Namespace) -> int:
 def history_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """One block per scenario: a line per run (oldest first), a column per criterion.
 
-    ``rows`` are :meth:`RunStore.run_history` rows (scenario, run_id, verdict,
-    criterion, passed, applicable), ordered by scenario then time.
+    ``rows`` are :meth:`RunStore.run_history` rows (scenario, run_id, verdict, model,
+    git_commit, criterion, passed, applicable), ordered by scenario then time. The model
+    and commit say which runs compare: a ``--model`` run is never a baseline.
 
     >>> print(history_table(rows))  # doctest: +SKIP
     scenario demo-candidate
-    run                                      verdict  commission
-    demo-candidate-20261123T195544Z-70e511   fail          82.8%
+    run                                     verdict  model                       commit  ...
+    demo-candidate-20261123T195544Z-70e511  fail     offline:reference-broker-1  554483  ...
     """
     blocks: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
         runs = blocks.setdefault(row["scenario"], {})
-        run = runs.setdefault(row["run_id"], {"verdict": row["verdict"] or "?", "rates": {}})
+        run = runs.setdefault(
+            row["run_id"],
+            {
+                "verdict": row["verdict"] or "?",
+                "model": row.get("model") or "?",
+                "commit": row.get("git_commit") or "unknown",
+                "rates": {},
+            },
+        )
         run["rates"][row["criterion"]] = row["passed"] / row["applicable"]
     out: list[str] = []
     for scenario, runs in blocks.items():
         criteria = sorted({c for run in runs.values() for c in run["rates"]})
         width = max(len("run"), *(len(r) for r in runs))
-        header = f"{'run':<{width}}  {'verdict':<7}" + "".join(
+        model = max(len("model"), *(len(r["model"]) for r in runs.values()))
+        header = f"{'run':<{width}}  {'verdict':<7}  {'model':<{model}}  {'commit':<12}" + "".join(
             f"  {c:>{max(len(c), 6)}}" for c in criteria
         )
         out += [f"scenario {scenario}", header, "-" * len(header)]
         for run_id, run in runs.items():
             cells = "".join(f"  {_rate(run['rates'].get(c)):>{max(len(c), 6)}}" for c in criteria)
-            out.append(f"{run_id:<{width}}  {run['verdict']:<7}{cells}")
+            out.append(
+                f"{run_id:<{width}}  {run['verdict']:<7}  {run['model']:<{model}}  "
+                f"{run['commit']:<12}{cells}"
+            )
         out.append("")
     return "\n".join(out).rstrip()
 

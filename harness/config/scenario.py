@@ -89,7 +89,9 @@ class BaselineRef(BaseModel):
     """The run to compare against; exactly one of:
 
     * ``scenario`` (optionally with ``branch``): the latest finished run of that scenario in
-      the run database (on that git branch, as its manifest recorded it);
+      the run database (on that git branch, as its manifest recorded it) that ran the
+      configuration its scenario file declares (no ``--model`` override) and, unless
+      ``passing`` is false, passed its own gate;
     * ``run_id``: that run, which must be in the run database;
     * ``results``: a ``results.parquet`` another run wrote (a CI artifact, say), relative to
       the scenario file; its rows are loaded as the baseline (no transcripts: the report
@@ -101,6 +103,7 @@ class BaselineRef(BaseModel):
     branch: str | None = None
     run_id: str | None = None
     results: str | None = None
+    passing: bool = True
 
     @model_validator(mode="after")
     def _one_source(self) -> BaselineRef:
@@ -112,6 +115,8 @@ class BaselineRef(BaseModel):
             )
         if self.branch and not self.scenario:
             raise ValueError("'branch' picks the latest run of a 'scenario' on that branch")
+        if not self.passing and not self.scenario:
+            raise ValueError("'passing' applies to the latest run of a 'scenario'")
         return self
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from harness.config.scenario import Scenario
-from harness.errors import ConfigError
+from harness.errors import ConfigError, HarnessError
 from harness.store.database import RunStore
 
 
@@ -47,7 +48,68 @@ def resolve_baseline(store: RunStore, scenario: Scenario, *, exclude: str) -> st
         store.load_results_file(run_id, path, where=f"{where}.results'")
         return run_id
     assert ref.scenario is not None  # the model allows exactly one source
-    return store.latest_run(ref.scenario, exclude=exclude, branch=ref.branch)
+    return store.latest_run(
+        ref.scenario, exclude=exclude, branch=ref.branch, declared=True, passing=ref.passing
+    )
+
+
+def describe_baseline(store: RunStore, run_id: str | None) -> dict[str, Any]:
+    """What the baseline run ran (model, prompt, disclosures, commit, verdict) and a warning
+    for each way it is not what its scenario declares: a command-line override, a scenario
+    file that now declares another model, prompt or disclosure version, a failed gate.
+
+    Empty without a baseline, or for one loaded from a results file (no manifest).
+    """
+    record = store.run_record(run_id) if run_id is not None else None
+    if record is None:
+        return {}
+    manifest, verdict = record
+    model, prompt, git = (manifest.get(k) or {} for k in ("model", "prompt", "git"))
+    ran = {
+        "model": f"{model.get('provider', '?')}:{model.get('id', '?')}",
+        "prompt": f"{prompt.get('name', '?')} v{prompt.get('version', '?')}",
+        "disclosures": ", ".join(
+            f"{d.get('id')} v{d.get('version')}" for d in manifest.get("disclosures") or []
+        ),
+        "commit": str(git.get("commit") or "unknown")[:12],
+        "verdict": verdict,
+    }
+    name = (manifest.get("scenario") or {}).get("name", "?")
+    declared = _declared(manifest)
+    warnings = []
+    override = (manifest.get("overrides") or {}).get("model")
+    if override:
+        now = f"; scenario {name} declares {declared['model']}" if declared else ""
+        warnings.append(f"the baseline ran with --model {override}{now}")
+    for key in ("model", "prompt", "disclosures"):
+        if declared and declared[key] != ran[key] and not (key == "model" and override):
+            warnings.append(
+                f"it ran {key} {ran[key]}; scenario {name} now declares {declared[key]}"
+            )
+    if verdict != "pass":
+        warnings.append("the baseline failed its own gate")
+    return {**ran, "warnings": warnings}
+
+
+def _declared(manifest: dict[str, Any]) -> dict[str, str] | None:
+    """What the baseline's scenario file declares today, when it can still be read."""
+    path = (manifest.get("scenario") or {}).get("path")
+    try:
+        scenario = Scenario.load(path) if path else None
+    except (HarnessError, OSError):
+        return None
+    if scenario is None:
+        return None
+    # A version pinned as 'latest' declares whichever approved version ran.
+    ran = {d.get("id"): d.get("version") for d in manifest.get("disclosures") or []}
+    versions = {
+        d: ran.get(d, v) if v == "latest" else v for d, v in scenario.disclosures.versions.items()
+    }
+    return {
+        "model": f"{scenario.model.provider}:{scenario.model.id}",
+        "prompt": f"{scenario.prompt.name} v{scenario.prompt.version}",
+        "disclosures": ", ".join(f"{d} v{v}" for d, v in versions.items()),
+    }
 
 
 def _digest(path: Path) -> str:

@@ -210,7 +210,8 @@ def versions_lines(manifest: dict[str, Any]) -> list[str]:
     prompt = manifest.get("prompt", {})
     corpus = manifest.get("corpus", {})
     git = manifest.get("git") or {}
-    baseline = (manifest.get("baseline") or {}).get("run_id")
+    described = manifest.get("baseline") or {}
+    baseline = described.get("run_id")
     disclosures = ", ".join(f"{d['id']} v{d['version']}" for d in manifest.get("disclosures", []))
     items = [
         ("run", manifest.get("run_id")),
@@ -220,10 +221,20 @@ def versions_lines(manifest: dict[str, Any]) -> list[str]:
         ("corpus", f"{corpus.get('cases')} cases, sha256 {str(corpus.get('sha256'))[:12]}"),
         ("seed, repeats", f"{manifest.get('seed')}, {manifest.get('repeats')}"),
         ("baseline run", baseline or "none"),
+        *_baseline_items(described),
         ("harness", manifest.get("harness_version")),
         ("commit", (git.get("commit") or "unknown")[:12]),
     ]
     return [f"- {name}: {markdown_cell(value)}" for name, value in items]
+
+
+def _baseline_items(described: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the baseline run ran, and each way it is not what its scenario declares."""
+    if "model" not in described:
+        return []
+    ran = ", ".join(str(described.get(k)) for k in ("model", "prompt", "disclosures", "commit"))
+    warnings = [("baseline warning", str(w)) for w in described.get("warnings") or []]
+    return [("baseline model, prompt, disclosures, commit", ran), *warnings]
 
 
 def _verdict_lines(gate: GateResult, manifest: dict[str, Any]) -> list[str]:

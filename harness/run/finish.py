@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, DatabaseLocked, RunInterrupted, StoreError
-from harness.gate.baseline import resolve_baseline
+from harness.gate.baseline import describe_baseline, resolve_baseline
 from harness.gate.policy import GateResult, evaluate_gate
 from harness.models.base import Usage
 from harness.outputs.github import CiSurfaces, write_ci_surfaces
@@ -172,6 +172,7 @@ def finish_run(
             baseline_run_id=baseline_run,
             stopped=list(stopped or ()),
         )
+        manifest["baseline"].update(describe_baseline(store, baseline_run))
         manifest["scoring"] = scoring_manifest(plan)
         if gate.sequential is not None:
             manifest["sequential"] = gate.sequential.model_dump()

@@ -113,6 +113,8 @@ def build_manifest(
             "path": str(scenario.source_path),
             "sha256": scenario.source_hash,
         },
+        # What the command line changed from the scenario file: part of the run's identity.
+        "overrides": dict(plan.overrides),
         "model": {
             "provider": scenario.model.provider,
             "id": scenario.model.id,

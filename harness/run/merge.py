@@ -55,7 +55,9 @@ def merge_runs(
     for folder, info in infos:
         if not info.get("finished_at"):
             raise ConfigError(f"{folder}: this shard did not finish; resume it first")
-    plan = load_plan(first["scenario_path"], may_call=False)  # merging calls no model
+    # The shards' model: a --model override stays one (and the merged run no baseline).
+    model = first["fingerprint"].get("model")
+    plan = load_plan(first["scenario_path"], model=model, may_call=False)  # calls no model
     RunFolder(first_folder).check_matches(plan)
     started = min(datetime.fromisoformat(i["started_at"]) for _, i in infos)
     run_id = new_run_id(plan.scenario.name) + "-merged"

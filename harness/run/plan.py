@@ -60,6 +60,9 @@ class ReplayPlan:
     judge: JudgeModel | None = None
     #: The scenario's ``gate.sequential`` when this run uses it (None: replay everything).
     sequential: SequentialPolicy | None = None
+    #: What the command line changed from the scenario file (``{"model": "provider:id"}``):
+    #: part of the run's identity, so such a run is never taken as the scenario's baseline.
+    overrides: dict[str, str] = field(default_factory=dict)
     #: Scrubs the model's and the judge's keys from what the run writes (harness.config.secrets).
     scrubber: Scrubber = field(default_factory=Scrubber, repr=False, compare=False)
     # One judge runner per agent runner (i.e. per process), made on first use.
@@ -287,8 +290,10 @@ def load_plan(
     ``require`` (every answer from the cache: the keyless pull-request check) needs none.
     """
     scenario = scenario or Scenario.load(scenario_path)
+    declared = scenario.model
     if model is not None:
         scenario = scenario.with_model(model)
+    overrides = {"model": model} if model is not None and scenario.model != declared else {}
     registries = registries or build_registries()
     source = str(scenario.source_path)
     adapter_class = registries.models.get(scenario.model.provider, source=source)
@@ -336,6 +341,7 @@ def load_plan(
         _check_credentials(judge_adapter, may_call=may_call, cache_mode=mode)
         secrets += judge_adapter.secrets
     plan = ReplayPlan(
+        overrides=overrides,
         scrubber=Scrubber(secrets),
         judge=judge,
         price=prices.for_model(scenario.model.id),

@@ -282,23 +282,28 @@ class RunStore:
         )
 
     def run_history(self, scenario: str | None, *, limit: int) -> list[dict[str, Any]]:
-        """Finished runs (the ``limit`` newest per scenario, oldest first) with each
-        criterion's pass rate over applicable results, errors counted as failures."""
+        """Finished runs (the ``limit`` newest per scenario, oldest first) with their model
+        and commit and each criterion's pass rate over applicable results, errors counted as
+        failures."""
         return self._rows(
             """
             WITH recent AS (
                 SELECT run_id, scenario, finished_at, verdict,
+                       json_extract_string(manifest, '$.model.provider') || ':'
+                           || json_extract_string(manifest, '$.model.id') AS model,
+                       left(json_extract_string(manifest, '$.git.commit'), 12) AS git_commit,
                        row_number() OVER (PARTITION BY scenario ORDER BY finished_at DESC) AS age
                 FROM runs
                 WHERE finished_at IS NOT NULL AND ($scenario IS NULL OR scenario = $scenario)
             )
-            SELECT r.scenario, r.run_id, r.verdict, x.criterion,
+            SELECT r.scenario, r.run_id, r.verdict, r.model, r.git_commit, x.criterion,
                    count(*) FILTER (WHERE x.status = 'passed') AS passed,
                    count(*) AS applicable
             FROM recent r JOIN results x
               ON x.run_id = r.run_id AND x.status <> 'not_applicable'
             WHERE r.age <= $limit
-            GROUP BY r.scenario, r.run_id, r.finished_at, r.verdict, x.criterion
+            GROUP BY r.scenario, r.run_id, r.finished_at, r.verdict, r.model, r.git_commit,
+                     x.criterion
             ORDER BY r.scenario, r.finished_at, r.run_id, x.criterion
             """,
             {"scenario": scenario, "limit": limit},
@@ -326,18 +331,37 @@ class RunStore:
         return {r["criterion"]: r["rate"] for r in rows}
 
     def latest_run(
-        self, scenario: str, *, exclude: str | None = None, branch: str | None = None
+        self,
+        scenario: str,
+        *,
+        exclude: str | None = None,
+        branch: str | None = None,
+        declared: bool = False,
+        passing: bool = False,
     ) -> str | None:
         """The most recent finished run of ``scenario`` (other than ``exclude``), on ``branch``
-        when given (the git branch its manifest recorded)."""
+        when given (the git branch its manifest recorded); with ``declared``, only a run with
+        no command-line override (its manifest's ``overrides``); with ``passing``, only one
+        that passed its own gate."""
         row = self._con.execute(
             "SELECT run_id FROM runs WHERE scenario = ? AND run_id IS DISTINCT FROM ? "
             "AND finished_at IS NOT NULL "
             "AND (? IS NULL OR json_extract_string(manifest, '$.git.branch') = ?) "
+            "AND (NOT ? OR json_extract_string(manifest, '$.overrides.model') IS NULL) "
+            "AND (NOT ? OR verdict = 'pass') "
             "ORDER BY finished_at DESC LIMIT 1",
-            [scenario, exclude, branch, branch],
+            [scenario, exclude, branch, branch, declared, passing],
         ).fetchone()
         return str(row[0]) if row else None
+
+    def run_record(self, run_id: str) -> tuple[dict[str, Any], str] | None:
+        """A finished run's manifest and verdict (None for a run the store has no record of,
+        such as a baseline loaded from a results file)."""
+        row = self._con.execute(
+            "SELECT manifest, verdict FROM runs WHERE run_id = ? AND manifest IS NOT NULL",
+            [run_id],
+        ).fetchone()
+        return (dict(json.loads(row[0])), str(row[1])) if row else None
 
     def has_run(self, run_id: str) -> bool:
         """Whether ``run_id`` has results in the database."""
