@@ -30,9 +30,24 @@ class PromptVersion:
 
     name: str
     version: int
-    path: Path
+    path: Path | None
     content_hash: str
-    _template: Template = field(repr=False, compare=False)
+    _template: Template | None = field(repr=False, compare=False)
+
+    @classmethod
+    def none(cls) -> PromptVersion:
+        """No prompt: a scenario on the ``recorded`` provider, which replays what production
+        said, may leave ``prompt`` out; it renders as an empty system prompt.
+
+        >>> PromptVersion.none().label
+        'none'
+        """
+        return cls("none", 0, None, "", None)
+
+    @property
+    def label(self) -> str:
+        """``name vN``, or ``none`` for :meth:`none`."""
+        return "none" if self._template is None else f"{self.name} v{self.version}"
 
     @classmethod
     def load(cls, path: Path, name: str, version: int) -> PromptVersion:
@@ -48,6 +63,8 @@ class PromptVersion:
 
     def render(self, case: Case, disclosures: Sequence[PinnedDisclosure]) -> str:
         """The system prompt for ``case`` with the ``disclosures`` in force."""
+        if self._template is None or self.path is None:
+            return ""
         context: dict[str, Any] = {
             "case": {"id": case.case_id, "tags": dict(case.tags)},
             "facts": dict(case.facts),

@@ -202,7 +202,9 @@ class Scenario(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     model: ModelRef
-    prompt: PromptRef
+    #: Required for every provider but ``recorded`` (checked by ``load_plan``, which knows
+    #: the model after a ``--model`` override).
+    prompt: PromptRef | None = None
     disclosures: DisclosureSelection = DisclosureSelection()
     corpus: CorpusSelection
     scorers: tuple[str, ...] = ("disclosure_rules",)
@@ -286,4 +288,6 @@ class Scenario(BaseModel):
     @property
     def prompt_path(self) -> Path:
         ref = self.prompt
+        if ref is None:
+            raise ConfigError(f"{self.source_path}: field 'prompt': this scenario names none")
         return self.resolve(ref.folder) / ref.name / f"v{ref.version}.j2"

@@ -67,7 +67,7 @@ def describe_baseline(store: RunStore, run_id: str | None) -> dict[str, Any]:
     model, prompt, git = (manifest.get(k) or {} for k in ("model", "prompt", "git"))
     ran = {
         "model": f"{model.get('provider', '?')}:{model.get('id', '?')}",
-        "prompt": f"{prompt.get('name', '?')} v{prompt.get('version', '?')}",
+        "prompt": f"{prompt['name']} v{prompt.get('version')}" if prompt.get("name") else "none",
         "disclosures": ", ".join(
             f"{d.get('id')} v{d.get('version')}" for d in manifest.get("disclosures") or []
         ),
@@ -107,7 +107,9 @@ def _declared(manifest: dict[str, Any]) -> dict[str, str] | None:
     }
     return {
         "model": f"{scenario.model.provider}:{scenario.model.id}",
-        "prompt": f"{scenario.prompt.name} v{scenario.prompt.version}",
+        "prompt": f"{scenario.prompt.name} v{scenario.prompt.version}"
+        if scenario.prompt
+        else "none",
         "disclosures": ", ".join(f"{d} v{v}" for d, v in versions.items()),
     }
 

@@ -216,7 +216,7 @@ def versions_lines(manifest: dict[str, Any]) -> list[str]:
     items = [
         ("run", manifest.get("run_id")),
         ("model", f"{model.get('provider')}:{model.get('id')}"),
-        ("prompt", f"{prompt.get('name')} v{prompt.get('version')}"),
+        ("prompt", f"{prompt['name']} v{prompt.get('version')}" if prompt.get("name") else "none"),
         ("disclosures", disclosures or "none"),
         ("corpus", f"{corpus.get('cases')} cases, sha256 {str(corpus.get('sha256'))[:12]}"),
         ("seed, repeats", f"{manifest.get('seed')}, {manifest.get('repeats')}"),

@@ -107,7 +107,7 @@ def _properties(gate: GateResult, manifest: dict[str, Any]) -> dict[str, str]:
         "verdict": gate.verdict,
         "baseline_run_id": gate.baseline_run_id or "",
         "model": f"{model.get('provider', '?')}:{model.get('id', '?')}" if model else "",
-        "prompt": f"{prompt.get('name', '?')} v{prompt.get('version', '?')}" if prompt else "",
+        "prompt": f"{prompt['name']} v{prompt.get('version')}" if prompt.get("name") else "",
         "git_commit": str((manifest.get("git") or {}).get("commit") or ""),
     }
     return {name: value for name, value in found.items() if value}

@@ -121,10 +121,11 @@ def build_manifest(
             "options": redact_options(dict(scenario.model.options)),
         },
         "prompt": {
-            "name": plan.prompt.name,
-            "version": plan.prompt.version,
-            "path": str(plan.prompt.path),
-            "sha256": plan.prompt.content_hash,
+            # All None for a recorded scenario with no prompt (PromptVersion.none()).
+            "name": plan.prompt.name if plan.prompt.path else None,
+            "version": plan.prompt.version if plan.prompt.path else None,
+            "path": str(plan.prompt.path) if plan.prompt.path else None,
+            "sha256": plan.prompt.content_hash or None,
         },
         "disclosures": [disclosure_entry(d) for d in plan.disclosures],
         "corpus": {

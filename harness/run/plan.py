@@ -85,7 +85,7 @@ class ReplayPlan:
 
     @property
     def prompt_label(self) -> str:
-        return f"{self.prompt.name} v{self.prompt.version}"
+        return self.prompt.label
 
     def thresholds(self) -> dict[str, float]:
         return {c: self.scenario.thresholds.for_criterion(c) for c in self.criteria}
@@ -303,7 +303,7 @@ def load_plan(
     mode = cache_mode or scenario.cache.mode
     _check_credentials(adapter, may_call=may_call, cache_mode=mode)
     secrets = adapter.secrets
-    prompt = PromptVersion.load(scenario.prompt_path, scenario.prompt.name, scenario.prompt.version)
+    prompt = _prompt(scenario, source)
     versions = scenario.disclosures.versions
     registry = load_registry(scenario.disclosure_folder) if versions else None
     pinned = []
@@ -359,6 +359,20 @@ def load_plan(
     if preflight:
         plan.preflight()
     return plan
+
+
+def _prompt(scenario: Scenario, source: str) -> PromptVersion:
+    """The scenario's prompt version; none for ``recorded``, which generates no turn."""
+    ref = scenario.prompt
+    if ref is not None:
+        return PromptVersion.load(scenario.prompt_path, ref.name, ref.version)
+    if scenario.model.provider == "recorded":
+        return PromptVersion.none()
+    raise ConfigError(
+        f"{source}: field 'prompt': model provider '{scenario.model.provider}' generates the "
+        "agent's turns from a prompt; name one (prompt: {name: ..., version: ...}); only "
+        "'recorded' needs none"
+    )
 
 
 def _check_credentials(adapter: ModelAdapter, *, may_call: bool, cache_mode: CacheMode) -> None:
