@@ -67,6 +67,8 @@ def test_action_metadata_has_the_documented_inputs_and_a_composite_run() -> None
         "extras",
         "artifact-name",
         "retention-days",
+        "comment",
+        "github-token",
     ]
     assert action["inputs"]["extras"]["default"] == "anthropic,openai"
     assert action["inputs"]["scenario"]["required"] is True
@@ -100,3 +102,67 @@ def test_action_steps_pass_actionlint(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(workflow, sort_keys=False), encoding="utf-8")
     result = _actionlint(path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _uses_lines(path: Path) -> list[str]:
+    return [
+        line.strip().removeprefix("- ")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip().removeprefix("- ").startswith("uses:")
+    ]
+
+
+@pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: p.name)
+def test_every_action_is_pinned_by_commit_with_its_version_in_a_comment(path: Path) -> None:
+    import re
+
+    lines = _uses_lines(path)
+    assert lines
+    pinned = re.compile(r"^uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
+    assert [line for line in lines if not pinned.match(line)] == []
+
+
+def _gate_workflow() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / ".github" / "workflows" / "replay-gate.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_a_newer_push_cancels_the_superseded_pull_request_run() -> None:
+    concurrency = _gate_workflow()["concurrency"]
+    assert concurrency == {
+        "group": "replay-gate-${{ github.event.pull_request.number || github.ref }}",
+        "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",
+    }
+
+
+def test_pip_and_the_response_cache_are_cached_by_content() -> None:
+    steps = _gate_workflow()["jobs"]["replay"]["steps"]
+    python = next(s for s in steps if str(s.get("uses", "")).startswith("actions/setup-python"))
+    assert python["with"]["cache"] == "pip"
+    cache = next(s for s in steps if str(s.get("uses", "")).startswith("actions/cache"))
+    assert cache["with"]["key"] == (
+        "harness-cache-${{ runner.os }}-${{ hashFiles('scenarios/**', 'corpus/**') }}"
+    )
+    assert "run_id" not in str(cache["with"])
+
+
+def test_only_the_comment_job_may_write_to_the_pull_request_after_the_upload() -> None:
+    jobs = _gate_workflow()["jobs"]
+    writers = [name for name, job in jobs.items() if "write" in job["permissions"].values()]
+    assert writers == ["comment"]
+    assert jobs["comment"]["permissions"] == {"pull-requests": "write"}
+    assert jobs["comment"]["needs"] == "replay"
+    assert jobs["replay"]["outputs"] == {"artifact-url": "${{ steps.upload.outputs.artifact-url }}"}
+    script = jobs["comment"]["steps"][-1]["with"]["script"]
+    assert "process.env.ARTIFACT_URL" in script
+
+
+def test_the_action_comments_after_the_upload_with_a_link_to_the_report() -> None:
+    steps = _load_action()["runs"]["steps"]
+    names = [s.get("name") for s in steps]
+    assert names.index("Comment on the pull request") > names.index("Upload the report")
+    comment = steps[names.index("Comment on the pull request")]
+    assert comment["env"]["ARTIFACT_URL"] == "${{ steps.upload.outputs.artifact-url }}"
+    assert "inputs.comment == 'true'" in comment["if"]
+    assert "issues.updateComment" in comment["with"]["script"]
