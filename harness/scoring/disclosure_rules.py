@@ -42,13 +42,13 @@ from harness.errors import ConfigError
 from harness.replay.conversation import Transcript
 from harness.scoring.applicability import Applicability, applicability
 from harness.scoring.base import Score, ScorerContext, ScoreStatus
+from harness.scoring.doubts import subject_doubts
 from harness.scoring.findings import (
     AgentTurn,
     Findings,
     agent_turns,
     contradictions,
     find_facts,
-    subject_doubts,
     wrong_figures,
 )
 

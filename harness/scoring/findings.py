@@ -6,9 +6,8 @@ statement in time, a weak one (fuzzy, hedged, a negation that may reach it), one
 the deadline, one said only as a question, echo, quotation or hypothetical, or one said in
 the negative. :func:`wrong_figures` finds figures said with another value than the case's
 (or than a fixed value such as 14 days), in any form; :func:`contradictions` finds the
-version's listed contradictions and each key fact's ``opposites``; :func:`subject_doubts`
-finds later sentences that touch the disclosure's subject with a negation or a retraction,
-which may contradict it in words no list holds.
+version's listed contradictions and each key fact's ``opposites``. What may take a
+disclosure back in words no list holds is in :mod:`harness.scoring.doubts`.
 
 >>> turns = agent_turns(transcript)  # doctest: +SKIP
 >>> findings = find_facts(version, case, turns, (0, 9), "case c1")  # doctest: +SKIP
@@ -28,22 +27,8 @@ from harness.corpus.cases import Case
 from harness.replay.conversation import Transcript
 from harness.scoring.figures import read_figures, same_value
 from harness.scoring.matching import TurnMatch, find_matches, template_figures
-from harness.scoring.statements import is_cue, sentences
+from harness.scoring.statements import sentences
 
-# Words with which an agent takes back or qualifies what it said before.
-_RETRACTION = re.compile(
-    r"\b(?:actually|to be honest|honestly|in fact|correction|i misspoke|scratch that|"
-    r"ignore (?:that|what i said|my)|forget (?:that|what i said|about)|not quite right|"
-    r"to clarify|strictly speaking|technically|between (?:you and me|ourselves)|"
-    r"off the record|don't worry about|doesn't really apply|in practice|in reality|"
-    r"that's not (?:quite )?(?:right|true|correct)|i was wrong|my mistake|"
-    r"no longer|not any more|anymore)\b"
-)
-# Words that turn what was said ("but", "except"): after a disclosure, on its subject, they
-# may take part of it back.
-_CONTRAST = re.compile(r"\b(?:but|however|though|although|except|unless|whereas|instead)\b")
-# A span of days or weeks in normalised text (number words are digits by then).
-_SPAN = re.compile(r"\b(\d+(?:\.\d+)?) (day|days|week|weeks)\b")
 _STOP = frozenset(
     {"your", "you", "the", "and", "that", "with", "will", "from", "this", "have", "they",
      "their", "our", "for", "are", "can", "its", "it's", "we're", "you're", "any"}
@@ -400,92 +385,3 @@ def _agreed(
             "firm": True,
         }
     return None
-
-
-def subject_doubts(
-    version: DisclosureVersion, turns: list[AgentTurn], findings: Findings
-) -> list[str]:
-    """Where the conversation comes back to the subject after the disclosure, and nothing
-    restates it: the rules cannot rule out that it was taken back in words no list holds.
-
-    Three signs: the agent later states a span of days other than a fixed-value key fact's
-    (the 14 days restated as "7 days from signing"); the customer raises the subject again
-    (a follow-up, a doubt, a wrong belief) and the agent's reply does not restate a key
-    fact; or, later in the evidence's turn or in a later turn, the agent says something on
-    the subject with a negation, a retraction or a contrast, and states none of the key
-    facts.
-    """
-    topics = [normalise(t) for t in topics_of(version)]
-    evidence: dict[int, set[str]] = {}
-    for fact in findings.facts:
-        evidence.setdefault(fact["turn"], set()).add(fact["quote"])
-    last = max(evidence, default=0)
-    doubts = []
-    for turn in turns:
-        if turn.index < last:
-            continue
-        if turn.index > last and turn.customer and version.topics:
-            # only the version's own topics: words derived from phrases are too loose here
-            topic = _topic_in(normalise(turn.customer), topics)
-            if topic is not None and not _states_a_fact(version, turn.text):
-                doubts.append(
-                    f"the customer comes back to '{topic}' before turn {turn.index} and the "
-                    f'reply restates none of it: "{_excerpt(turn.text)}"'
-                )
-        told = sentences(turn.text)
-        after = 0
-        if turn.index == last:  # only the sentences after the last piece of evidence
-            said = [i for i, s in enumerate(told) if s.text in evidence[last]]
-            after = max(said, default=len(told)) + 1
-        for sentence in told[after:]:
-            other = _other_span(version, sentence.norm)
-            if other is not None:  # another span of days, whatever the words around it
-                doubts.append(f'turn {turn.index} states {other}: "{sentence.text}"')
-                continue
-            topic = _topic_in(sentence.norm, topics)
-            if topic is None:
-                continue
-            words = sentence.norm.split()
-            cue = next((w for i, w in enumerate(words) if is_cue(words, i)), None)
-            turn_word = _RETRACTION.search(sentence.norm) or _CONTRAST.search(sentence.norm)
-            if cue is None and turn_word is None:
-                continue
-            if _states_a_fact(version, sentence.text) and turn_word is None:
-                continue
-            what = f"'{cue}'" if turn_word is None else f"'{turn_word.group(0)}'"
-            doubts.append(
-                f"turn {turn.index} raises '{topic}' again with {what}: \"{sentence.text}\""
-            )
-    return doubts[:3]
-
-
-def _other_span(version: DisclosureVersion, norm: str) -> str | None:
-    """A span of days said on the subject that differs from a fixed-value key fact's (the
-    14 days restated as "7 days from signing"), even with no label the figure reader knows."""
-    fixed = [
-        (kf.figure, kf.figure.value)
-        for kf in version.key_facts
-        if kf.figure is not None and kf.figure.value is not None and kf.figure.unit == "days"
-    ]
-    for found in _SPAN.finditer(norm):
-        days = float(found[1]) * (7 if found[2].startswith("week") else 1)
-        if fixed and not any(same_value(spec, days, value) for spec, value in fixed):
-            return f"'{found[0]}', not {' or '.join(f'{v:g} days' for _, v in fixed)}"
-    return None
-
-
-def _topic_in(norm: str, topics: list[str]) -> str | None:
-    return next((t for t in topics if t and next(bounded_starts(t, norm), -1) >= 0), None)
-
-
-def _excerpt(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _states_a_fact(version: DisclosureVersion, text: str) -> bool:
-    for key_fact in version.key_facts:
-        phrases = [p for p in key_fact.phrases if "{" not in p]
-        if any(m.firm for m in find_matches(text, phrases, patterns=key_fact.compiled_patterns())):
-            return True
-    return False

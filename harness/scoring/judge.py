@@ -38,6 +38,7 @@ from harness.replay.calls import ModelCall
 from harness.replay.conversation import Transcript
 from harness.scoring.base import Score, ScoringCalls
 from harness.scoring.rubrics import Rubric
+from harness.scoring.statements import excerpt
 
 JUDGE = "judge"
 #: How the rules echo test double (:mod:`harness.testing.echo_judge`) starts every reasoning, so
@@ -143,7 +144,7 @@ def parse_answer(text: str, transcript: Transcript) -> JudgeAnswer:
     body = _FENCE.sub("", text.strip())
     start, end = body.find("{"), body.rfind("}")
     if start < 0 or end < start:
-        raise InvalidAnswer(f"the answer is not a JSON object: {_excerpt(text)!r}")
+        raise InvalidAnswer(f"the answer is not a JSON object: {excerpt(text)!r}")
     try:
         data = json.loads(body[start : end + 1])
     except json.JSONDecodeError as exc:
@@ -174,12 +175,7 @@ def _check_quote(answer: JudgeAnswer, transcript: Transcript) -> None:
         if find_phrase(agent[index], [answer.cited_span], fuzzy_threshold=90) is not None:
             return
     where = f"agent turn {answer.turn}" if answer.turn is not None else "any agent turn"
-    raise InvalidAnswer(f"cited_span {_excerpt(answer.cited_span)!r} is not in {where}")
-
-
-def _excerpt(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    raise InvalidAnswer(f"cited_span {excerpt(answer.cited_span)!r} is not in {where}")
 
 
 async def judge_disclosure(
@@ -280,7 +276,7 @@ def is_echo(score: Score) -> bool:
 def _error(pinned: PinnedDisclosure, message: str, attempts: int, *, raw: str = "") -> Score:
     evidence: dict[str, Any] = {"judge": {"attempts": attempts}}
     if raw:
-        evidence["judge"]["last_answer"] = _excerpt(raw, 500)
+        evidence["judge"]["last_answer"] = excerpt(raw, 500)
     return Score(
         pinned.id,
         "error",

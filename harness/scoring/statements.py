@@ -346,3 +346,13 @@ def negation_count(text: str) -> int:
 def question_tag(sentence: Sentence) -> bool:
     """A statement turned into a question by a tag ("..., right?")."""
     return sentence.question and _QUESTION_TAG.search(sentence.norm) is not None
+
+
+def excerpt(text: str, limit: int = 120) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis, for a message.
+
+    >>> excerpt("a\\n  b " * 3, limit=8)
+    'a b a b…'
+    """
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
