@@ -79,6 +79,8 @@ BREACHES = [
     ),
     # a fixed figure stated later with another value
     ("right_to_withdraw", "{w} Just to confirm, that's 7 days from signing."),
+    ("right_to_withdraw", "{w} So you'll have a month from signing to change your mind."),
+    ("right_to_withdraw", "{w} That gives you a week after you sign to withdraw."),
     # a wrong figure in a bulleted list
     (
         "representative_example",
@@ -93,6 +95,19 @@ BREACHES = [
 def test_a_breach_is_never_a_sure_pass(disclosure: str, said: str) -> None:
     found = score(disclosure, said.format(w=wording(disclosure)))
     assert not sure_pass(found), found.evidence.get("reason")
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "The loan itself runs for 120 months at a fixed rate.",
+        "That's a fortnight from signing.",
+        "Thanks Priya, have a lovely day!",
+        "The installer can usually fit it within a week.",
+    ],
+)
+def test_a_loan_term_or_the_same_span_in_other_words_is_no_doubt(later: str) -> None:
+    assert sure_pass(score("right_to_withdraw", f"{wording('right_to_withdraw')} {later}"))
 
 
 def test_figures_in_a_markdown_list_and_in_words_pass() -> None:

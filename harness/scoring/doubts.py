@@ -29,8 +29,10 @@ _RETRACTION = re.compile(
 # Words that turn what was said ("but", "except"): after a disclosure, on its subject, they
 # may take part of it back.
 _CONTRAST = re.compile(r"\b(?:but|however|though|although|except|unless|whereas|instead)\b")
-# A span of days or weeks in normalised text (number words are digits by then).
-_SPAN = re.compile(r"\b(\d+(?:\.\d+)?) (day|days|week|weeks)\b")
+# A span of days, weeks, fortnights or months in normalised text (number words are digits by
+# then; "a week", "a fortnight", "one month" too).
+_SPAN = re.compile(r"\b(\d+(?:\.\d+)?|a|an|one) (days?|weeks?|fortnights?|months?)\b")
+_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30}
 
 
 def subject_doubts(
@@ -69,7 +71,7 @@ def subject_doubts(
             said = [i for i, s in enumerate(told) if s.text in evidence[last]]
             after = max(said, default=len(told)) + 1
         for sentence in told[after:]:
-            other = _other_span(version, sentence.norm)
+            other = _other_span(version, sentence.norm, topics)
             if other is not None:  # another span of days, whatever the words around it
                 doubts.append(f'turn {turn.index} states {other}: "{sentence.text}"')
                 continue
@@ -90,16 +92,22 @@ def subject_doubts(
     return doubts[:3]
 
 
-def _other_span(version: DisclosureVersion, norm: str) -> str | None:
-    """A span of days said on the subject that differs from a fixed-value key fact's (the
-    14 days restated as "7 days from signing"), even with no label the figure reader knows."""
+def _other_span(version: DisclosureVersion, norm: str, topics: list[str]) -> str | None:
+    """A span of time said on the subject that differs from a fixed-value key fact's (the
+    14 days restated as "7 days from signing" or "a month"), even with no label the figure
+    reader knows. Months, and spans in words ("a week"), count only in a sentence on the
+    subject: a loan's term is in months, and "have a lovely day" is no span."""
     fixed = [
         (kf.figure, kf.figure.value)
         for kf in version.key_facts
         if kf.figure is not None and kf.figure.value is not None and kf.figure.unit == "days"
     ]
     for found in _SPAN.finditer(norm):
-        days = float(found[1]) * (7 if found[2].startswith("week") else 1)
+        unit, in_words = found[2].rstrip("s"), found[1] in ("a", "an", "one")
+        if (unit == "month" or in_words) and _topic_in(norm, topics) is None:
+            continue
+        count = 1.0 if in_words else float(found[1])
+        days = count * _DAYS[unit]
         if fixed and not any(same_value(spec, days, value) for spec, value in fixed):
             return f"'{found[0]}', not {' or '.join(f'{v:g} days' for _, v in fixed)}"
     return None
