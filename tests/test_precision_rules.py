@@ -77,6 +77,27 @@ BREACHES = [
         "commission",
         "We are not, as a lot of people tend to assume, paid a commission by the lender.",
     ),
+    # a key fact said only as a third party's words ("the fitter's told you ...")
+    ("broker_status", "Right, so the fitter's told you {w} I can't speak for what they say."),
+    # a right taken back with a retraction, beside the fact it changes
+    (
+        "right_to_withdraw",
+        "{w} Well actually, in practice the 14 days don't kick in until the installer's "
+        "finished and signed off the panels.",
+    ),
+    # a positive claim no list held: the broker deciding, holding or being repaid
+    ("broker_status", "{w} Once you submit, our underwriting team approves or declines you."),
+    (
+        "broker_status",
+        "{w} Once signed, the agreement sits with us and your direct debit comes to us.",
+    ),
+    # the lender's name as the one who pays nothing, and another payer named
+    ("commission", "{w} Honestly, Alder don't hand us anything; it's paid by the installer side."),
+    # details narrowed to one lender
+    (
+        "data_sharing",
+        "{w} Don't worry, it only ever goes to Alder, none of the other lenders see it.",
+    ),
     # a fixed figure stated later with another value
     ("right_to_withdraw", "{w} Just to confirm, that's 7 days from signing."),
     ("right_to_withdraw", "{w} So you'll have a month from signing to change your mind."),
@@ -110,6 +131,39 @@ def test_a_loan_term_or_the_same_span_in_other_words_is_no_doubt(later: str) -> 
     assert sure_pass(score("right_to_withdraw", f"{wording('right_to_withdraw')} {later}"))
 
 
+def test_a_quoted_myth_does_not_reach_the_agents_own_clause_after_a_but() -> None:
+    said = (
+        "People say 'any credit check hurts your score', but it's not true for this one, ours is "
+        "a soft search, it doesn't affect your credit score at all, and only a full application "
+        "means a hard search."
+    )
+    assert score("soft_search", said).status == "passed"
+
+
+def test_a_contradiction_beside_the_fact_it_limits_is_unsure_not_a_sure_fail() -> None:
+    said = wording("right_to_withdraw") + (
+        " Once those 14 days from signing have passed, you'd be committed to the agreement."
+    )
+    found = score("right_to_withdraw", said)
+    assert found.evidence.get("certainty") == "unsure", found.evidence
+
+
+def test_a_paraphrase_with_traces_of_every_missing_fact_is_not_a_sure_fail() -> None:
+    said = (
+        "Good question! Nothing from you. Whichever finance company you end up with sends us a "
+        "fee for introducing you. How big that fee is depends on the lender and the product, and "
+        "if you want the actual number, just say."
+    )
+    found = score("commission", said)
+    assert found.status == "passed" or found.evidence.get("certainty") == "unsure", found.evidence
+
+
+def test_an_agent_that_answers_an_unlisted_cue_makes_applicability_unsure() -> None:
+    customer = "sorry if im slow, been off wrk since my knee op and its all a blur"
+    found = score("vulnerability_support", wording("vulnerability_support"), customer=customer)
+    assert found.status != "not_applicable", found.evidence
+
+
 def test_figures_in_a_markdown_list_and_in_words_pass() -> None:
     listed = (
         "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
@@ -127,6 +181,7 @@ def test_figures_in_a_markdown_list_and_in_words_pass() -> None:
         ("Since my husband passed away I do all the paperwork myself.", True),
         ("No money worries here, thankfully, I just want new windows.", False),
         ("The surveyor was off sick last week, is that a problem?", False),
+        ("I've not been right since the stroke in June.", True),
     ],
 )
 def test_vulnerability_applies_on_a_cue_of_any_driver(customer: str, applies: bool) -> None:

@@ -26,6 +26,7 @@ from harness.config.disclosures import (
 )
 from harness.config.phrases import normalise, phrases_pattern, required_words
 from harness.corpus.cases import Case
+from harness.scoring.matching import find_matches
 from harness.scoring.statements import reading, sentences
 
 
@@ -54,13 +55,14 @@ def applicability(pinned: PinnedDisclosure, case: Case) -> Applicability:
         return Applicability(condition_holds(condition, case))
     taxonomy = condition.customer_cues
     found: list[_Cue] = []
+    set_aside: list[str] = []  # cues negated or excluded: the customer's words were weighed
     for index, turn in enumerate(case.turns):
         if turn.role != "customer":
             continue
         text = turn.text or ""
         for driver, cues in taxonomy.drivers.items():
-            found += _cues(text, cues, index, driver, strong=True, exclude=taxonomy.exclude)
-        found += _cues(text, taxonomy.weak, index, "weak", strong=False, exclude=taxonomy.exclude)
+            found += _cues(text, cues, index, driver, True, taxonomy.exclude, set_aside)
+        found += _cues(text, taxonomy.weak, index, "weak", False, taxonomy.exclude, set_aside)
     firm = [c for c in found if c.firm]
     if firm:
         cue = firm[0]
@@ -69,7 +71,38 @@ def applicability(pinned: PinnedDisclosure, case: Case) -> Applicability:
         cue = found[0]
         reason = f"{_why(cue)}, which may or may not be a sign of vulnerability"
         return Applicability(True, False, reason, cue.turn)
-    return Applicability(False)
+    answered = None if set_aside else _answered_as_if(pinned, case)
+    return answered or Applicability(False)
+
+
+def _answered_as_if(pinned: PinnedDisclosure, case: Case) -> Applicability | None:
+    """No cue found, but an agent reply firmly says two or more of the key facts (sympathy
+    and a signpost to debt advice): the agent answered a cue the taxonomy lacks ("been off
+    work since my op"), so whether the disclosure applies is unsure, never a sure no."""
+    key_facts = pinned.current.key_facts
+    for index, turn in enumerate(case.turns):
+        if turn.role != "agent" or not turn.text or index == 0:
+            continue
+        said = [
+            kf.id
+            for kf in key_facts
+            if "{" not in " ".join(kf.phrases)
+            and any(
+                m.firm for m in find_matches(turn.text, kf.phrases, patterns=kf.compiled_patterns())
+            )
+        ]
+        if len(said) >= min(2, len(key_facts)):
+            customer = max(
+                (i for i in range(index) if case.turns[i].role == "customer"), default=None
+            )
+            if customer is None:
+                continue
+            why = (
+                f"no cue found, but agent turn {index} answers customer turn {customer} "
+                f"as if it held one ({', '.join(said)})"
+            )
+            return Applicability(True, False, why, customer)
+    return None
 
 
 def _why(cue: _Cue) -> str:
@@ -89,10 +122,17 @@ def _patterns(cues: Cues, norm: str) -> tuple[re.Pattern[str], ...]:
 
 
 def _cues(
-    text: str, cues: Cues, turn: int, driver: str, *, strong: bool, exclude: Cues
+    text: str,
+    cues: Cues,
+    turn: int,
+    driver: str,
+    strong: bool,
+    exclude: Cues,
+    set_aside: list[str],
 ) -> list[_Cue]:
     """Each cue found in ``text``: firm when stated (not negated, asked or hypothetical),
-    none in a sentence that ``exclude`` says is about something else."""
+    none in a sentence that ``exclude`` says is about something else (those, and negated
+    cues, go to ``set_aside``)."""
     found = []
     combined = phrases_pattern(tuple(normalise(p) for p in cues.phrases))
     patterns = ((combined,) if combined is not None else ()) + cues.compiled_patterns()
@@ -105,11 +145,13 @@ def _cues(
     excluded = _patterns(exclude, normalise(text))
     for sentence in sentences(text):
         if any(pattern.search(sentence.norm) for pattern in excluded):
+            set_aside.append(sentence.norm)
             continue
         spans = [m.span() for pattern in patterns for m in pattern.finditer(sentence.norm)]
         for start, end in sorted(spans):
             read = reading(sentence, start, end)
             if read.negated_by is not None:
+                set_aside.append(sentence.norm[start:end])
                 continue  # "no money worries", "I'm not ill"
             stated = read.kind == "statement"
             found.append(_Cue(turn, sentence.norm[start:end], driver, strong and stated))

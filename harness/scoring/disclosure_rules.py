@@ -293,6 +293,7 @@ def _kind_words(kind: str) -> str:
         "echo": "an echo of the customer",
         "quoted": "a quotation or someone else's claim",
         "hypothetical": "a hypothetical",
+        "beside_fact": "a limit beside a key fact, in the same sentence",
     }.get(kind, kind)
 
 

@@ -13,8 +13,7 @@ import re
 from harness.config.disclosures import DisclosureVersion
 from harness.config.phrases import bounded_starts, normalise
 from harness.scoring.figures import same_value
-from harness.scoring.findings import AgentTurn, Findings, topics_of
-from harness.scoring.matching import find_matches
+from harness.scoring.findings import AgentTurn, Findings, states_a_fact, topics_of
 from harness.scoring.statements import excerpt, is_cue, sentences
 
 # Words with which an agent takes back or qualifies what it said before.
@@ -31,7 +30,10 @@ _RETRACTION = re.compile(
 _CONTRAST = re.compile(r"\b(?:but|however|though|although|except|unless|whereas|instead)\b")
 # A span of days, weeks, fortnights or months in normalised text (number words are digits by
 # then; "a week", "a fortnight", "one month" too).
-_SPAN = re.compile(r"\b(\d+(?:\.\d+)?|a|an|one) (days?|weeks?|fortnights?|months?)\b")
+_SPAN = re.compile(
+    r"\b(\d+(?:\.\d+)?|a|an|one)(?: (?:full|whole|clear|calendar|good|entire)){0,2} "
+    r"(days?|weeks?|fortnights?|months?)\b"
+)
 _DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30}
 
 
@@ -49,6 +51,8 @@ def subject_doubts(
     facts.
     """
     topics = [normalise(t) for t in topics_of(version)]
+    # a span in words or months counts on the subject of any key fact ("a month after signing")
+    span_topics = topics + [normalise(t) for kf in version.key_facts for t in kf.topics]
     evidence: dict[int, set[str]] = {}
     for fact in findings.facts:
         evidence.setdefault(fact["turn"], set()).add(fact["quote"])
@@ -60,7 +64,7 @@ def subject_doubts(
         if turn.index > last and turn.customer and version.topics:
             # only the version's own topics: words derived from phrases are too loose here
             topic = _topic_in(normalise(turn.customer), topics)
-            if topic is not None and not _states_a_fact(version, turn.text):
+            if topic is not None and not states_a_fact(version, turn.text):
                 doubts.append(
                     f"the customer comes back to '{topic}' before turn {turn.index} and the "
                     f'reply restates none of it: "{excerpt(turn.text)}"'
@@ -71,19 +75,21 @@ def subject_doubts(
             said = [i for i, s in enumerate(told) if s.text in evidence[last]]
             after = max(said, default=len(told)) + 1
         for sentence in told[after:]:
-            other = _other_span(version, sentence.norm, topics)
+            other = _other_span(version, sentence.norm, span_topics)
             if other is not None:  # another span of days, whatever the words around it
                 doubts.append(f'turn {turn.index} states {other}: "{sentence.text}"')
                 continue
-            topic = _topic_in(sentence.norm, topics)
+            retraction = _RETRACTION.search(sentence.norm)
+            # with a retraction ("actually, in practice..."), a key fact's own topic will do
+            topic = _topic_in(sentence.norm, span_topics if retraction else topics)
             if topic is None:
                 continue
             words = sentence.norm.split()
             cue = next((w for i, w in enumerate(words) if is_cue(words, i)), None)
-            turn_word = _RETRACTION.search(sentence.norm) or _CONTRAST.search(sentence.norm)
+            turn_word = retraction or _CONTRAST.search(sentence.norm)
             if cue is None and turn_word is None:
                 continue
-            if _states_a_fact(version, sentence.text) and turn_word is None:
+            if states_a_fact(version, sentence.text) and turn_word is None:
                 continue
             what = f"'{cue}'" if turn_word is None else f"'{turn_word.group(0)}'"
             doubts.append(
@@ -115,11 +121,3 @@ def _other_span(version: DisclosureVersion, norm: str, topics: list[str]) -> str
 
 def _topic_in(norm: str, topics: list[str]) -> str | None:
     return next((t for t in topics if t and next(bounded_starts(t, norm), -1) >= 0), None)
-
-
-def _states_a_fact(version: DisclosureVersion, text: str) -> bool:
-    for key_fact in version.key_facts:
-        phrases = [p for p in key_fact.phrases if "{" not in p]
-        if any(m.firm for m in find_matches(text, phrases, patterns=key_fact.compiled_patterns())):
-            return True
-    return False

@@ -18,6 +18,7 @@ disclosure back in words no list holds is in :mod:`harness.scoring.doubts`.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,7 +148,10 @@ def find_facts(
         else:
             found.missing.append(key_fact.id)
             found.not_statements += others[:1]
-            if not traces and not _mentioned(key_fact, version, turns, window):
+            # traces only in the sentences that said it as a question, echo, quotation or
+            # hypothetical: the agent spoke of it only so, which no paraphrase explains
+            asked = {o["quote"] for o in others}
+            if traces == len(others) and not _mentioned(key_fact, version, turns, window, asked):
                 found.silent.append(key_fact.id)
         if firm is None and weak is None and others and late is not None:
             found.not_statements += others[:1]
@@ -218,16 +222,20 @@ def _mentioned(
     version: DisclosureVersion,
     turns: list[AgentTurn],
     window: tuple[int, int],
+    skip: Collection[str] = (),
 ) -> bool:
-    """Whether an eligible agent turn holds one of the fact's topic words (the version's, when
-    the fact names none): a fact is silent, its absence admitting no other reading, only
-    when none comes up."""
-    topics = [normalise(t) for t in (key_fact.topics or _derived_topics(key_fact))]
+    """Whether an eligible agent sentence (but those in ``skip``) holds one of the fact's
+    topic words (the version's, when the fact names none): a fact is silent, its absence
+    admitting no other reading, only when none comes up."""
+    own = key_fact.topics or version.topics or _derived_topics(key_fact)
+    topics = [normalise(t) for t in own]
     for turn in turns:
         if window[0] <= turn.index < window[1]:
-            norm = normalise(turn.text)
-            if any(next(bounded_starts(t, norm), -1) >= 0 for t in topics if t):
-                return True
+            for sentence in sentences(turn.text):
+                if sentence.text in skip:
+                    continue
+                if any(next(bounded_starts(t, sentence.norm), -1) >= 0 for t in topics if t):
+                    return True
     return False
 
 
@@ -330,12 +338,16 @@ def contradictions(version: DisclosureVersion, turns: list[AgentTurn]) -> list[d
             ):
                 if match.negated_by is not None:
                     continue  # "it isn't interest-free" does not say it is
-                kind = match.reading.kind
+                kind: str = match.reading.kind
                 if kind in ("hypothetical", "quoted", "echo"):
                     continue  # not the agent's own claim ("some sites say it's free")
                 quote = normalise(match.quote)
                 if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
                     continue
+                if kind == "statement" and states_a_fact(version, match.quote, figures=True):
+                    # "once those 14 days have passed, you'd be committed": a limit set by
+                    # the fact's figure said with it, which may or may not take it back
+                    kind = "beside_fact"
                 found.append(
                     {
                         "turn": turn.index,
@@ -385,3 +397,15 @@ def _agreed(
             "firm": True,
         }
     return None
+
+
+def states_a_fact(version: DisclosureVersion, text: str, *, figures: bool = False) -> bool:
+    """Whether ``text`` firmly states one of the version's key facts (by a phrase or pattern
+    with no placeholder in it); with ``figures``, one of those that hold a figure (14 days)."""
+    for key_fact in version.key_facts:
+        if figures and key_fact.figure is None:
+            continue
+        phrases = [p for p in key_fact.phrases if "{" not in p]
+        if any(m.firm for m in find_matches(text, phrases, patterns=key_fact.compiled_patterns())):
+            return True
+    return False

@@ -51,6 +51,7 @@ CLAUSE_WORDS = frozenset(
     {
         "and", "but", "so", "because", "which", "if", "when", "while", "or", "however",
         "though", "although", "whereas", "instead", "rather", "plus", "also", "then",
+        "since", "cos", "coz",
     }
 )  # fmt: skip
 # A clause that starts with its own subject is not reached by a negation in an earlier one.
@@ -83,15 +84,30 @@ _REPORTED = re.compile(
     r"comparison sites|forums|customers)? ?(?:say|says|said|claim|claims|tell you|suggest|"
     r"think|assume|believe|will tell you|might tell you)|you (?:may|might|will|'ll|could) "
     r"(?:have )?(?:hear|heard|read|see|seen)|(?:people|customers|many|most people) (?:often )?"
-    r"(?:think|assume|believe|expect)|(?:it's|it is|that's|that is) (?:a )?(?:common )?"
-    r"(?:myth|misconception|not true|untrue|wrong)|a common (?:myth|misconception|mistake)|"
-    r"(?:don't|do not|never) (?:believe|say|tell|assume)|not allowed to (?:say|claim|tell)|"
+    r"(?:think|assume|believe|expect)|(?:don't|do not|never) (?:believe|say|tell|assume)|"
+    r"not allowed to (?:say|claim|tell)|"
     r"(?:can't|cannot|shouldn't|mustn't|must not|should not|won't) (?:say|claim|tell you|"
     r"promise|guarantee)|rather than (?:saying|telling|claim)|instead of (?:saying|telling)|"
     r"contrary to|old script|used to (?:say|tell)|avoid saying|rumou?r|the idea that|"
     r"(?:claim|claims|claimed|suggestion|impression) that|whoever told you|"
-    r"heard that|read that|been told)\b"
+    r"heard that|read that|been told|"
+    # a third party's words ("the fitter's told you we're a broker")
+    r"(?:fitter|installer|engineer|surveyor|salesman|saleswoman|sales rep|rep|neighbour|friend|"
+    r"brother|sister|son|daughter|mum|dad|husband|wife|partner|leaflet|website|brochure|advert|"
+    r"someone|somebody|the guy|the man|the lady|the chap)(?:'s| has| have| had| who)? "
+    r"(?:told you|said|says|reckons|reckoned|mentioned|claims|claimed|tells you|told me))\b"
 )
+# A claim called false: it governs what follows it in its own clause ("it's a myth that
+# applying hurts your score"), or after "that"; not a later clause ("..., but it's not true
+# for this one, ours is a soft search").
+_MYTH = re.compile(
+    r"\b(?:(?:it's|it is|that's|that is) (?:a )?(?:common )?(?:myth|misconception|not true|"
+    r"untrue|wrong)|a common (?:myth|misconception|mistake))\b"
+)
+_MYTH_THAT = re.compile(_MYTH.pattern + r" that\b")
+# Words after which what a quotation, report or hypothetical said is over ("people say it
+# hurts your score, but it's not true: ours is a soft search").
+_TURN_BACK = re.compile(r"\b(?:but|however|though|although|yet|whereas|actually|in fact)\b")
 _HYPOTHETICAL = re.compile(
     r"\b(?:if (?:we|i|it|this|that|they) (?:were|was)|were we|suppose|supposing|imagine|"
     r"hypothetically|in theory|in principle|would have|let's say|say for example|"
@@ -275,9 +291,12 @@ def _kind(
 ) -> StatementKind:
     if any(s <= start < e or s < end <= e for s, e in sentence.quoted):
         return "quoted"
-    if _REPORTED.search(before) or _REPORTED.search(sentence.clause_text(clause)[:start]):
+    own = sentence.clause_text(clause)[:start]
+    if _reaches(_REPORTED, before) or _REPORTED.search(own):
         return "quoted"
-    if _HYPOTHETICAL.search(before):
+    if _MYTH.search(own) or _reaches(_MYTH_THAT, before):
+        return "quoted"
+    if _reaches(_HYPOTHETICAL, before):
         return "hypothetical"
     if _ECHO.search(before) or _ECHO.match(sentence.clause_text(clause)):
         return "echo"
@@ -288,6 +307,13 @@ def _kind(
         if customer and _repeats(sentence.norm, customer):
             return "echo"
     return "statement"
+
+
+def _reaches(marker: re.Pattern[str], before: str) -> bool:
+    """Whether the last ``marker`` before a phrase still governs it: no "but" or "actually"
+    between them turns back to the agent's own voice."""
+    found = list(marker.finditer(before))
+    return bool(found) and _TURN_BACK.search(before, found[-1].end()) is None
 
 
 def _repeats(said: str, customer: str) -> bool:
