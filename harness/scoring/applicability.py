@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from harness.config.disclosures import (
     Cues,
@@ -110,10 +111,16 @@ def _why(cue: _Cue) -> str:
     return f"customer turn {cue.turn}: '{cue.said}'{driver}"
 
 
+@lru_cache(maxsize=256)
+def _all_patterns(cues: Cues) -> tuple[re.Pattern[str], ...]:
+    """The cues' phrases (as one pattern, normalised once) and their patterns."""
+    combined = phrases_pattern(tuple(normalise(p) for p in cues.phrases))
+    return ((combined,) if combined is not None else ()) + cues.compiled_patterns()
+
+
 def _patterns(cues: Cues, norm: str) -> tuple[re.Pattern[str], ...]:
     """The cues' phrases (as one pattern) and patterns that may match ``norm`` at all."""
-    combined = phrases_pattern(tuple(normalise(p) for p in cues.phrases))
-    patterns = ((combined,) if combined is not None else ()) + cues.compiled_patterns()
+    patterns = _all_patterns(cues)
     return tuple(
         p
         for p in patterns
@@ -134,15 +141,9 @@ def _cues(
     none in a sentence that ``exclude`` says is about something else (those, and negated
     cues, go to ``set_aside``)."""
     found = []
-    combined = phrases_pattern(tuple(normalise(p) for p in cues.phrases))
-    patterns = ((combined,) if combined is not None else ()) + cues.compiled_patterns()
     norm = normalise(text)
-    patterns = tuple(
-        p
-        for p in patterns
-        if (words := required_words(p.pattern)) is None or any(w in norm for w in words)
-    )
-    excluded = _patterns(exclude, normalise(text))
+    patterns = _patterns(cues, norm)
+    excluded = _patterns(exclude, norm)
     for sentence in sentences(text):
         if any(pattern.search(sentence.norm) for pattern in excluded):
             set_aside.append(sentence.norm)
