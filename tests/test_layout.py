@@ -168,8 +168,9 @@ def test_the_golden_tooling_raises_harness_errors_for_user_input() -> None:
     found = []
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            exc = node.exc if isinstance(node, ast.Raise) else None
-            called = exc.func if isinstance(exc, ast.Call) else exc
+            if not isinstance(node, ast.Raise):
+                continue
+            called = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if isinstance(called, ast.Name) and called.id in bare:
                 found.append(f"{path.relative_to(root)}:{node.lineno} raises {called.id}")
     assert found == []
