@@ -97,10 +97,12 @@ def test_verify_pack_checks_the_redacted_files_the_workflow_uploads(
         if (sealed.out_dir / name).is_file():
             shutil.copy2(sealed.out_dir / name, pack / name)
     assert not (pack / "results.parquet").exists() and (pack / "manifest.json").exists()
+    listed = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+    checked = len(listed) - 1  # all but results.parquet
     assert main(["verify", str(pack), "--pack"]) == 0
     assert capsys.readouterr().out == (
-        f"verified: all 5 outputs match {pack / 'manifest.json'}; not signed "
-        "(results.parquet left out of the pack)\n"
+        f"{pack / 'results.parquet'}: left out of the pack (raw case text), not checked\n"
+        f"verified: all {checked} outputs match {pack / 'manifest.json'}; not signed\n"
     )
     # Without --pack the raw results are missing; with it, a changed file is still caught.
     assert main(["verify", str(pack)]) == 1
@@ -113,7 +115,7 @@ def test_verify_pack_checks_the_redacted_files_the_workflow_uploads(
     assert main(["verify", str(pack), "--pack"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"{pack / 'report.html'}: changed (sha256 ")
-    assert lines[1:] == ["FAILED: 1 of 5 outputs do not match"]
+    assert lines[1:] == [f"FAILED: 1 of {checked} outputs do not match"]
     # A results file that is there is checked, pack or not.
     folder = copy_run(sealed, tmp_path)
     flip_one_byte(folder / "results.parquet")

@@ -320,12 +320,13 @@ def import_labels_csv(
             )
         try:
             edit = _edit(item, known, registry)
-            if edit is not None and not (edit.by or by or "").strip():
-                raise CorpusError("no reviewer: fill the 'reviewer' column or pass --by")
         except CorpusError as exc:
             result.rejects.append(Reject(item.file, item.line, str(exc), item.data))
             continue
-        if edit is not None:
+        if edit is not None and not (edit.by or by or "").strip():
+            reason = "no reviewer: fill the 'reviewer' column or pass --by"
+            result.rejects.append(Reject(item.file, item.line, reason, item.data))
+        elif edit is not None:
             edits.append(edit)
     result.changes = apply_label_edits(path, edits, by=by or "", why=why, registry=registry, at=at)
     return result

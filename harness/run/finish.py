@@ -196,6 +196,7 @@ def finish_run(
             manifest=manifest,
             failing_cases=[FailingCase.from_store_row(r) for r in failing],
             failing_cases_total=total_failing,
+            pass_sample=_pass_sample(store, plan, run_id),  # the QA sample of passes
             call_totals=_call_totals(store, plan, run_id),
             scoring=scoring,
             baseline_call_totals=(
@@ -203,7 +204,6 @@ def finish_run(
             ),
             history=store.run_history(plan.scenario.name, limit=ReportData.TREND_RUNS),
             redaction=redaction,
-            pass_sample=_pass_sample(store, plan, run_id),
         )
         store.record_run(manifest, gate.verdict, str(out_dir))
     report_path = render_report(data, out_dir / "report.html")
