@@ -35,7 +35,8 @@ def test_the_pack_the_workflow_uploads_is_the_pack_it_attests() -> None:
     attest = steps[names.index("Attest the evidence pack")]
     assert names.index("Replay and gate") < names.index("Attest the evidence pack")
     assert _lines(attest["with"]["subject-path"]) == _lines(upload["with"]["path"])
-    assert not [p for p in _lines(attest["with"]["subject-path"]) if "results" in p]
+    raw = [p for p in _lines(attest["with"]["subject-path"]) if p.endswith("/results.parquet")]
+    assert raw == [] and not [p for p in _lines(attest["with"]["subject-path"]) if "parts" in p]
     # Only a finished run (it has a manifest), and never a fork's pull request (no token).
     condition = attest["if"]
     assert "hashFiles('reports/replay-gate/manifest.json') != ''" in condition
