@@ -73,7 +73,7 @@ def test_shipped_examples_import_with_their_detected_formats(tmp_path: Path) -> 
     chat = cases["tests-2"]
     assert [t.role for t in chat.turns] == ["customer", "agent", "customer"]
     assert chat.facts["system_prompt"] == "You are the Brightwell Home Finance assistant."
-    assert chat.tags == {"channel": "online", "topics": "eligibility,credit-score"}
+    assert chat.tags == {"channel": "online", "topics": '["eligibility", "credit-score"]'}
     sample = cases["inspect-samples-2"]
     assert sample.reference == (
         "We receive a commission from the lender\nthe lender pays us a commission"
@@ -114,7 +114,7 @@ def test_promptfoo_csv_file_imports_reference_and_labels(tmp_path: Path) -> None
     assert first.labels == (
         GoldenLabel(disclosure_id="soft_search", applicable=True, presented=True),
     )
-    assert first.tags == {"channel": "online", "topics": "eligibility,credit-score"}
+    assert first.tags == {"channel": "online", "topics": '["eligibility", "credit-score"]'}
     assert first.facts["assert_2"] == "not-icontains: won't affect your credit score at all"
 
 

@@ -202,9 +202,8 @@ def import_cases(
                 continue
             problem = _check(item, seen, registry)
             if problem is not None:
-                report.rejects.append(
-                    Reject(item.file, item.line, problem, item.case.case_id, unit=item.unit)
-                )
+                raw = item.raw if item.raw is not None else item.case.case_id
+                report.rejects.append(Reject(item.file, item.line, problem, raw, unit=item.unit))
                 continue
             seen[item.case.case_id] = item.where
             case = item.case

@@ -140,7 +140,8 @@ def _session_case(
     except RowProblem as exc:
         yield Reject(session.file, first.line, f"session '{session.session_id}': {exc}")
         return
-    yield Imported(case, first.file, first.line)
+    records = sorted((pair[1] for pair in session.lines), key=lambda record: record.line)
+    yield Imported(case, first.file, first.line, raw=[record.data for record in records])
 
 
 def _apply(row: dict[str, Any], data: dict[str, Any], mapping: ColumnMapping) -> None:

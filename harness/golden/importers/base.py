@@ -137,6 +137,9 @@ class Imported:
     file: Path
     line: int
     unit: str = "line"
+    #: The record(s) it was built from, kept whole in the rejects file if it is rejected later
+    #: (a duplicate case id).
+    raw: Any = None
 
     @property
     def where(self) -> str:
@@ -196,12 +199,15 @@ def fact_value(key: str, value: Any) -> FactValue:
 
 
 def tag_value(value: Any) -> str:
-    """Tags are text: lists join with commas, other values are written as JSON."""
+    """Tags are text; any other value, a list included, is written as JSON, so a list's
+    items stay apart even when one holds a comma.
+
+    >>> tag_value("web"), tag_value(["car finance", "solar, heat pumps"])
+    ('web', '["car finance", "solar, heat pumps"]')
+    """
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ",".join(value)
-    return json.dumps(value, sort_keys=True)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def cell_value(text: str) -> FactValue:

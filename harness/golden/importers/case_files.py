@@ -33,7 +33,8 @@ def case_file_items(path: Path) -> Iterator[Imported | Reject]:
     for batch in migrated_batches(path, parquet, 1024):
         for data in batch.to_pylist():
             try:
-                yield Imported(Case.from_row(data), path, row, unit="row")
+                raw = {k: str(v) for k, v in data.items()}
+                yield Imported(Case.from_row(data), path, row, unit="row", raw=raw)
             except CaseRowError as exc:
                 raw = {k: str(v) for k, v in data.items()}
                 yield Reject(path, row, str(exc), raw, unit="row")

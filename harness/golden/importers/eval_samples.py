@@ -54,7 +54,7 @@ def eval_sample_cases(
         except RowProblem as exc:
             yield Reject(item.file, item.line, str(exc), item.data, unit=item.unit)
             continue
-        yield Imported(case, item.file, item.line, item.unit)
+        yield Imported(case, item.file, item.line, item.unit, raw=item.data)
 
 
 def _reference(sample: dict[str, Any]) -> str | None:
@@ -107,7 +107,7 @@ def _row(
     if not isinstance(raw_facts, dict) or not isinstance(raw_tags, dict):
         raise RowProblem("metadata 'facts' and 'tags' must be objects of name → value")
     facts.update({str(k): fact_value(f"metadata.facts.{k}", v) for k, v in raw_facts.items()})
-    special = {"case_id", "source", "recorded_at", "tags", "facts", "labels"}
+    special = {"case_id", "source", "recorded_at", "tags", "facts", "labels", "contexts"}
     tags = {str(k): tag_value(v) for k, v in raw_tags.items()}
     tags.update(
         {
@@ -127,4 +127,15 @@ def _row(
         "turns": turns,
         "labels": labels_from(metadata, "labels"),
         "reference": _reference(sample),
+        "contexts": _contexts(metadata),
     }
+
+
+def _contexts(metadata: dict[str, Any]) -> list[str] | None:
+    """``metadata.contexts``: the passages a RAG sample's answer may draw on."""
+    contexts = metadata.get("contexts")
+    if contexts is None:
+        return None
+    if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
+        raise RowProblem("metadata 'contexts' must be a list of strings (the retrieved passages)")
+    return contexts

@@ -193,7 +193,7 @@ def promptfoo_cases(
         except RowProblem as exc:
             yield Reject(item.file, item.line, str(exc), item.data, unit=item.unit)
             continue
-        yield Imported(case, item.file, item.line, item.unit)
+        yield Imported(case, item.file, item.line, item.unit, raw=item.data)
     if dropped and source is not None:
         notices.append(
             Notice(

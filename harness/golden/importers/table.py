@@ -95,7 +95,7 @@ def table_cases(
         except RowProblem as exc:
             yield Reject(item.file, item.line, str(exc), _raw(item.data), unit=item.unit)
             continue
-        yield Imported(case, item.file, item.line, item.unit)
+        yield Imported(case, item.file, item.line, item.unit, raw=_raw(item.data))
 
 
 def _raw(data: dict[str, Any]) -> dict[str, Any]:
