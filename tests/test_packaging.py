@@ -163,6 +163,19 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_the_demo(dist: Path, tmp_
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PASSED: all 1 criteria met their thresholds." in run.stdout
+    # ... and the same gate through the installed pytest plugin (the README's third step).
+    options = ["-p", "no:cacheprovider", "-q", "--harness-out", "reports/pytest"]
+    plugin = subprocess.run(
+        [str(python), "-m", "pytest", "--harness-scenario", "scenarios/candidate.yaml", *options],
+        capture_output=True,
+        text=True,
+        cwd=user,
+        env=env,
+        timeout=300,
+    )
+    assert plugin.returncode == 0, plugin.stdout[-3000:] + plugin.stderr[-3000:]
+    assert "PASSED: all 1 criteria met their thresholds." in plugin.stdout
+    assert (user / "reports" / "pytest" / "report.html").is_file()
     helped = subprocess.run([harness, "init", "--help"], capture_output=True, text=True, env=env)
     docs = Path(where) / "docs"
     assert str(docs) in "".join(helped.stdout.split())  # argparse wraps long paths
