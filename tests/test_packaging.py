@@ -10,6 +10,7 @@ pip resolves the wheel's requirements against them with ``--no-index``.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -22,14 +23,21 @@ import pytest
 from harness.demo.project import DEMO_FILES, DOC_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
+# What a checkout holds beside its source: environments, caches, outputs, earlier builds.
+_NOT_SOURCE = (".git", ".venv", "node_modules", "__pycache__", "*.egg-info", "build", "dist")
+_NOT_SOURCE += ("reports", ".harness-cache", ".mypy_cache", ".ruff_cache", ".pytest_cache")
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sdist and the wheel ``python -m build`` makes (the wheel built from the sdist)."""
+    """The sdist and the wheel ``python -m build`` makes (the wheel built from the sdist),
+    from a copy of the source: a build writes ``*.egg-info`` and ``build/`` into the tree it
+    builds, and two xdist workers building this checkout at once would race on them."""
     out = tmp_path_factory.mktemp("dist")
+    source = tmp_path_factory.mktemp("source") / "replay-harness"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*_NOT_SOURCE))
     result = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -67,7 +75,7 @@ def test_the_wheel_carries_the_demo_templates_and_entry_points(dist: Path) -> No
     assert "harness/cli/init_files/corpus/examples/cases.jsonl" in names
     assert "harness/cli/init_files/github/workflows/replay-gate.yml" in names
     assert {f"harness/demo/shipped/{d}" for d in DOC_FILES} <= set(names)
-    assert "harness = harness.cli.main:main" in entry_points
+    assert "harness = harness.cli.main:entry" in entry_points
     assert "harness = harness.pytest.options" in entry_points
     for extra in ("anthropic", "openai", "ragas", "pytest"):
         assert f"Provides-Extra: {extra}" in metadata

@@ -60,6 +60,8 @@ def candidate(tmp_path_factory: pytest.TempPathFactory) -> RunOutcome:
     for name in ("demo-baseline", "demo-candidate"):
         scenario = yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text())
         scenario["corpus"] = {"paths": [str(ROOT / "corpus" / "demo")], "limit": DEMO_CASES}
+        if outcome is not None:  # the baseline just run: over a few cases it need not pass
+            scenario["baseline"] = {"run_id": outcome.run_id}
         path = root / "scenarios" / f"{name}.yaml"
         path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
         outcome = run_scenario(load_plan(path), out_dir=root / name, db_path=root / "h.duckdb")

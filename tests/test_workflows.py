@@ -149,8 +149,11 @@ def test_pip_and_the_response_cache_are_cached_by_content() -> None:
 
 def test_only_the_comment_job_may_write_to_the_pull_request_after_the_upload() -> None:
     jobs = _gate_workflow()["jobs"]
-    writers = [name for name, job in jobs.items() if "write" in job["permissions"].values()]
+    writers = [n for n, job in jobs.items() if job["permissions"].get("pull-requests") == "write"]
     assert writers == ["comment"]
+    # the replay job writes only its attestation (an OIDC token and the attestation store)
+    replay = {k: v for k, v in jobs["replay"]["permissions"].items() if v == "write"}
+    assert replay == {"id-token": "write", "attestations": "write"}
     assert jobs["comment"]["permissions"] == {"pull-requests": "write"}
     assert jobs["comment"]["needs"] == "replay"
     assert jobs["replay"]["outputs"] == {"artifact-url": "${{ steps.upload.outputs.artifact-url }}"}
