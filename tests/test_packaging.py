@@ -24,8 +24,10 @@ from harness.demo.project import DEMO_FILES, DOC_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a checkout holds beside its source: environments, caches, outputs, earlier builds.
-_NOT_SOURCE = (".git", ".venv", "node_modules", "__pycache__", "*.egg-info", "build", "dist")
-_NOT_SOURCE += ("reports", ".harness-cache", ".mypy_cache", ".ruff_cache", ".pytest_cache")
+_NOT_SOURCE = (
+    *(".git", ".venv", "node_modules", "__pycache__", "*.egg-info", "build", "dist"),
+    *("reports", ".harness-cache", ".mypy_cache", ".ruff_cache", ".pytest_cache"),
+)
 
 
 @pytest.fixture(scope="module")

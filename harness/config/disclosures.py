@@ -18,186 +18,17 @@ import string
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from harness.config.conditions import Condition, CustomerCuesCondition, condition_holds
 from harness.config.files import load_yaml_mapping, validate_model
-from harness.corpus.cases import Case, FactValue, Turn
+from harness.config.phrases import compiled, compiling
+from harness.corpus.cases import Case, FactValue
 from harness.errors import ConfigError, did_you_mean
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-
-
-class EventCondition(BaseModel):
-    """Holds when the case contains the named event."""
-
-    model_config = _FROZEN
-    event: str
-
-
-class FactCondition(BaseModel):
-    """Holds when a case fact equals a value (or is one of several)."""
-
-    model_config = _FROZEN
-    fact: str
-    equals: FactValue = None
-    one_of: tuple[FactValue, ...] | None = None
-
-    def holds(self, facts: Mapping[str, FactValue]) -> bool:
-        value = facts.get(self.fact)
-        if self.one_of is not None:
-            return value in self.one_of
-        return value == self.equals
-
-
-class CustomerMentionsCondition(BaseModel):
-    """Holds when any customer turn contains any of the phrases (normalised)."""
-
-    model_config = _FROZEN
-    customer_mentions: tuple[str, ...] = Field(min_length=1)
-
-
-class Cues(BaseModel):
-    """Phrases and regular expressions (searched in normalised text) that signal one thing."""
-
-    model_config = _FROZEN
-    phrases: tuple[str, ...] = ()
-    patterns: tuple[str, ...] = ()
-
-    @field_validator("patterns")
-    @classmethod
-    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        return _compiling(patterns)
-
-    def compiled_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return compiled(self.patterns)
-
-
-class CueTaxonomy(BaseModel):
-    """What the customer says that makes a disclosure apply, grouped by driver.
-
-    ``drivers`` (e.g. the FCA's four drivers of vulnerability: health, life events,
-    resilience, capability) each hold cues that settle it; ``weak`` cues make it possible
-    but not certain (the scorer is then unsure, and the judge or a person decides). A cue
-    the customer negates ("no money worries here") does not count, nor one in a sentence
-    matching ``exclude`` (about equipment or a third party, or an idiom).
-    """
-
-    model_config = _FROZEN
-    drivers: dict[str, Cues] = Field(min_length=1)
-    weak: Cues = Cues()
-    #: A sentence that holds one of these is about something else ("the surveyor is off
-    #: sick", "my boiler died"): its cues do not count.
-    exclude: Cues = Cues()
-
-
-class CustomerCuesCondition(BaseModel):
-    """Holds when a customer turn holds one of the taxonomy's cues."""
-
-    model_config = _FROZEN
-    customer_cues: CueTaxonomy
-
-
-class AllCondition(BaseModel):
-    model_config = _FROZEN
-    all: tuple[Condition, ...] = Field(min_length=1)
-
-
-class AnyCondition(BaseModel):
-    model_config = _FROZEN
-    any: tuple[Condition, ...] = Field(min_length=1)
-
-
-Condition = Annotated[
-    EventCondition
-    | FactCondition
-    | CustomerMentionsCondition
-    | CustomerCuesCondition
-    | AllCondition
-    | AnyCondition,
-    Field(union_mode="left_to_right"),
-]
-AllCondition.model_rebuild()
-AnyCondition.model_rebuild()
-
-
-def condition_holds(condition: Condition | None, case: Case) -> bool:
-    """Whether ``condition`` holds for ``case``; no condition means always."""
-    from harness.config.phrases import contains_any  # local: text matching is its own concept
-
-    if condition is None:
-        return True
-    if isinstance(condition, EventCondition):
-        return condition.event in case.events
-    if isinstance(condition, FactCondition):
-        return condition.holds(case.facts)
-    if isinstance(condition, CustomerMentionsCondition):
-        return any(
-            contains_any(t.text or "", condition.customer_mentions)
-            for t in case.turns
-            if t.role == "customer"
-        )
-    if isinstance(condition, CustomerCuesCondition):
-        return any(cue_in(t.text or "", condition.customer_cues) for t in customer_turns(case))
-    if isinstance(condition, AllCondition):
-        return all(condition_holds(c, case) for c in condition.all)
-    return any(condition_holds(c, case) for c in condition.any)
-
-
-def customer_turns(case: Case) -> list[Turn]:
-    return [t for t in case.turns if t.role == "customer"]
-
-
-def cue_in(text: str, taxonomy: CueTaxonomy) -> str | None:
-    """The first driver whose cue ``text`` holds (phrase or pattern), or None.
-
-    A presence check only; the scorer also reads negation and weak cues
-    (:mod:`harness.scoring.applicability`).
-    """
-    from harness.config.phrases import contains_any, normalise
-
-    norm = normalise(text)
-    for driver, cues in taxonomy.drivers.items():
-        if contains_any(text, cues.phrases) or any(
-            p.search(norm) for p in cues.compiled_patterns()
-        ):
-            return driver
-    return None
-
-
-_UPPER_OUTSIDE_ESCAPES = re.compile(r"(?<!\\)[A-Z]")
-
-
-@functools.lru_cache(maxsize=1024)
-def compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    """``patterns`` compiled once, for matching normalised (lower-case) text.
-
-    A lower-case pattern is compiled case-sensitively, and a leading ``\\b`` becomes a
-    look-behind: both let the regex engine scan two to three times faster, which the
-    scorer needs (every pattern runs over every agent turn). A pattern with capitals is
-    compiled case-insensitively.
-    """
-    found = []
-    for pattern in patterns:
-        flags = re.IGNORECASE if _UPPER_OUTSIDE_ESCAPES.search(pattern) else 0
-        if pattern.startswith("\\b"):
-            pattern = "(?<!\\w)" + pattern[2:]
-        found.append(re.compile(pattern, flags))
-    return tuple(found)
-
-
-def _compiling(patterns: tuple[str, ...]) -> tuple[str, ...]:
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(
-                f"regular expression {pattern!r} does not compile ({exc}); escape "
-                "special characters such as ( ) [ ] . ? with a backslash, or list the "
-                "wording under 'phrases' instead"
-            ) from None
-    return patterns
 
 
 FigureUnit = Literal["money", "percent", "months", "days"]
@@ -278,7 +109,7 @@ class KeyFact(BaseModel):
     @field_validator("patterns", "opposite_patterns")
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
-        return _compiling(patterns)
+        return compiling(patterns)
 
     @model_validator(mode="after")
     def _something_to_match(self) -> KeyFact:

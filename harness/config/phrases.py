@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Iterable, Iterator
@@ -283,3 +284,39 @@ def _literal_run(items: list[tuple[object, object]]) -> str | None:
             break
         chars.append(chr(value))  # type: ignore[arg-type]
     return "".join(chars) or None
+
+
+_UPPER_OUTSIDE_ESCAPES = re.compile(r"(?<!\\)[A-Z]")
+
+
+@functools.lru_cache(maxsize=1024)
+def compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """``patterns`` compiled once, for matching normalised (lower-case) text.
+
+    A lower-case pattern is compiled case-sensitively, and a leading ``\\b`` becomes a
+    look-behind: both let the regex engine scan two to three times faster, which the
+    scorer needs (every pattern runs over every agent turn). A pattern with capitals is
+    compiled case-insensitively.
+    """
+    found = []
+    for pattern in patterns:
+        flags = re.IGNORECASE if _UPPER_OUTSIDE_ESCAPES.search(pattern) else 0
+        if pattern.startswith("\\b"):
+            pattern = "(?<!\\w)" + pattern[2:]
+        found.append(re.compile(pattern, flags))
+    return tuple(found)
+
+
+def compiling(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """``patterns`` unchanged when each compiles; a pydantic validator's ValueError naming
+    the one that does not, and how to mend it."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(
+                f"regular expression {pattern!r} does not compile ({exc}); escape "
+                "special characters such as ( ) [ ] . ? with a backslash, or list the "
+                "wording under 'phrases' instead"
+            ) from None
+    return patterns

@@ -19,12 +19,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from harness.config.disclosures import (
-    Cues,
-    CustomerCuesCondition,
-    PinnedDisclosure,
-    condition_holds,
-)
+from harness.config.conditions import Cues, CustomerCuesCondition, condition_holds
+from harness.config.disclosures import PinnedDisclosure
 from harness.config.phrases import normalise, phrases_pattern, required_words
 from harness.corpus.cases import Case
 from harness.scoring.matching import find_matches

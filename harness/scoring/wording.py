@@ -13,7 +13,7 @@ disclosures check`` checks every approved and superseded version of a folder.
 
 from __future__ import annotations
 
-from harness.config.disclosures import (
+from harness.config.conditions import (
     AllCondition,
     AnyCondition,
     Condition,
@@ -21,10 +21,8 @@ from harness.config.disclosures import (
     CustomerMentionsCondition,
     EventCondition,
     FactCondition,
-    PinnedDisclosure,
-    fill,
-    placeholders,
 )
+from harness.config.disclosures import PinnedDisclosure, fill, placeholders
 from harness.corpus.cases import Case, FactValue, Turn
 from harness.replay.conversation import Transcript
 from harness.scoring.disclosure_rules import score_disclosure
