@@ -25,7 +25,6 @@ raised again in the parent, as the same error class.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import multiprocessing
@@ -47,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from harness.corpus.selection import BLOCK_CASES, ClaimedBlocks
 from harness.errors import ModelError, RunInterrupted
 from harness.run.interrupt import Interruption
-from harness.run.workers import MIN_CASES_PER_PROCESS
+from harness.run.workers import MIN_CASES_PER_PROCESS, forkserver
 
 if TYPE_CHECKING:
     from harness.replay.calls import CallRunner
@@ -58,8 +57,6 @@ if TYPE_CHECKING:
 
 MAX_PROCESSES = 8
 _RELAY_INTERVAL_S = 0.25
-#: The signals the forkserver and the workers ignore: the parent stops them (see above).
-_DEAF_TO = (signal.SIGINT, signal.SIGTERM)
 #: How long workers asked to stop get to commit what they finished before they are killed.
 _STOP_GRACE_S = 30.0
 
@@ -105,63 +102,10 @@ class WorkerSpec:
         return max(1, base + (1 if index < rest else 0))
 
 
-#: What the forkserver imports once, so that each worker it forks starts with them loaded;
-#: the model adapter adds its SDK (``WorkerSpec.preload``). pandas: pyarrow imports it on its
-#: first conversion of Python values (``pa.array``, ``Table.from_pylist``), which every
-#: worker makes; imported here, its pages are shared by all workers, not loaded in each.
-_PRELOAD = ("harness.run.workers.pool", "harness.run.process", "harness.run.folder", "pandas")
-
-
-def _context(spec: WorkerSpec) -> Any:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*_PRELOAD, *spec.preload])
-    return context
-
-
 def warm_up(spec: WorkerSpec) -> None:
     """Start the forkserver now, importing what ``spec``'s workers need in the background."""
-    _context(spec)
-    _start_forkserver()
-
-
-def _start_forkserver() -> None:
-    """Start the forkserver (if it is not running) deaf to SIGINT and SIGTERM, and so every
-    worker it forks, from its first instruction on.
-
-    Ctrl-C signals the whole process group. The forkserver ignores SIGINT only once it has
-    imported what it preloads (seconds on a busy machine), and a worker it forks only once
-    it runs :func:`_worker_main`; a signal before either printed a traceback beside the
-    command's one line. A signal ignored when a program starts stays ignored (Python does
-    not install its own SIGINT handler then), so the forkserver is started with both
-    ignored; in the meantime this process's own handlers are set aside, for the few
-    milliseconds the spawn takes. The parent alone decides on a signal and tells each
-    worker; the forkserver ends with the parent, or with :func:`_stop_forkserver`.
-    """
-    from multiprocessing import forkserver
-
-    if threading.current_thread() is not threading.main_thread():
-        forkserver.ensure_running()  # only the main thread may change signal handlers
-        return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _DEAF_TO}
-    try:
-        forkserver.ensure_running()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    atexit.unregister(_end_forkserver)  # registered once, however many runs start it
-    atexit.register(_end_forkserver)
-
-
-def _end_forkserver() -> None:
-    """At exit, end a forkserver still running: the command may stop (a signal, bad input)
-    before any worker started, while the forkserver still imports what it preloads, and
-    it would hold the command's output open until then, deaf to a cancelled job's SIGTERM."""
-    from multiprocessing import forkserver
-
-    # multiprocessing keeps the pid only as a private attribute of its forkserver
-    pid = vars(forkserver._forkserver).get("_forkserver_pid")
-    if isinstance(pid, int):
-        _stop_forkserver(pid)
+    forkserver.context(spec.preload)
+    forkserver.start()
 
 
 def replay_in_processes(
@@ -182,7 +126,7 @@ def replay_in_processes(
     """
     from harness.run.process import ReplayStats
 
-    context = _context(spec)
+    context = forkserver.context(spec.preload)
     messages = context.Queue()
     blocks = context.Value("q", 0)  # the next block of cases no worker has claimed
     decided = context.Value("b", 0)  # set once the sequential watch knows the verdict
@@ -201,7 +145,7 @@ def replay_in_processes(
     ]
     started: list[Any] = []
     results: dict[int, ReplayStats] = {}
-    forkserver: int | None = None  # its pid, as a worker saw it
+    server_pid: int | None = None  # the forkserver's pid, as a worker saw it
     stopped: set[int] = set()  # workers that stopped on the interruption
     totals = _Totals()
     failure: BaseException | None = None
@@ -209,7 +153,7 @@ def replay_in_processes(
     watch = interruption.attached(lambda: None) if interruption else contextlib.nullcontext()
     try:
         with watch:  # a signal now only sets the flag: this loop passes it on
-            _start_forkserver()
+            forkserver.start()
             # Started inside the watch: a signal while a worker starts (the first waits
             # for the forkserver's imports) must not leave a worker half started, reading
             # its arguments after this function has gone and their semaphores with it.
@@ -238,7 +182,7 @@ def replay_in_processes(
                     if sequential is not None and sequential.add(*payload):
                         decided.value = 1
                 elif kind == "started":
-                    forkserver = payload
+                    server_pid = payload
                 elif kind == "done":
                     results[index] = payload
                 else:  # "error"
@@ -258,8 +202,8 @@ def replay_in_processes(
         keep_alive.close()
         for _reader, writer in pipes:
             writer.close()
-        if forkserver is not None:
-            _stop_forkserver(forkserver)
+        if server_pid is not None:
+            forkserver.stop(server_pid)
     if failure is not None:
         raise failure
     if interruption is not None:
@@ -413,24 +357,6 @@ def _replay_share(
         progress=_ProgressRelay(index, messages, sequential=spec.sequential),
         interruption=interruption,
     )
-
-
-def _stop_forkserver(pid: int) -> None:
-    """End the workers' forkserver now that every worker has been joined.
-
-    Left alone, it would exit only with this process, and an ordinary Python exit first
-    tears down every module it imported (the SDK, pandas): about 0.4 s during which it
-    still holds the command's stdout and stderr, so whatever waits on the command's output
-    (a CI step, ``subprocess.run``) waits that long too. It has nothing to flush, so SIGKILL
-    (it ignores SIGTERM) ends it at once; the next run in this process starts a new one
-    (multiprocessing notices the old one has gone).
-    """
-    try:
-        alive = os.waitpid(pid, os.WNOHANG) == (0, 0)  # our child, still running
-    except ChildProcessError:  # not our child: the worker's parent was not the forkserver
-        return
-    if alive:
-        os.kill(pid, signal.SIGKILL)  # it ignores SIGTERM (_start_forkserver)
 
 
 def _claimer(blocks: Any) -> Callable[[], int]:
