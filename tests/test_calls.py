@@ -248,7 +248,7 @@ def test_corrupt_cache_segment_is_named(cache_dir: Path) -> None:
 
 
 def test_limiter_hands_slots_out_in_order_and_survives_cancelled_waiters() -> None:
-    from harness.replay.calls import AdaptiveLimiter
+    from harness.replay.limiter import AdaptiveLimiter
 
     async def in_order() -> tuple[list[int], int, int]:
         limiter = AdaptiveLimiter(2)
@@ -295,7 +295,7 @@ def test_a_waiter_cancelled_then_skipped_by_a_release_leaves_cancelled() -> None
     """Ctrl-C cancels a call waiting for a slot; a release passes over its cancelled future
     before the task runs again. The task must end cancelled (not ``ValueError: ... not in
     deque``, which the runner would record as the case's error) and hold no slot."""
-    from harness.replay.calls import AdaptiveLimiter
+    from harness.replay.limiter import AdaptiveLimiter
 
     async def cancelled_then_skipped() -> tuple[list[str], int]:
         limiter = AdaptiveLimiter(1)
