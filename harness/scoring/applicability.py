@@ -23,7 +23,7 @@ from harness.config.conditions import Cues, CustomerCuesCondition, condition_hol
 from harness.config.disclosures import PinnedDisclosure
 from harness.config.phrases import normalise, phrases_pattern, required_words
 from harness.corpus.cases import Case
-from harness.scoring.matching import find_matches
+from harness.scoring.findings import facts_stated
 from harness.scoring.statements import reading, sentences
 
 
@@ -76,19 +76,12 @@ def _answered_as_if(pinned: PinnedDisclosure, case: Case) -> Applicability | Non
     """No cue found, but an agent reply firmly says two or more of the key facts (sympathy
     and a signpost to debt advice): the agent answered a cue the taxonomy lacks ("been off
     work since my op"), so whether the disclosure applies is unsure, never a sure no."""
-    key_facts = pinned.current.key_facts
+    enough = min(2, len(pinned.current.key_facts))
     for index, turn in enumerate(case.turns):
         if turn.role != "agent" or not turn.text or index == 0:
             continue
-        said = [
-            kf.id
-            for kf in key_facts
-            if "{" not in " ".join(kf.phrases)
-            and any(
-                m.firm for m in find_matches(turn.text, kf.phrases, patterns=kf.compiled_patterns())
-            )
-        ]
-        if len(said) >= min(2, len(key_facts)):
+        said = facts_stated(pinned.current, turn.text)
+        if len(said) >= enough:
             customer = max(
                 (i for i in range(index) if case.turns[i].role == "customer"), default=None
             )

@@ -402,10 +402,21 @@ def _agreed(
 def states_a_fact(version: DisclosureVersion, text: str, *, figures: bool = False) -> bool:
     """Whether ``text`` firmly states one of the version's key facts (by a phrase or pattern
     with no placeholder in it); with ``figures``, one of those that hold a figure (14 days)."""
+    return bool(facts_stated(version, text, figures=figures, first=True))
+
+
+def facts_stated(
+    version: DisclosureVersion, text: str, *, figures: bool = False, first: bool = False
+) -> list[str]:
+    """The ids of the key facts ``text`` firmly states, by a phrase or pattern with no
+    placeholder in it (the case's figures are not needed); ``first``: stop at the first."""
+    stated = []
     for key_fact in version.key_facts:
         if figures and key_fact.figure is None:
             continue
         phrases = [p for p in key_fact.phrases if "{" not in p]
         if any(m.firm for m in find_matches(text, phrases, patterns=key_fact.compiled_patterns())):
-            return True
-    return False
+            stated.append(key_fact.id)
+            if first:
+                break
+    return stated
