@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harness.gate.policy import CriterionResult, GateResult
+from harness.outputs.console import workflow_commands
 from harness.outputs.github import (
     annotations_text,
     comment_marker,
@@ -21,6 +22,7 @@ from harness.outputs.github import (
     summary_markdown,
 )
 from harness.outputs.junit import junit_xml
+from harness.outputs.locations import SourceLine
 from harness.outputs.report import FailingCase
 from harness.run.finish import RunOutcome, run_scenario
 from harness.run.plan import load_plan
@@ -119,8 +121,8 @@ def test_case_text_stays_inert_in_markdown(outcome: RunOutcome) -> None:
 def test_annotations_name_the_figure_and_threshold(outcome: RunOutcome) -> None:
     assert outcome.surfaces is not None
     assert outcome.surfaces.annotations.read_text(encoding="utf-8").splitlines() == [
-        "::error title=Replay gate mini%3A apr::apr: pass rate 40.0%25 (2 of 5), "
-        "threshold 90%25, verdict FAIL; 40.0%25 of 5 applicable cases passed, below 90%25"
+        "::error title=Replay gate mini%3A apr FAIL::apr: "
+        "40.0%25 of 5 applicable cases passed, below 90%25 (+0.0 pts vs baseline)"
     ]
 
 
@@ -151,9 +153,8 @@ def test_annotation_escaping_of_percent_newline_and_colon() -> None:
     )
     assert annotations_text(gate, MANIFEST).splitlines() == [
         "::error title=Replay gate s::budget: 100%25 spent%0Astop",
-        "::error title=Replay gate s%3A fee%3A 5%25%0D%0Asee%2C now::fee: 5%25%0D%0Asee, now: "
-        "pass rate 25.0%25 (1 of 4), threshold 90%25, verdict FAIL; "
-        "25.0%25 of 4 applicable cases passed, below 90%25",
+        "::error title=Replay gate s%3A fee%3A 5%25%0D%0Asee%2C now FAIL::fee: 5%25%0D%0Asee, "
+        "now: 25.0%25 of 4 applicable cases passed, below 90%25",
     ]
 
 
@@ -271,20 +272,77 @@ def test_cli_prints_the_summary_path_and_publishes_in_github_actions(
     from harness.cli.main import main
 
     world = build_world(tmp_path / "world")
-    scenario = world.write_scenario(thresholds={"default": 0.95})
+    scenario = world.write_scenario(thresholds={"default": 0.95, "criteria": {"apr": 0.9}})
     step_summary = tmp_path / "step-summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(world.root))
     out = tmp_path / "out"
     status = main(["run", str(scenario), "--out", str(out), "--db", str(tmp_path / "h.duckdb")])
     assert status == 1
     stdout = capsys.readouterr().out.splitlines()
     assert f"summary: {out / 'summary.md'}" in stdout
-    errors = [line for line in stdout if line.startswith("::error title=Replay gate mini%3A ")]
+    # one error per failing criterion, each on its own threshold's line of the scenario
+    lines = scenario.read_text(encoding="utf-8").splitlines()
+    default_line = lines.index("  default: 0.95") + 1
+    apr_line = lines.index("    apr: 0.9") + 1
+    errors = [line for line in stdout if line.startswith("::error")]
     assert [e.split("::")[1] for e in errors] == [
-        "error title=Replay gate mini%3A broker_status",
-        "error title=Replay gate mini%3A apr",
+        f"error file=scenarios/mini.yaml,line={default_line},"
+        "title=Replay gate mini%3A broker_status FAIL",
+        f"error file=scenarios/mini.yaml,line={apr_line},title=Replay gate mini%3A apr FAIL",
     ]
     assert step_summary.read_text(encoding="utf-8") == (out / "summary.md").read_text("utf-8")
+
+
+def _annotation_places(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workspace: str
+) -> list[str]:
+    """The file and line properties of a failing real run's errors (no threshold in the
+    scenario, so the 95% default fails both), with ``GITHUB_WORKSPACE`` at ``workspace``
+    (relative to ``tmp_path``)."""
+    world = build_world(tmp_path / "world")
+    scenario = world.write_scenario(thresholds={})
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path / workspace))
+    done = run_scenario(load_plan(scenario), out_dir=tmp_path / "out", db_path=tmp_path / "h")
+    assert done is not None and done.surfaces is not None
+    errors = done.surfaces.annotations.read_text(encoding="utf-8").splitlines()
+    return [e.split("title=")[0] for e in errors]
+
+
+def test_without_a_threshold_line_an_annotation_attaches_to_the_disclosure_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    places = _annotation_places(tmp_path, monkeypatch, "world")
+    disclosures = tmp_path / "world" / "scenarios" / "disclosures"
+    expected = []
+    for criterion in ("broker_status", "apr"):
+        lines = (disclosures / f"{criterion}.yaml").read_text(encoding="utf-8").splitlines()
+        line = next(i for i, text in enumerate(lines, 1) if text.startswith("id:"))
+        expected.append(f"::error file=scenarios/disclosures/{criterion}.yaml,line={line},")
+    assert places == expected
+
+
+def test_a_scenario_outside_the_repository_gets_no_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    assert _annotation_places(tmp_path, monkeypatch, "elsewhere") == ["::error ", "::error "]
+
+
+def test_hostile_places_and_criteria_cannot_break_out_of_an_annotation() -> None:
+    hostile = "x,line=1,title=t::owned\n::add-mask::secret\r::error::y"
+    gate = GateResult(
+        run_id="r",
+        criteria=(_criterion(hostile, passed=1, applicable=4, threshold=0.9),),
+    )
+    places = {hostile: SourceLine(file=f"scenarios/{hostile}.yaml", line=3)}
+    printed = workflow_commands(annotations_text(gate, MANIFEST, places))
+    assert printed.count("\n") == 1 and printed.startswith("::error file=scenarios/x%2Cline=1")
+    command, properties_end, message = printed.rstrip("\n").partition("::")[2].partition("::")
+    assert properties_end == "::" and "\r" not in message  # a later "::" is only text
+    properties = dict(p.split("=", 1) for p in command.removeprefix("error ").split(","))
+    assert list(properties) == ["file", "line", "title"] and properties["line"] == "3"
+    assert all(":" not in value for value in properties.values())
 
 
 def test_cli_outside_github_actions_leaves_no_annotations(

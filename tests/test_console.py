@@ -66,11 +66,12 @@ def test_show_controls_leaves_newlines_and_tabs() -> None:
 def test_the_harness_own_annotations_pass_and_nothing_else() -> None:
     own = f"::error title=Replay gate x%3A apr::{escape_data(HOSTILE)}"
     notice = "::notice title=Replay gate x::PASSED"
+    located = "::error file=scenarios/x.yaml,line=12,title=Replay gate x%3A apr FAIL::below"
     forged = "::add-mask::secret\n::set-output name=a::b\n::error file=x.py::not ours"
-    printed = workflow_commands(f"{own}\n{notice}\n{forged}")
+    printed = workflow_commands(f"{own}\n{notice}\n{located}\n{forged}")
 
-    assert commands(printed) == [own, notice]
-    assert printed.splitlines()[2:] == [
+    assert commands(printed) == [own, notice, located]
+    assert printed.splitlines()[3:] == [
         "\\::add-mask::secret",
         "\\::set-output name=a::b",
         "\\::error file=x.py::not ours",

@@ -43,7 +43,9 @@ def commands(text: str) -> list[str]:
 def assert_inert(output: str, annotations: Path | None = None) -> None:
     """No line of ``output`` is a command, but for the run's own annotations, each whole."""
     own = annotations.read_text(encoding="utf-8").splitlines() if annotations else []
-    assert all(line.startswith(("::error title=", "::notice title=")) for line in own), own
+    assert all(
+        line.startswith(("::error title=", "::error file=", "::notice title=")) for line in own
+    ), own
     assert commands(output) == own, output
 
 

@@ -16,7 +16,8 @@ path goes through :func:`inert` (or :func:`emit`, which prints with it):
 
 The harness's own annotations are the one deliberate exception, printed through
 :func:`workflow_commands`, which lets through only well-formed ``::error``, ``::warning``
-and ``::notice`` lines whose values were escaped (:mod:`harness.outputs.github`).
+and ``::notice`` lines (a title, optionally a file and line) whose values were escaped
+(:mod:`harness.outputs.github`).
 
 >>> print(inert("server said: boom\\n::add-mask::x\\r::error::y"))
 server said: boom
@@ -43,8 +44,11 @@ _LINE_BREAK = re.compile("\r|\n")
 #: A line a runner would read as a command: blanks (any Unicode space, and the invisible
 #: format characters a runner might not count as text), then ``::`` or ``##[``.
 _COMMAND_START = re.compile(r"^([\s\u200b-\u200f\u2060\ufeff]*)(::|##\[)", re.MULTILINE)
-#: One of the harness's own annotations: a known command, its escaped title, a message.
-_ANNOTATION = re.compile(r"::(error|warning|notice) title=[^:,\n]*::[^\n]*")
+#: One of the harness's own annotations: a known command, optionally its escaped file and
+#: line, its escaped title, a message.
+_ANNOTATION = re.compile(
+    r"::(error|warning|notice) (file=[^:,\n]*,line=[0-9]+,)?title=[^:,\n]*::[^\n]*"
+)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -21,7 +21,7 @@ without one, everything is redacted.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from harness.config.redaction import RedactionPolicy, names_in_facts, redact
 from harness.gate.policy import CriterionResult, GateResult
 from harness.outputs.console import show_controls
+from harness.outputs.locations import SourceLine
 from harness.outputs.sequential import sequential_markdown, sequential_verdict
 from harness.outputs.table import interval_text
 
@@ -301,24 +302,42 @@ def pr_comment_markdown(
     return "\n".join(lines) + "\n"
 
 
-def annotations_text(gate: GateResult, manifest: dict[str, Any]) -> str:
-    """GitHub workflow commands: an ``::error`` per failing disclosure, or one ``::notice``."""
+def annotations_text(
+    gate: GateResult,
+    manifest: dict[str, Any],
+    places: Mapping[str, SourceLine] | None = None,
+) -> str:
+    """GitHub workflow commands: an ``::error`` per failing disclosure, or one ``::notice``.
+
+    Each failing criterion's error says its verdict once and, when ``places`` has it,
+    attaches to its threshold's line (:mod:`harness.outputs.locations`), so it shows on the
+    pull request's diff. Every value is escaped: a case id, a criterion or a path cannot end
+    the command or start another.
+    """
     scenario = str(manifest.get("scenario", {}).get("name", "?"))
+    places = places or {}
     lines = []
     for reason in (*gate.refused, *gate.stopped):
         title = escape_property(f"Replay gate {scenario}")
         lines.append(f"::error title={title}::{escape_data(reason)}")
     for c in gate.failing:
-        title = escape_property(f"Replay gate {scenario}: {c.criterion}")
-        message = (
-            f"{c.criterion}: pass rate {_rate(c.pass_rate)} ({c.passed} of {c.applicable}), "
-            f"threshold {c.threshold:.0%}, verdict {verdict_words(gate, c)}; {c.reason}"
+        title = escape_property(f"Replay gate {scenario}: {c.criterion} {verdict_words(gate, c)}")
+        delta = f" ({_delta(c)} vs baseline)" if c.delta is not None else ""
+        message = f"{c.criterion}: {c.reason}{delta}"
+        lines.append(
+            f"::error {_location(places.get(c.criterion))}title={title}::{escape_data(message)}"
         )
-        lines.append(f"::error title={title}::{escape_data(message)}")
     if gate.passed:
         title = escape_property(f"Replay gate {scenario}")
         lines.append(f"::notice title={title}::{escape_data(gate.headline())}")
     return "\n".join(lines) + "\n"
+
+
+def _location(place: SourceLine | None) -> str:
+    """An annotation's ``file=...,line=...,`` properties, or nothing without a place."""
+    if place is None:
+        return ""
+    return f"file={escape_property(place.file)},line={int(place.line)},"
 
 
 def xml_text(text: object) -> str:
@@ -336,8 +355,10 @@ def write_ci_surfaces(
     manifest: dict[str, Any],
     failing: Sequence[FailingCase],
     failing_total: int | None = None,
+    places: Mapping[str, SourceLine] | None = None,
 ) -> CiSurfaces:
-    """Write summary.md, pr-comment.md, annotations.txt and junit.xml into ``out_dir``."""
+    """Write summary.md, pr-comment.md, annotations.txt and junit.xml into ``out_dir``;
+    ``places`` are where each criterion's annotation attaches (none without it)."""
     from harness.outputs.junit import junit_xml  # it reads this module's wording of a case
 
     surfaces = CiSurfaces(
@@ -349,7 +370,7 @@ def write_ci_surfaces(
     texts = {
         surfaces.summary: summary_markdown(gate, manifest, failing, failing_total),
         surfaces.pr_comment: pr_comment_markdown(gate, manifest, failing, failing_total),
-        surfaces.annotations: annotations_text(gate, manifest),
+        surfaces.annotations: annotations_text(gate, manifest, places),
         surfaces.junit: junit_xml(gate, manifest, failing),
     }
     for path, text in texts.items():

@@ -28,6 +28,7 @@ from harness.gate.baseline import describe_baseline, resolve_baseline
 from harness.gate.policy import GateResult, evaluate_gate
 from harness.models.base import Usage
 from harness.outputs.github import CiSurfaces, write_ci_surfaces
+from harness.outputs.locations import criterion_locations, repository_root
 from harness.outputs.redacted_results import REDACTED_RESULTS, write_redacted_results
 from harness.outputs.report import FailingCase, ReportData, render_report
 from harness.outputs.report.pass_sample import PassSample, SampledPass
@@ -207,7 +208,18 @@ def finish_run(
         )
         store.record_run(manifest, gate.verdict, str(out_dir))
     report_path = render_report(data, out_dir / "report.html")
-    surfaces = write_ci_surfaces(out_dir, gate, manifest, data.failing_cases, total_failing)
+    source = plan.scenario.source_path
+    places = (  # where each failing criterion's annotation attaches: its threshold's line
+        criterion_locations(
+            (c.criterion for c in gate.failing),
+            source,
+            plan.scenario.disclosure_folder,
+            repository_root(source.parent),
+        )
+        if source is not None and not gate.passed
+        else {}
+    )
+    surfaces = write_ci_surfaces(out_dir, gate, manifest, data.failing_cases, total_failing, places)
     # Last, so it lists the SHA-256 of every output above (harness verify checks them).
     manifest_path = seal_outputs(out_dir, manifest)
     return RunOutcome(
