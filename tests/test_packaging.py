@@ -190,3 +190,31 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_the_demo(dist: Path, tmp_
     docs = Path(where) / "docs"
     assert str(docs) in "".join(helped.stdout.split())  # argparse wraps long paths
     assert all((docs / Path(d).name).is_file() for d in DOC_FILES)
+
+
+def test_the_readme_gives_every_step_the_fresh_venv_test_takes() -> None:
+    """A new user follows the README alone: its install section names each step the test
+    above takes from an empty folder, with the extras it installs."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Installing it in your own repository", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("  #")[0].strip() for line in block.splitlines()]
+    for step in (
+        "pip install build && python -m build",
+        "pip install 'dist/replay_harness-0.1.0-py3-none-any.whl[anthropic,pytest]'",
+        "harness demo",
+        "harness init my-gate/",
+        "cd my-gate && harness run scenarios/candidate.yaml",
+        "pytest --harness-scenario scenarios/candidate.yaml",
+    ):
+        assert step in commands, (step, commands)
+    version = _declared_version()
+    assert f"replay_harness-{version}-py3-none-any.whl" in block
+
+
+def _declared_version() -> str:
+    """The version pyproject.toml declares (what the README's wheel name must carry)."""
+    import tomllib
+
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        return str(tomllib.load(handle)["project"]["version"])

@@ -38,7 +38,10 @@ def register(commands: Any) -> None:
     run.description = (
         "Replay SCENARIO's corpus, score each disclosure, gate on the thresholds and write "
         "report.html, results.parquet and manifest.json. Exit 0 when every criterion passes, "
-        "1 when the gate fails, 2 on bad input."
+        "1 when the gate fails, 2 on bad input. Also writes summary.md, pr-comment.md, "
+        "junit.xml and annotations.txt; in GitHub Actions (GITHUB_STEP_SUMMARY set) it "
+        "appends summary.md to the job summary and prints one annotation per failing "
+        "disclosure, on its threshold's line of the scenario file."
     )
     run.epilog = f"The scenario file format: {docs_folder() / 'scenarios.md'}."
     run.add_argument(
