@@ -169,3 +169,29 @@ def test_the_action_comments_after_the_upload_with_a_link_to_the_report() -> Non
     assert comment["env"]["ARTIFACT_URL"] == "${{ steps.upload.outputs.artifact-url }}"
     assert "inputs.comment == 'true'" in comment["if"]
     assert "issues.updateComment" in comment["with"]["script"]
+
+
+def _fail_step_prints(step: dict[str, Any], status: str) -> list[str]:
+    """What a "Fail below threshold" step prints, run with bash, for the gate's ``status``."""
+    env = {"PATH": "/usr/bin:/bin", "STATUS": status, "ARTIFACT": "replay-report"}
+    done = subprocess.run(
+        ["bash", "-c", step["run"]], capture_output=True, text=True, env=env, timeout=30
+    )
+    assert done.returncode == 1
+    return done.stdout.splitlines()
+
+
+@pytest.mark.parametrize("where", ["action", "workflow"])
+def test_a_failing_gate_s_verdict_is_annotated_once(where: str) -> None:
+    """Exit 1: the harness annotated each failing disclosure, so the step adds none; any
+    other status (2: bad input) gets the one annotation it would otherwise lack."""
+    if where == "action":
+        steps = _load_action()["runs"]["steps"]
+    else:
+        workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "replay-gate.yml").read_text())
+        steps = [s for job in workflow["jobs"].values() for s in job.get("steps", [])]
+    step = next(s for s in steps if s.get("name") == "Fail below threshold")
+    assert not [line for line in _fail_step_prints(step, "1") if line.startswith("::")]
+    assert [line.split("::")[1] for line in _fail_step_prints(step, "2")] == [
+        "error title=Replay gate"
+    ]
