@@ -7,6 +7,7 @@ The time this saves is a measured figure in the README (`make demo` from a clean
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,9 +25,13 @@ def _planned(tmp_path: Path, target: str) -> list[str]:
     (tmp_path / "tools").mkdir()
     for name in ("package.json", "package-lock.json"):
         shutil.copy(ROOT / "tools" / name, tmp_path / "tools" / name)
+    # Run under `make test`, a child make would inherit MAKEFLAGS and MAKELEVEL and print
+    # "make[1]: Entering directory" lines around the plan.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
-        ["make", "-n", target, "PYTHON=python3"],
+        ["make", "--no-print-directory", "-n", target, "PYTHON=python3"],
         cwd=tmp_path,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
