@@ -102,6 +102,13 @@ BREACHES = [
     ("right_to_withdraw", "{w} Just to confirm, that's 7 days from signing."),
     ("right_to_withdraw", "{w} So you'll have a month from signing to change your mind."),
     ("right_to_withdraw", "{w} That gives you a week after you sign to withdraw."),
+    # a condition put on the subject after the disclosure, in words no list holds
+    (
+        "right_to_withdraw",
+        "{w} You can withdraw as long as the installer hasn't started the work yet.",
+    ),
+    ("soft_search", "{w} The check stays soft provided you don't go on to apply in full."),
+    ("commission", "{w} The commission is only paid by the lender depending on the product."),
     # a wrong figure in a bulleted list
     (
         "representative_example",

@@ -25,9 +25,13 @@ _RETRACTION = re.compile(
     r"that's not (?:quite )?(?:right|true|correct)|i was wrong|my mistake|"
     r"no longer|not any more|anymore)\b"
 )
-# Words that turn what was said ("but", "except"): after a disclosure, on its subject, they
-# may take part of it back.
-_CONTRAST = re.compile(r"\b(?:but|however|though|although|except|unless|whereas|instead)\b")
+# Words that turn what was said ("but", "except") or put a condition on it ("as long as",
+# "provided", "depending on"): after a disclosure, on its subject, they may take part of it
+# back.
+_CONTRAST = re.compile(
+    r"\b(?:but|however|though|although|except|unless|whereas|instead|only if|as long as|"
+    r"provided|depending on|depends on|subject to|assuming|on condition)\b"
+)
 # A span of days, weeks, fortnights or months in normalised text (number words are digits by
 # then; "a week", "a fortnight", "one month" too).
 _SPAN = re.compile(
@@ -47,8 +51,8 @@ def subject_doubts(
     (the 14 days restated as "7 days from signing"); the customer raises the subject again
     (a follow-up, a doubt, a wrong belief) and the agent's reply does not restate a key
     fact; or, later in the evidence's turn or in a later turn, the agent says something on
-    the subject with a negation, a retraction or a contrast, and states none of the key
-    facts.
+    the subject with a negation, a retraction, a contrast or a condition ("as long as",
+    "provided"), and states none of the key facts.
     """
     topics = [normalise(t) for t in topics_of(version)]
     # a span in words or months counts on the subject of any key fact ("a month after signing")
