@@ -295,3 +295,25 @@ def test_a_signal_while_the_workers_start_stops_them_all_and_prints_no_traceback
     assert done.returncode == 0, done.stderr
     assert done.stdout == "interrupted 2 0\n"  # SIGINT, and no worker left running
     assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [
+        {"HARNESS_BENCH_START_METHOD": "spawn"},
+        {"HARNESS_BENCH_START_METHOD": "fork"},
+        {"HARNESS_BENCH_NO_GC_FREEZE": "1"},
+    ],
+    ids=["spawn", "fork", "no-gc-freeze"],
+)
+def test_a_benchmark_switch_off_gives_the_rows_and_verdict_of_the_default(
+    many: World, switch: dict[str, str]
+) -> None:
+    with MessagesApiServer(api_key=KEY, latency_s=0.01) as server:
+        env = {"ANTHROPIC_API_KEY": KEY, "ANTHROPIC_BASE_URL": server.base_url}
+        default = _run(many, env, "--out", "on", "--db", "h.db", "--processes", "2")
+        assert default.returncode in (0, 1), default.stderr
+        off = _run(many, {**env, **switch}, "--out", "off", "--db", "h.db", "--processes", "2")
+    assert off.returncode == default.returncode, off.stderr
+    assert _rows(many.root / "off") == _rows(many.root / "on")
+    assert "replayed 180 of 180 cases" in off.stderr

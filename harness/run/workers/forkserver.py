@@ -17,6 +17,8 @@ import signal
 import threading
 from typing import Any
 
+from harness.run.workers import ablation
+
 #: The signals the forkserver and the workers ignore: the parent stops them.
 DEAF_TO = (signal.SIGINT, signal.SIGTERM)
 
@@ -28,9 +30,12 @@ PRELOAD = ("harness.run.workers.pool", "harness.run.process", "harness.run.folde
 
 
 def context(preload: tuple[str, ...] = ()) -> Any:
-    """The forkserver context, set to import :data:`PRELOAD` and ``preload`` once."""
-    found = multiprocessing.get_context("forkserver")
-    found.set_forkserver_preload([*PRELOAD, *preload])
+    """The forkserver context, set to import :data:`PRELOAD` and ``preload`` once (or, when a
+    benchmark switches the forkserver off, :mod:`.ablation`'s plain ``spawn`` or ``fork``)."""
+    method = ablation.start_method()
+    found = multiprocessing.get_context(method)
+    if method == "forkserver":
+        found.set_forkserver_preload([*PRELOAD, *preload])
     return found
 
 
@@ -49,6 +54,8 @@ def start() -> None:
     """
     from multiprocessing import forkserver
 
+    if ablation.start_method() != "forkserver":
+        return  # a benchmark switched it off: the workers are spawned or forked directly
     if threading.current_thread() is not threading.main_thread():
         forkserver.ensure_running()  # only the main thread may change signal handlers
         return

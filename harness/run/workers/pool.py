@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from harness.corpus.selection import BLOCK_CASES, ClaimedBlocks
 from harness.errors import ModelError, RunInterrupted
 from harness.run.interrupt import Interruption
-from harness.run.workers import MIN_CASES_PER_PROCESS, forkserver
+from harness.run.workers import MIN_CASES_PER_PROCESS, ablation, forkserver
 
 if TYPE_CHECKING:
     from harness.replay.calls import CallRunner
@@ -280,7 +280,8 @@ def _worker_main(
     # from the forkserver (the harness, the SDK, pandas) moves to the permanent generation,
     # so the worker's collections never walk those objects, nor copy the pages it shares
     # with the other workers (the gc.freeze recipe for fork without exec).
-    gc.freeze()
+    if ablation.gc_freeze():  # on unless a benchmark switches it off
+        gc.freeze()
     # Ctrl-C reaches the whole process group, and a CI job's cancellation may too: the
     # parent alone decides, and tells each worker over its pipe (see _exit_with_parent).
     signal.signal(signal.SIGINT, signal.SIG_IGN)

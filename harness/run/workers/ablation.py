@@ -1,0 +1,37 @@
+"""Private switches that turn off one speed mechanism each, for ``benchmarks/`` to measure
+what it pays (docs/benchmarks.md, "What each mechanism pays"). Not a user setting: read
+here only, from the environment, so a benchmark can set it for the run it starts.
+
+- ``HARNESS_BENCH_START_METHOD=spawn`` (or ``fork``): start the replay's worker processes
+  with that multiprocessing start method instead of the preloading forkserver;
+- ``HARNESS_BENCH_NO_GC_FREEZE=1``: a worker does not ``gc.freeze()`` what it inherited.
+
+The pytest plugin's own xdist scheduler has no switch: under pytest-xdist's own scheduler a
+case is scored twice in the gate (3/6 where 3/5 is right), so it is needed for correct
+verdicts, not only for speed.
+
+>>> start_method({})
+'forkserver'
+>>> start_method({"HARNESS_BENCH_START_METHOD": "spawn"})
+'spawn'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+START_METHODS = ("forkserver", "spawn", "fork")
+
+
+def start_method(env: Mapping[str, str] = os.environ) -> str:
+    """The start method of the replay's worker processes: the forkserver unless switched off."""
+    chosen = env.get("HARNESS_BENCH_START_METHOD", "forkserver") or "forkserver"
+    if chosen not in START_METHODS:
+        raise ValueError(f"HARNESS_BENCH_START_METHOD={chosen!r}: expected one of {START_METHODS}")
+    return chosen
+
+
+def gc_freeze(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether a worker freezes the objects it inherited (on unless switched off)."""
+    return env.get("HARNESS_BENCH_NO_GC_FREEZE", "") != "1"
