@@ -14,6 +14,12 @@ ratio it prints what the machine gives without the harness, measured in the same
 against the same server (:mod:`benchmarks.bare_client`): the wall time a bare SDK loop takes
 for the same calls (its ratio is the floor a client reaches here), its CPU per call, and
 the server's CPU per request.
+
+``--off VAR=VALUE`` measures what one mechanism pays: runs alternate with and without that
+private switch (:mod:`harness.run.workers.ablation`), on, off, on, off, so the machine's
+load falls on both alike, and it prints both medians and the load average:
+
+    nice python benchmarks/replay_throughput.py --cases 10000 --off HARNESS_BENCH_START_METHOD=spawn
 """
 
 from __future__ import annotations
@@ -83,6 +89,7 @@ def main() -> int:
     parser.add_argument("--pytest", type=int, default=0, help="use pytest -n N instead")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--processes", default="auto", help="harness run --processes")
+    parser.add_argument("--off", default="", help="VAR=VALUE: alternate runs with this switch")
     args = parser.parse_args()
 
     calls = args.cases * args.turns
@@ -99,8 +106,10 @@ def main() -> int:
         try:
             startup = _time([sys.executable, "-m", "harness.cli", "--help"], env, world.root)
             walls = []
+            offs: list[float] = []
+            switch = dict([args.off.split("=", 1)]) if args.off else {}
             server_cpu = process_cpu_s(server.pid)
-            for n in range(args.repeats):
+            for n in range(args.repeats * (2 if switch else 1)):
                 if args.pytest:
                     cmd = [
                         sys.executable,
@@ -122,8 +131,12 @@ def main() -> int:
                     ]
                 else:
                     cmd = harness_run(world.scenario, n, "--processes", args.processes)
-                walls.append(_time(cmd, env, world.root))
-            server_ms = (process_cpu_s(server.pid) - server_cpu) / (calls * args.repeats) * 1000
+                if switch and n % 2:
+                    offs.append(_time(cmd, {**env, **switch}, world.root))
+                else:
+                    walls.append(_time(cmd, env, world.root))
+            runs = args.repeats * (2 if switch else 1)
+            server_ms = (process_cpu_s(server.pid) - server_cpu) / (calls * runs) * 1000
             bare = bare_run(url, calls, args.concurrency, args.turns)
         finally:
             server.terminate()
@@ -137,6 +150,13 @@ def main() -> int:
         f"(runs: {', '.join(f'{w:.1f}' for w in walls)}); K·L/C = {floor:.1f} s; "
         f"ratio {wall / floor:.2f}; process startup {startup:.2f} s"
     )
+    if offs:
+        off = statistics.median(offs)
+        print(
+            f"with {args.off}: median {off:.1f} s (runs: {', '.join(f'{w:.1f}' for w in offs)}); "
+            f"ratio {off / floor:.2f}; off - on {off - wall:+.1f} s"
+        )
+    print(f"load average at the end: {Path('/proc/loadavg').read_text().split()[:3]}")
     print(
         f"same machine, same run: bare SDK loop {bare.wall_s:.1f} s (ratio "
         f"{bare.ratio(floor):.2f}), {bare.cpu_ms_per_call:.2f} ms CPU per call; "
