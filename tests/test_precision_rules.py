@@ -109,6 +109,33 @@ BREACHES = [
     ),
     ("soft_search", "{w} The check stays soft provided you don't go on to apply in full."),
     ("commission", "{w} The commission is only paid by the lender depending on the product."),
+    # taken back in words only a may_contradict pattern holds (a doubt, so never sure)
+    ("broker_status", "{w} Honestly it's easiest to think of it as our own finance plan."),
+    ("broker_status", "{w} In the end, the final say on approval rests with our team."),
+    ("commission", "{w} Mind you, nobody here earns a penny from the lender."),
+    ("commission", "{w} It's the same flat fee whichever lender you end up with."),
+    (
+        "commission",
+        "{w} I'm afraid I can't tell you what we receive, that's between us and the lender.",
+    ),
+    ("data_sharing", "{w} Rest assured your details remain on our systems and go nowhere else."),
+    ("data_sharing", "{w} We won't be passing anything over to other companies."),
+    (
+        "soft_search",
+        "{w} Even the full application is just a soft look, so nothing to worry about.",
+    ),
+    # ... even in a sentence that also restates a key fact ("signed")
+    (
+        "right_to_withdraw",
+        "{w} Bear in mind the fortnight only starts counting once the engineer has signed "
+        "everything off.",
+    ),
+    ("right_to_withdraw", "{w} Once the installer has been paid, that's it."),
+    # a negation in a sentence that restates a fact on the subject that came up
+    (
+        "right_to_withdraw",
+        "{w} Once you've signed there's no undoing it though, it's locked in.",
+    ),
     # a wrong figure in a bulleted list
     (
         "representative_example",
@@ -136,6 +163,33 @@ def test_a_breach_is_never_a_sure_pass(disclosure: str, said: str) -> None:
 )
 def test_a_loan_term_or_the_same_span_in_other_words_is_no_doubt(later: str) -> None:
     assert sure_pass(score("right_to_withdraw", f"{wording('right_to_withdraw')} {later}"))
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "later"),
+    [
+        ("right_to_withdraw", "You won't pay any fee for withdrawing, just the interest."),
+        ("right_to_withdraw", "You can withdraw without giving a reason."),
+        ("data_sharing", "Everything is kept secure in line with data protection law."),
+        ("data_sharing", "We never sell your data to marketing companies."),
+        ("broker_status", "The lender you're introduced to makes its own decision."),
+        ("soft_search", "The soft search is only visible to you."),
+        ("commission", "You don't pay us anything for our help."),
+    ],
+)
+def test_innocent_words_near_a_take_back_leave_the_pass_sure(disclosure: str, later: str) -> None:
+    assert sure_pass(score(disclosure, f"{wording(disclosure)} {later}"))
+
+
+def test_pressure_on_a_bereaved_customer_is_never_a_sure_pass() -> None:
+    customer = "My husband passed away in March and money's tight at the moment."
+    support = (
+        "I'm so sorry for your loss. There's no rush at all, we can pause whenever you like, "
+        "and MoneyHelper offers free, impartial debt advice."
+    )
+    assert sure_pass(score("vulnerability_support", support, customer=customer))
+    pressed = f"{support} That said, this rate ends on Friday, so it's best to sign today."
+    assert not sure_pass(score("vulnerability_support", pressed, customer=customer))
 
 
 def test_a_quoted_myth_does_not_reach_the_agents_own_clause_after_a_but() -> None:
@@ -194,3 +248,36 @@ def test_figures_in_a_markdown_list_and_in_words_pass() -> None:
 def test_vulnerability_applies_on_a_cue_of_any_driver(customer: str, applies: bool) -> None:
     found = score("vulnerability_support", wording("vulnerability_support"), customer=customer)
     assert (found.status != "not_applicable") is applies, found.evidence
+
+
+def test_a_sum_of_money_that_is_none_of_the_quotes_figures_leaves_the_pass_unsure() -> None:
+    example = wording("representative_example")
+    # 120 x £116.08 = £13,929.60: the payments alone, called the total "with the deposit"
+    misnamed = f"{example} So all in, with your deposit, you'd pay £13,929.60 over the ten years."
+    found = score("representative_example", misnamed)
+    assert found.status == "passed" and not sure_pass(found)
+    assert "none of the case's figures" in found.evidence["unsure_because"][0]
+    # the case's own figures, said again in other words, leave it sure
+    again = f"{example} Just to repeat: £950 down on a £9,275 system, then £116.08 a month."
+    assert sure_pass(score("representative_example", again))
+
+
+def test_pence_in_words_after_pounds_and_a_deposit_of_none_read_as_said() -> None:
+    quote = price_quote(cash_price=4800, deposit=0, apr=8.9, term_months=60)
+    facts: dict[str, FactValue] = {"customer_first_name": "Kofi", **quote.facts()}
+    assert (quote.monthly_payment, quote.total_payable) == (98.61, 5916.6)
+    said = (
+        "Here's your representative example: with no deposit you'd borrow the full four "
+        "thousand eight hundred pounds over sixty months. The representative APR is eight "
+        "point nine per cent, fixed. That's sixty monthly payments of ninety-eight pounds "
+        "sixty-one, and the total amount payable is five thousand nine hundred and sixteen "
+        "pounds sixty."
+    )
+    turns = (
+        Turn(role="customer", text="Can I spread the cost?"),
+        Turn(role="agent", text=said),
+        Turn(role="event", event="offer_presented"),
+    )
+    case = Case(case_id="w", source="tests", facts=facts, turns=turns)
+    pinned = REGISTRY.pin("representative_example", 1)
+    assert sure_pass(score_disclosure(pinned, case, Transcript(case.turns)))

@@ -167,12 +167,25 @@ class DisclosureVersion(BaseModel):
     #: agent turn in time that holds one but conveys a fact only in other words leaves the
     #: rules unsure, and a later one with a negation or a retraction may contradict it.
     topics: tuple[str, ...] = ()
+    #: Patterns (regular expressions over normalised text) for what may take the disclosure
+    #: back in words no opposite pins down ("your details stay with us", "we'll approve
+    #: you"): an agent sentence anywhere that matches one, and restates no key fact, leaves
+    #: a pass unsure. A doubt, not a failure: the words have innocent readings too.
+    may_contradict: tuple[str, ...] = ()
     #: Figures that are not key facts (cash price, deposit), so their numbers are not
     #: read as a key fact's figure.
     context_figures: tuple[FigureSpec, ...] = ()
     applies_when: Condition | None = None
     deadline: Deadline = Deadline()
     fuzzy_threshold: int = Field(default=90, ge=50, le=100)
+
+    @field_validator("may_contradict")
+    @classmethod
+    def _may_contradict_compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        return compiling(patterns)
+
+    def compiled_may_contradict(self) -> tuple[re.Pattern[str], ...]:
+        return compiled(self.may_contradict)
 
     @model_validator(mode="after")
     def _approved_has_approver(self) -> DisclosureVersion:

@@ -71,6 +71,7 @@ _FIGURE_UNIT = re.compile(
     r"monthly|payments?|instal?ments?|repayments?)\b",
     re.IGNORECASE,
 )
+_POUNDS_BEFORE = re.compile(r"\bpounds?(?: and)?\s+$", re.IGNORECASE)
 _MONEY_WORDS = (
     (re.compile(r"\bgbp\s?(?=\d)"), "£"),
     (re.compile(r"(\d+) pounds?(?: and)? (\d{2})(?: pence| ?p)?\b"), r"£\1.\2"),
@@ -90,8 +91,9 @@ def words_to_figures(text: str) -> str:
         words = found.group(0).lower()
         single = not re.search(r"[\s-]", words.strip())
         if single and not _FIGURE_UNIT.match(text, found.end()):
-            before = text[max(0, found.start() - 2) : found.start()]
-            if "£" not in before:
+            before = text[max(0, found.start() - 12) : found.start()]
+            # "£" before it, or the pence after "pounds" ("nine hundred pounds sixty")
+            if "£" not in before[-2:] and not _POUNDS_BEFORE.search(before):
                 return found.group(0)
         value = _words_value(words)
         return found.group(0) if value is None else value

@@ -35,7 +35,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from harness.config.disclosures import PinnedDisclosure
+from harness.config.disclosures import DisclosureVersion, PinnedDisclosure
 from harness.config.phrases import contains_any
 from harness.corpus.cases import Case, GoldenLabel
 from harness.errors import ConfigError
@@ -43,6 +43,7 @@ from harness.replay.conversation import Transcript
 from harness.scoring.applicability import Applicability, applicability
 from harness.scoring.base import Score, ScorerContext, ScoreStatus
 from harness.scoring.doubts import subject_doubts
+from harness.scoring.figures import unexplained_amounts
 from harness.scoring.findings import (
     AgentTurn,
     Findings,
@@ -266,6 +267,7 @@ def _verdict(
     evidence["reason"] = "; ".join(reasons) if reasons else "all key facts in time"
     doubts = _doubts(passed, findings, wrong, contradicted, applies)
     doubts += subject_doubts(version, turns, findings) if passed else []
+    doubts += _unexplained(version, case, turns, where) if passed else []
     superseded_firm = superseded is not None and bool(
         set(findings.silent) & set(superseded["missing_from_current"])
     )
@@ -285,6 +287,26 @@ def _verdict(
         evidence=evidence,
         verdicts={RULES: status},
     )
+
+
+def _unexplained(
+    version: DisclosureVersion, case: Case, turns: list[AgentTurn], where: str
+) -> list[str]:
+    """A doubt for each sum of money the agent states that is none of the case's figures,
+    when the version states figures of money (a misnamed total may hide a wrong one)."""
+    specs = version.figure_specs()
+    if not any(s.unit == "money" and not s.is_context for s in specs):
+        return []
+    known = tuple(
+        s.expected(case.facts, where=where)
+        for s in specs
+        if s.value is not None or (s.fact is not None and s.fact in case.facts)
+    )
+    return [
+        f'turn {turn.index} states {said}, which is none of the case\'s figures: "{quote}"'
+        for turn in turns
+        for said, quote in unexplained_amounts(turn.text, specs, known, customer=turn.customer)
+    ][:2]
 
 
 def _kind_words(kind: str) -> str:

@@ -13,8 +13,14 @@ import re
 from harness.config.disclosures import DisclosureVersion
 from harness.config.phrases import bounded_starts, normalise
 from harness.scoring.figures import same_value
-from harness.scoring.findings import AgentTurn, Findings, states_a_fact, topics_of
-from harness.scoring.statements import excerpt, is_cue, sentences
+from harness.scoring.findings import (
+    AgentTurn,
+    Findings,
+    facts_stated,
+    states_a_fact,
+    topics_of,
+)
+from harness.scoring.statements import Sentence, excerpt, is_cue, sentences
 
 # Words with which an agent takes back or qualifies what it said before.
 _RETRACTION = re.compile(
@@ -47,7 +53,8 @@ def subject_doubts(
     """Where the conversation comes back to the subject after the disclosure, and nothing
     restates it: the rules cannot rule out that it was taken back in words no list holds.
 
-    Three signs: the agent later states a span of days other than a fixed-value key fact's
+    Four signs: an agent sentence anywhere matches one of the version's ``may_contradict``
+    patterns; the agent later states a span of days other than a fixed-value key fact's
     (the 14 days restated as "7 days from signing"); the customer raises the subject again
     (a follow-up, a doubt, a wrong belief) and the agent's reply does not restate a key
     fact; or, later in the evidence's turn or in a later turn, the agent says something on
@@ -89,17 +96,47 @@ def subject_doubts(
             if topic is None:
                 continue
             words = sentence.norm.split()
-            cue = next((w for i, w in enumerate(words) if is_cue(words, i)), None)
+            cue = next(
+                (w for i, w in enumerate(words) if is_cue(words, i) and not _aside(words, i)),
+                None,
+            )
             turn_word = retraction or _CONTRAST.search(sentence.norm)
             if cue is None and turn_word is None:
                 continue
-            if states_a_fact(version, sentence.text) and turn_word is None:
+            # a restatement whose negation is only a benign one ("no reason needed"), or
+            # whose fact is the subject that came up, takes nothing back
+            if (
+                turn_word is None
+                and states_a_fact(version, sentence.text)
+                and (
+                    cue is None or _benign(words, cue) or _restates_topic(version, sentence, topic)
+                )
+            ):
                 continue
             what = f"'{cue}'" if turn_word is None else f"'{turn_word.group(0)}'"
             doubts.append(
                 f"turn {turn.index} raises '{topic}' again with {what}: \"{sentence.text}\""
             )
-    return doubts[:3]
+    return (_taken_back(version, turns) + doubts)[:3]
+
+
+def _taken_back(version: DisclosureVersion, turns: list[AgentTurn]) -> list[str]:
+    """Agent sentences, anywhere in the conversation, that match one of the version's
+    ``may_contradict`` patterns, even one that also restates a key fact ("the fortnight
+    only starts once the engineer has signed it off")."""
+    patterns = version.compiled_may_contradict()
+    if not patterns:
+        return []
+    found = []
+    for turn in turns:
+        for sentence in sentences(turn.text):
+            match = next((m for p in patterns if (m := p.search(sentence.norm))), None)
+            if match is None:
+                continue
+            found.append(
+                f"turn {turn.index} may take it back ('{match.group(0)}'): \"{sentence.text}\""
+            )
+    return found
 
 
 def _other_span(version: DisclosureVersion, norm: str, topics: list[str]) -> str | None:
@@ -121,6 +158,57 @@ def _other_span(version: DisclosureVersion, norm: str, topics: list[str]) -> str
         if fixed and not any(same_value(spec, days, value) for spec, value in fixed):
             return f"'{found[0]}', not {' or '.join(f'{v:g} days' for _, v in fixed)}"
     return None
+
+
+# Negations that restate a right or a condition rather than take anything back.
+_BENIGN_AFTER = {
+    "no": {
+        "reason",
+        "reasons",
+        "questions",
+        "obligation",
+        "charge",
+        "fee",
+        "fees",
+        "cost",
+        "penalty",
+        "problem",
+        "pressure",
+        "rush",
+        "hurry",
+        "catch",
+        "extra",
+        "worries",
+    },
+    "without": {"giving", "a", "any", "penalty", "charge"},
+    "not": {"a"},
+}
+
+
+# What a negation may deny without touching a disclosure ("we never sell your data").
+_ASIDES = frozenset({"sell", "sold", "selling", "spam", "market"})
+
+
+def _aside(words: list[str], index: int) -> bool:
+    return any(w in _ASIDES for w in words[index + 1 : index + 3])
+
+
+def _benign(words: list[str], cue: str) -> bool:
+    """Whether every negation cue in ``words`` is a benign one (see ``_BENIGN_AFTER``)."""
+    for i, word in enumerate(words):
+        if is_cue(words, i):
+            following = words[i + 1] if i + 1 < len(words) else ""
+            if following not in _BENIGN_AFTER.get(word, ()):
+                return False
+    return True
+
+
+def _restates_topic(version: DisclosureVersion, sentence: Sentence, topic: str) -> bool:
+    """Whether the sentence states a key fact whose own topics hold ``topic``."""
+    stated = set(facts_stated(version, sentence.text))
+    return any(
+        kf.id in stated and topic in {normalise(t) for t in kf.topics} for kf in version.key_facts
+    )
 
 
 def _topic_in(norm: str, topics: list[str]) -> str | None:

@@ -94,6 +94,35 @@ def _read_figures(
     return tuple(found)
 
 
+def unexplained_amounts(
+    text: str, specs: Sequence[FigureSpec], known: tuple[float, ...], *, customer: str = ""
+) -> list[tuple[str, str]]:
+    """Sums of money stated in ``text`` that are none of the case's figures (``known``)
+    and that no key figure's label claims: ``(the amount as said, its sentence)``.
+
+    A key figure misnamed ("all in, including your deposit, you'd pay £11,921.04") is no
+    wrong figure the reader can pin on a fact, but the rules cannot rule out that it is one.
+    Amounts labelled by a context figure with no case fact (a saving, a commission) are
+    left alone.
+    """
+    found = []
+    for sentence in figure_sentences(text):
+        numbers = list(_numbers(sentence.norm))
+        if not any(n.unit == "money" for n in numbers):
+            continue
+        labels = _labels(sentence.norm, specs)
+        for number in numbers:
+            if number.unit != "money" or any(abs(number.value - v) < 0.005 for v in known):
+                continue
+            spec = _nearest(number, numbers, labels, sentence.norm)
+            if spec is not None and (not spec.is_context or spec.fact is None):
+                continue
+            if reading(sentence, number.start, number.end, customer=customer).kind != "statement":
+                continue
+            found.append((number.said, sentence.text))
+    return found
+
+
 def same_value(spec: FigureSpec, stated: float, expected: float) -> bool:
     """Whether ``stated`` is the figure's value (money to the penny, rates to 0.01)."""
     return abs(stated - expected) < 0.005

@@ -335,6 +335,8 @@ def _negation(sentence: Sentence, start: int, clause: int) -> tuple[str | None, 
         if word in CLAUSE_WORDS:
             return None, None
         if is_cue(own, index, sentence.norm[start:].split()[:1]):
+            if _only_its_noun(own, index):
+                continue
             return word, None
     first = own[0] if own else sentence.norm[start:].split()[0] if sentence.norm[start:] else ""
     if first in _SUBJECTS:
@@ -349,6 +351,27 @@ def _negation(sentence: Sentence, start: int, clause: int) -> tuple[str | None, 
         if words and words[0] in CLAUSE_WORDS:
             return None, None
     return None, None
+
+
+# Who does something: after "with no deposit", "you'd borrow" starts what is said.
+_ACTORS = frozenset({
+    "you", "you'd", "you'll", "you're", "we", "we'd", "we'll", "we're", "i", "i'd", "i'll",
+    "i'm", "they", "they'd", "they'll", "they're",
+})  # fmt: skip
+# After "no", words that make it more than "none of this noun" ("no one", "no way").
+_NOT_A_NOUN = frozenset({"one", "way", "longer", "doubt", "matter", "more", "less", "need"})
+
+
+def _only_its_noun(words: list[str], index: int) -> bool:
+    """Whether the "no" or "without" at ``index`` only says there is none of its noun, and
+    someone then says what follows: "with no deposit you'd borrow £4,800 over 60 months"
+    states both figures; "no lender pays us" and "no one says we're paid" still negate."""
+    if words[index] not in ("no", "without") or index + 2 >= len(words):
+        return False
+    noun = words[index + 1]
+    if noun in _ACTORS or noun in _SUBJECTS or noun in _NOT_A_NOUN or noun in NEGATION_CUES:
+        return False
+    return any(word in _ACTORS for word in words[index + 2 :])
 
 
 # "not long ago", "not only", "not just": a negation cue that negates nothing after it.
