@@ -281,3 +281,25 @@ def test_pence_in_words_after_pounds_and_a_deposit_of_none_read_as_said() -> Non
     case = Case(case_id="w", source="tests", facts=facts, turns=turns)
     pinned = REGISTRY.pin("representative_example", 1)
     assert sure_pass(score_disclosure(pinned, case, Transcript(case.turns)))
+
+
+@pytest.mark.parametrize(("apr", "sure"), [(0.0, True), (11.9, False)])
+def test_interest_free_contradicts_an_apr_only_when_there_is_interest(
+    apr: float, sure: bool
+) -> None:
+    quote = price_quote(cash_price=6300, deposit=300, apr=apr, term_months=48)
+    facts: dict[str, FactValue] = {"customer_first_name": "Bea", **quote.facts()}
+    pinned = REGISTRY.pin("representative_example", 1)
+    said = "Good news: this one is interest-free. " + " ".join(
+        fill(pinned.current.wording, facts, where="test").split()
+    )
+    turns = (
+        Turn(role="customer", text="Is it interest free?"),
+        Turn(role="agent", text=said),
+        Turn(role="event", event="offer_presented"),
+    )
+    case = Case(case_id="z", source="tests", facts=facts, turns=turns)
+    found = score_disclosure(pinned, case, Transcript(case.turns))
+    assert sure_pass(found) is sure
+    if not sure:
+        assert found.status == "failed" and "interest" in found.evidence["reason"]

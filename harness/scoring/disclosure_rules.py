@@ -201,7 +201,7 @@ def _verdict(
     where = f"case {case.case_id}: disclosure {pinned.id} v{version.version}"
     findings = find_facts(version, case, turns, (start, end), where)
     wrong = wrong_figures(version, case, turns, where)
-    contradicted = contradictions(version, turns)
+    contradicted = contradictions(version, turns, case.facts)
     superseded = None
     if not findings.complete:
         superseded = _superseded(pinned, case, turns, (start, end), findings)

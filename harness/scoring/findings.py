@@ -18,13 +18,14 @@ disclosure back in words no list holds is in :mod:`harness.scoring.doubts`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.config.disclosures import DisclosureVersion, KeyFact, fill, placeholders
 from harness.config.phrases import bounded_starts, normalise
-from harness.corpus.cases import Case
+from harness.corpus.cases import Case, FactValue
+from harness.errors import ConfigError
 from harness.replay.conversation import Transcript
 from harness.scoring.figures import read_figures, same_value
 from harness.scoring.matching import TurnMatch, find_matches, template_figures
@@ -308,14 +309,30 @@ def wrong_figures(
     return wrong
 
 
+def _is_zero(key_fact: KeyFact, facts: Mapping[str, FactValue]) -> bool:
+    figure = key_fact.figure
+    if figure is None or (figure.fact is not None and figure.fact not in facts):
+        return False
+    try:
+        return figure.expected(facts, where="") == 0
+    except ConfigError:
+        return False
+
+
 def _shown(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else str(int(value))
 
 
-def contradictions(version: DisclosureVersion, turns: list[AgentTurn]) -> list[dict[str, Any]]:
+def contradictions(
+    version: DisclosureVersion,
+    turns: list[AgentTurn],
+    facts: Mapping[str, FactValue] | None = None,
+) -> list[dict[str, Any]]:
     """The version's contradictions and its key facts' opposites, wherever the agent says them.
 
-    ``firm``: said as a statement (not asked, quoted or hypothetical) and not negated.
+    ``firm``: said as a statement (not asked, quoted or hypothetical) and not negated. With
+    the case's ``facts``, a figure's opposites do not count where the case's figure is zero
+    ("interest free" contradicts an APR of 9.9%, and is the truth of one of 0%).
     """
     checks: list[tuple[list[str], tuple[re.Pattern[str], ...], tuple[str, ...]]] = [
         (list(version.contradictions), (), ())
@@ -327,6 +344,7 @@ def contradictions(version: DisclosureVersion, turns: list[AgentTurn]) -> list[d
             tuple(normalise(u) for u in kf.opposite_unless),
         )
         for kf in version.key_facts
+        if not (facts is not None and _is_zero(kf, facts))
     ]
     found = []
     for turn in turns:

@@ -364,14 +364,15 @@ _NOT_A_NOUN = frozenset({"one", "way", "longer", "doubt", "matter", "more", "les
 
 def _only_its_noun(words: list[str], index: int) -> bool:
     """Whether the "no" or "without" at ``index`` only says there is none of its noun, and
-    someone then says what follows: "with no deposit you'd borrow £4,800 over 60 months"
-    states both figures; "no lender pays us" and "no one says we're paid" still negate."""
+    a new subject then says what follows: "with no deposit you'd borrow £4,800 over 60
+    months" and "there's no interest, the total payable is £6,300" state their figures;
+    "no lender pays us" and "no one says we're paid" still negate."""
     if words[index] not in ("no", "without") or index + 2 >= len(words):
         return False
     noun = words[index + 1]
     if noun in _ACTORS or noun in _SUBJECTS or noun in _NOT_A_NOUN or noun in NEGATION_CUES:
         return False
-    return any(word in _ACTORS for word in words[index + 2 :])
+    return any(word in _ACTORS or word in _SUBJECTS for word in words[index + 2 :])
 
 
 # "not long ago", "not only", "not just": a negation cue that negates nothing after it.
