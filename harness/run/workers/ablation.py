@@ -21,14 +21,22 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from harness.errors import ConfigError, did_you_mean
+
 START_METHODS = ("forkserver", "spawn", "fork")
 
 
 def start_method(env: Mapping[str, str] = os.environ) -> str:
-    """The start method of the replay's worker processes: the forkserver unless switched off."""
+    """The start method of the replay's worker processes: the forkserver unless switched off.
+
+    Any other value is a :class:`ConfigError` naming the variable (the edges exit 2)."""
     chosen = env.get("HARNESS_BENCH_START_METHOD", "forkserver") or "forkserver"
     if chosen not in START_METHODS:
-        raise ValueError(f"HARNESS_BENCH_START_METHOD={chosen!r}: expected one of {START_METHODS}")
+        allowed = ", ".join(repr(m) for m in START_METHODS)
+        raise ConfigError(
+            f"environment variable HARNESS_BENCH_START_METHOD is {chosen!r}; expected one of "
+            f"{allowed}, or unset for the forkserver{did_you_mean(chosen, START_METHODS)}"
+        )
     return chosen
 
 
