@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from harness.outputs.github import (
     summary_markdown,
 )
 from harness.outputs.junit import junit_xml
-from harness.outputs.locations import SourceLine
+from harness.outputs.locations import SourceLine, repository_root
 from harness.outputs.report import FailingCase
 from harness.run.finish import RunOutcome, run_scenario
 from harness.run.plan import load_plan
@@ -327,6 +328,23 @@ def test_a_scenario_outside_the_repository_gets_no_location(
 ) -> None:
     (tmp_path / "elsewhere").mkdir()
     assert _annotation_places(tmp_path, monkeypatch, "elsewhere") == ["::error ", "::error "]
+
+
+def test_the_repository_root_is_the_workspace_then_the_git_top_level_then_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout, workspace, elsewhere = tmp_path / "checkout", tmp_path / "ws", tmp_path / "else"
+    for folder in (checkout / "scenarios", workspace, elsewhere):
+        folder.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=checkout, check=True, capture_output=True)
+    monkeypatch.chdir(elsewhere)
+    start = checkout / "scenarios"
+    assert [
+        repository_root(start, {"GITHUB_WORKSPACE": str(workspace)}),
+        repository_root(start, {"GITHUB_WORKSPACE": ""}),  # empty counts as unset
+        repository_root(start, {}),
+        repository_root(tmp_path, {}),  # outside any checkout
+    ] == [workspace.resolve(), checkout.resolve(), checkout.resolve(), elsewhere.resolve()]
 
 
 def test_hostile_places_and_criteria_cannot_break_out_of_an_annotation() -> None:

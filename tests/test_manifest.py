@@ -1,4 +1,4 @@
-"""The run manifest: the git state stated exactly, and the disclosures in force in words."""
+"""The run manifest's git state, stated exactly (harness/git.py), and the checkout's top level."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.run.manifest import git_info
+from harness.git import git_state, top_level
 
 
 def git(folder: Path, *args: str) -> None:
@@ -20,7 +20,7 @@ def git(folder: Path, *args: str) -> None:
 
 
 def test_a_folder_outside_git_says_so(tmp_path: Path) -> None:
-    assert git_info(tmp_path) == {
+    assert git_state(tmp_path) == {
         "state": "not_a_repository",
         "commit": None,
         "branch": None,
@@ -31,7 +31,7 @@ def test_a_folder_outside_git_says_so(tmp_path: Path) -> None:
 def test_a_repository_without_a_commit_says_so(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q", "-b", "trunk")
     (tmp_path / "scenario.yaml").write_text("name: x\n")
-    assert git_info(tmp_path) == {
+    assert git_state(tmp_path) == {
         "state": "no_commit",
         "commit": None,
         "branch": "trunk",
@@ -63,8 +63,21 @@ def test_a_commit_says_whether_the_work_tree_differs(
     elif change == "ignored":
         (tmp_path / "reports").mkdir()
         (tmp_path / "reports" / "report.html").write_text("<p>\n")
-    info = git_info(tmp_path / "reports" if change == "ignored" else tmp_path)
+    info = git_state(tmp_path / "reports" if change == "ignored" else tmp_path)
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert info == {"state": "commit", "commit": head, "branch": "main", "dirty": dirty}
+
+
+def test_the_top_level_is_the_checkouts_root_from_any_folder_in_it(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "scenarios" / "disclosures").mkdir(parents=True)
+    assert top_level(tmp_path / "scenarios" / "disclosures") == tmp_path.resolve()
+    assert top_level(tmp_path) == tmp_path.resolve()
+
+
+@pytest.mark.parametrize("where", ["plain folder", "missing folder"])
+def test_outside_a_checkout_there_is_no_top_level(tmp_path: Path, where: str) -> None:
+    folder = tmp_path / "nothing-here" if where == "missing folder" else tmp_path
+    assert top_level(folder) is None

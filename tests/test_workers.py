@@ -297,6 +297,18 @@ def test_a_signal_while_the_workers_start_stops_them_all_and_prints_no_traceback
     assert "Traceback" not in done.stderr, done.stderr
 
 
+def test_an_unknown_start_method_is_named_with_the_allowed_ones_and_exits_2(many: World) -> None:
+    env = {"HARNESS_BENCH_START_METHOD": "forkk", "ANTHROPIC_API_KEY": KEY}
+    done = _run(many, env, "--out", "o", "--db", "h.db", "--processes", "2")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "harness: error: environment variable HARNESS_BENCH_START_METHOD is 'forkk'; expected "
+        "one of 'forkserver', 'spawn', 'fork', or unset for the forkserver (did you mean "
+        "'fork'?)\n"
+    )
+    assert not (many.root / "o").exists()  # refused before any case ran
+
+
 @pytest.mark.parametrize(
     "switch",
     [

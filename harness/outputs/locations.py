@@ -15,12 +15,13 @@ either (GitHub could not show it on the diff).
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from harness.git import top_level
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,7 @@ def repository_root(start: Path, environ: Mapping[str, str] | None = None) -> Pa
     env = os.environ if environ is None else environ
     if env.get("GITHUB_WORKSPACE"):
         return Path(env["GITHUB_WORKSPACE"]).resolve()
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=start,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        done = None
-    if done is not None and done.returncode == 0 and done.stdout.strip():
-        return Path(done.stdout.strip()).resolve()
-    return Path.cwd().resolve()
+    return top_level(start) or Path.cwd().resolve()
 
 
 def _relative(path: Path, root: Path) -> str | None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import datetime
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from harness.config.disclosures import PinnedDisclosure
 from harness.config.redaction import RedactionPolicy, keep_wordings
 from harness.corpus.files import corpus_files
+from harness.git import git_state
 from harness.run.plan import ReplayPlan
 
 _SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
@@ -21,36 +20,6 @@ def harness_version() -> str:
         return metadata.version("replay-harness")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def git_info(folder: Path) -> dict[str, Any]:
-    """The git state of the checkout holding ``folder``, stated exactly.
-
-    ``state`` is ``not_a_repository`` (git is missing, or ``folder`` is outside any
-    checkout), ``no_commit`` (a repository without a commit yet) or ``commit``; ``dirty``
-    whether any file differs from the commit, a new file git does not ignore included (the
-    run may have read it); ``None`` when it could not be told.
-    """
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    if git("rev-parse", "--is-inside-work-tree") != "true":
-        return {"state": "not_a_repository", "commit": None, "branch": None, "dirty": None}
-    commit = git("rev-parse", "--verify", "--quiet", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=normal")
-    return {
-        "state": "commit" if commit else "no_commit",
-        "commit": commit,
-        "branch": git("symbolic-ref", "--short", "--quiet", "HEAD"),  # None when detached
-        "dirty": bool(status) if status is not None else None,
-    }
 
 
 def redact_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +75,7 @@ def build_manifest(
         "harness_version": harness_version(),
         "started_at": started_at.isoformat(),
         "finished_at": finished_at.isoformat(),
-        "git": git_info(scenario.base_dir),
+        "git": git_state(scenario.base_dir),
         "scenario": {
             "name": scenario.name,
             "description": scenario.description,

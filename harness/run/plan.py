@@ -28,6 +28,7 @@ from harness.corpus.files import corpus_files, corpus_hash, iter_cases
 from harness.corpus.order import replay_order
 from harness.corpus.selection import CaseSelection, EveryNth, Share
 from harness.errors import ConfigError, HarnessError
+from harness.git import git_state
 from harness.models.base import Completion, ModelAdapter
 from harness.models.prices import ModelPrice, PriceTable
 from harness.plugins.registry import Registries, build_registries
@@ -391,6 +392,4 @@ def _on_baseline_branch(scenario: Scenario) -> bool:
     branch = scenario.baseline.branch if scenario.baseline is not None else None
     if branch is None or scenario.gate.sequential is None:
         return False
-    from harness.run.manifest import git_info
-
-    return git_info(scenario.base_dir).get("branch") == branch
+    return git_state(scenario.base_dir).get("branch") == branch

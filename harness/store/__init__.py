@@ -1,8 +1,10 @@
 """The run store: DuckDB and the queries over it.
 
-``database`` (``RunStore``: ingest parts, record runs, export results), ``rows`` (the
+``database`` (``RunStore``, made of ``connection``: opening the database and its tables;
+``runs``: the runs table; ``results``: a run's rows in and out, counted), ``rows`` (the
 schemas of results, transcripts and model calls), ``gate_queries`` and ``report_queries``
-(the SQL the gate and the report run), ``views`` (corpus and results as DuckDB views).
+(the SQL the gate and the report run, and the methods that run it), ``views`` (corpus and
+results as DuckDB views).
 Only this package imports DuckDB.
 """
 

@@ -1,10 +1,16 @@
 """The gate's SQL: pass rates per criterion, per segment, and paired against a baseline.
 
-Plain query text, run by :class:`harness.store.database.RunStore` over its ``results`` and
+The query text, and :class:`GateQueries`, the part of
+:class:`harness.store.database.RunStore` that runs it over the ``results`` and
 ``transcripts`` tables with a temporary ``gate_criteria`` table of thresholds.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from harness.store.connection import StoreConnection
 
 GATE_SQL = """
 WITH counts AS (
@@ -104,3 +110,80 @@ SELECT criterion,
 FROM pairs GROUP BY criterion ORDER BY criterion
 """
 )
+
+
+class GateQueries(StoreConnection):
+    """The run store's gate figures (see the module)."""
+
+    def gate_rows(
+        self,
+        run_id: str,
+        thresholds: Mapping[str, float],
+        *,
+        errors_are_failures: bool,
+        repeat_policy: str = "mean",
+        review_counts_as: str = "fail",
+    ) -> list[dict[str, Any]]:
+        """Per criterion (in ``thresholds`` order): counts, pass rate, threshold and verdict.
+
+        ``repeat_policy`` ``pass_k`` counts cases, each passed only when all its repeats did;
+        ``review_counts_as`` says how a ``review`` result counts (fail, pass or excluded).
+        """
+        self._set_criteria(thresholds)
+        sql = GATE_SQL.format(rows=GATE_ROWS[repeat_policy])
+        params = {
+            "run_id": run_id,
+            "errors_are_failures": errors_are_failures,
+            "review_as": REVIEW_AS[review_counts_as],
+        }
+        return self._rows(sql, params)
+
+    def segment_rows(
+        self,
+        run_id: str,
+        thresholds: Mapping[str, float],
+        *,
+        repeat_policy: str = "mean",
+        review_counts_as: str = "fail",
+    ) -> list[dict[str, Any]]:
+        """Per tag key and value, and criterion: threshold, applicable, passed and errors.
+
+        Tags are the case's (from its repeat 0 transcript); segments with no applicable
+        result are left out. Ordered by tag, value, then the order of ``thresholds``.
+        """
+        self._set_criteria(thresholds)
+        sql = SEGMENT_SQL.format(rows=GATE_ROWS[repeat_policy])
+        return self._rows(sql, {"run_id": run_id, "review_as": REVIEW_AS[review_counts_as]})
+
+    def paired_rows(
+        self,
+        run_id: str,
+        baseline_id: str,
+        *,
+        errors_are_failures: bool,
+        review_counts_as: str = "fail",
+    ) -> list[dict[str, Any]]:
+        """Per criterion, ``run_id`` against ``baseline_id`` on the same case, repeat and
+        criterion: both pass, pass→fail, fail→pass, both fail, and the flipped cases
+        (``flips``: case_id, repeat, direction; newly failing first)."""
+        return self._rows(
+            PAIRED_SQL,
+            {
+                "run_id": run_id,
+                "baseline_id": baseline_id,
+                "errors_are_failures": errors_are_failures,
+                "counted": ["passed", "failed", "review"],
+                "review_as": REVIEW_AS[review_counts_as],
+            },
+        )
+
+    def _set_criteria(self, thresholds: Mapping[str, float]) -> None:
+        con = self._con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE gate_criteria "
+            "(criterion VARCHAR, position INTEGER, threshold DOUBLE)"
+        )
+        con.executemany(
+            "INSERT INTO gate_criteria VALUES (?, ?, ?)",
+            [[name, i, value] for i, (name, value) in enumerate(thresholds.items())],
+        )

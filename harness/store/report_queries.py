@@ -1,4 +1,5 @@
-"""The SQL the report reads failing cases with (the gate's own queries are in gate_sql.py).
+"""The SQL the report reads failing cases with (the gate's own queries are in gate_queries.py),
+and :class:`ReportQueries`, the part of :class:`harness.store.database.RunStore` that runs it.
 
 ``REPORT_CASES`` first picks the cases to show from cheap columns (newly failing first:
 a pass→fail flip against the baseline, paired as the gate pairs them), then gathers text
@@ -6,6 +7,12 @@ a pass→fail flip against the baseline, paired as the gate pairs them), then ga
 so a run of a million cases never aggregates the text of every failing case.
 Parameters: ``$run_id``, ``$baseline_id``, ``$errors_are_failures``, ``$limit``.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.store.connection import StoreConnection
 
 REPORT_CASES = """
 WITH paired AS (
@@ -102,3 +109,48 @@ JOIN transcripts t
   ON t.run_id = $run_id AND t.case_id = r.pick.case_id AND t."repeat" = r.pick."repeat"
 ORDER BY r.criterion, r.rank
 """
+
+
+class ReportQueries(StoreConnection):
+    """The run store's queries for the report (see the module)."""
+
+    def report_cases(
+        self,
+        run_id: str,
+        baseline_id: str | None,
+        *,
+        errors_are_failures: bool = True,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Failing cases as the report shows them: newly failing first, then by case and repeat.
+
+        Each row: ``case_id``, ``repeat``, ``failures`` (criterion, status, evidence, error),
+        the transcript's ``tags``, ``facts``, ``turns`` and ``error``, ``statuses`` (every
+        criterion's status on the case), ``flips`` (criterion and direction against
+        ``baseline_id``, paired as the gate pairs them), ``newly_failing``, and the
+        baseline's ``baseline_turns``, ``baseline_error`` and ``baseline_results`` (status per
+        criterion; evidence for the criteria this run failed). Baseline columns are null
+        without a baseline or when the baseline did not replay the case. The query is
+        ``harness.store.report_queries.REPORT_CASES``.
+        """
+        return self._rows(
+            REPORT_CASES,
+            {
+                "run_id": run_id,
+                "baseline_id": baseline_id,
+                "errors_are_failures": errors_are_failures,
+                "limit": limit,
+            },
+        )
+
+    def pass_sample(self, run_id: str, *, size: int, seed: str) -> list[dict[str, Any]]:
+        """Up to ``size`` passing results per criterion, drawn at random under ``seed``.
+
+        Each row: ``criterion``, ``rank`` (1 = first drawn), ``passing`` (the criterion's
+        passing results in the run), ``case_id``, ``repeat``, ``evidence`` and the
+        transcript's ``tags``, ``facts``, ``turns`` and ``error``. The query is
+        ``harness.store.report_queries.PASS_SAMPLE``.
+        """
+        if size <= 0:
+            return []
+        return self._rows(PASS_SAMPLE, {"run_id": run_id, "seed": seed, "size": size})
