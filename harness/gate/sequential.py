@@ -189,6 +189,7 @@ def judge_sequentially(
         replayed=int(complete.sum()),
         calls_made=calls_made,
         cost_usd=cost_usd,
+        criteria=len(criteria),
     )
     return SequentialJudgement(summary, judged)
 

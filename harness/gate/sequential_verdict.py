@@ -54,6 +54,20 @@ class SequentialSummary(BaseModel):
     replayed: int  # cases replayed (some beyond that prefix were in flight)
     calls_made: int
     cost_usd: float
+    criteria: int = 1  # the criteria sharing alpha
+
+    @property
+    def interval_confidence(self) -> float:
+        """How often each criterion's interval covers its whole-corpus rate, at least:
+        ``1 - 2 alpha / criteria`` (each side runs at ``alpha / criteria``; the verdicts
+        together are wrong with probability at most ``alpha``, see docs/statistics.md).
+
+        >>> SequentialSummary(alpha=0.05, stop_on="fail", population=9, decided_after=None,
+        ...                   replayed=9, calls_made=9, cost_usd=0.0,
+        ...                   criteria=2).interval_confidence
+        0.95
+        """
+        return 1 - 2 * self.alpha / max(self.criteria, 1)
 
     @property
     def share_of_calls(self) -> float:

@@ -60,4 +60,10 @@ def sequential_markdown(gate: GateResult, cell: Callable[[object], str]) -> list
                 f"| {cell(c.criterion)} | {interval} | {c.threshold:.0%} "
                 f"| {decided[c.sequential.decided]} |"
             )
+    lines += [
+        "",
+        f"Each interval covers its whole-corpus rate with probability at least "
+        f"{summary.interval_confidence:.1%}; that any decided verdict differs from the full "
+        f"replay's, at most {summary.alpha:.1%} (only one side of a criterion can be wrong).",
+    ]
     return lines

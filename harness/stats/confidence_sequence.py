@@ -21,9 +21,13 @@ so the capital ``K_n(r) = prod_{i<=n} (1 + lambda_i (z_i(r) - mu_i(r)))`` of a g
 by Ville's inequality it ever reaches ``1 / a`` with probability at most ``a``. Betting on low
 values (``lambda <= 0``) tests "the rate is at least ``r``"; betting on high ones tests "at
 most ``r``". Both tests are supermartingales over the whole composite hypothesis (any rate
-above, resp. below, ``r``), so testing at the threshold itself decides the verdict. Each side is
-run at ``a = alpha / 2``, so the interval of rates neither side rejects is a (1 - alpha)
-confidence sequence, valid at every ``n`` at once and under any stopping rule.
+above, resp. below, ``r``), so testing at the threshold itself decides the verdict. For a fixed
+corpus only one of the two hypotheses at the threshold is true (its rate is below it, or at or
+above it), and only a win of the side betting against the true one is a wrong verdict; so each
+side is run at ``a = alpha``, and a wrong early verdict has probability at most ``alpha``. The
+interval of rates neither side rejects then covers the corpus's rate at every ``n`` at once,
+under any stopping rule, with probability at least ``1 - 2 alpha``: at the true rate itself
+both hypotheses hold, and either side can miss it.
 
 The bets: a Kelly-style "approximate growth-rate adaptive" stake, ``lambda_i = e / (v + e^2)``
 with ``e`` the gap between the mean seen so far and ``mu_i(r)`` and ``v`` the variance seen so
@@ -46,7 +50,7 @@ distinct ordering of small corpora, each as likely as any other under a random p
 ['fail']
 >>> low, high = seq.interval(0)
 >>> round(low, 3), round(high, 3)
-(0.683, 0.903)
+(0.69, 0.896)
 """
 
 from __future__ import annotations
@@ -170,14 +174,17 @@ def _first(hits: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
 
 
 def evidence_level(alpha: float, criteria: int = 1) -> float:
-    """The log capital at which a side wins: ``log(2 criteria / alpha)``.
+    """The log capital at which a side wins: ``log(criteria / alpha)``.
 
-    Each criterion's two sides share ``alpha / criteria`` (Bonferroni), so every criterion's
-    interval holds at once with probability at least ``1 - alpha``.
+    Each side of each criterion runs at ``alpha / criteria``. For a fixed corpus only one side
+    of a criterion bets against a true hypothesis, and only its win is a wrong verdict, so a
+    union bound over the ``criteria`` sides that can be wrong gives: every early verdict is
+    the full replay's with probability at least ``1 - alpha``. Each criterion's interval (both
+    sides) covers its corpus rate with probability at least ``1 - 2 alpha / criteria``.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha={alpha} must lie strictly between 0 and 1")
-    return math.log(2 * criteria / alpha)
+    return math.log(criteria / alpha)
 
 
 class RateSequence:
@@ -187,7 +194,7 @@ class RateSequence:
     results); ``verdicts`` says per criterion whether the full replay's verdict is already
     known ("fail": its rate will be below the threshold; "pass": at or above it, with at
     least ``min_cases`` counted results), and ``interval`` gives the confidence interval for
-    the whole corpus's rate. Each side of each criterion runs at ``alpha / (2 criteria)``.
+    the whole corpus's rate. Each side of each criterion runs at ``alpha / criteria``.
     """
 
     def __init__(
