@@ -12,11 +12,15 @@ import math
 import numpy as np
 import pytest
 
+from harness.config.scenario import GatePolicy
+from harness.gate.policy import judge_rate
 from harness.stats.confidence_sequence import (
+    Counts,
     RateSequence,
     _Bets,
     _zeros,
     advance,
+    advance_counts,
     evidence_level,
 )
 
@@ -134,8 +138,8 @@ def test_blocks_of_any_size_give_the_same_state_as_one_case_at_a_time() -> None:
     for start, stop in [(0, 1), (1, 17), (17, 64), (64, 200)]:
         pieces.update(passed[:, start:stop], counted[:, start:stop])
     assert pieces.verdicts() == whole.verdicts()
-    assert pieces._bets.log_low == pytest.approx(whole._bets.log_low)
-    assert pieces._bets.log_high == pytest.approx(whole._bets.log_high)
+    assert pieces._low.log_low == pytest.approx(whole._low.log_low)
+    assert pieces._high.log_high == pytest.approx(whole._high.log_high)
     assert [pieces.interval(i) for i in range(3)] == [whole.interval(i) for i in range(3)]
 
 
@@ -208,3 +212,93 @@ def test_a_criterion_that_never_applies_stays_open() -> None:
 def test_bad_arguments_say_what_is_allowed(call: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()  # type: ignore[operator]
+
+
+def lower_bound_decisions(
+    cases: np.ndarray, threshold: float, alpha: float, needed: int, repeats: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Feed each ordering case by case under the lower_bound policy, stopping at the first
+    verdict (``stop_on: decided``): that verdict per ordering ("" when none before the last
+    case), and the verdict after the last case."""
+    rows, size = cases.shape[:2]
+    low = _Bets(0, _zeros(rows), _zeros(rows), _zeros(rows), _zeros(rows))
+    high = _Bets(0, _zeros(rows), _zeros(rows), _zeros(rows), _zeros(rows))
+    counts = Counts.start(np.full(rows, threshold), needed, lower_bound=True)
+    early = np.full(rows, "", dtype=object)
+    failed = np.zeros(rows, dtype=bool)
+    passed = np.zeros(rows, dtype=bool)
+    for i in range(size):
+        step = advance_counts(
+            low,
+            high,
+            counts,
+            cases[:, i : i + 1, 0],
+            cases[:, i : i + 1, 1],
+            population=size,
+            repeats=repeats,
+            level=evidence_level(alpha),
+        )
+        failed |= step.fail_at > 0
+        passed |= step.pass_at > 0
+        verdict = np.where(
+            failed, "fail", np.where(passed & (counts.counted >= needed), "pass", "")
+        )
+        if i < size - 1:
+            early = np.where(early == "", verdict, early)
+    return early, verdict
+
+
+def _full_verdict(cases: np.ndarray, threshold: float, needed: int) -> str:
+    passed, counted = int(cases[0, :, 0].sum()), int(cases[0, :, 1].sum())
+    policy = GatePolicy(policy="lower_bound", min_cases=needed)
+    return judge_rate(passed, counted, threshold, policy).verdict
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.5])
+@pytest.mark.parametrize(("threshold", "needed"), [(0.3, 1), (0.5, 3), (0.5, 4), (0.6, 2)])
+def test_under_the_lower_bound_policy_a_wrong_early_verdict_has_probability_at_most_alpha(
+    threshold: float, needed: int, alpha: float
+) -> None:
+    # Every corpus of 8 cases (passed, failed, not applicable in every mix), every ordering:
+    # the early verdict differs from the full replay's (judged by the gate itself, Wilson
+    # lower bound against the threshold) with probability at most alpha. With no evidence
+    # (alpha ~ 0) only what is certain decides: after the last case, the full replay's
+    # verdict exactly ("inconclusive" stays open).
+    worst, decided = 0.0, 0
+    for population in corpora(8):
+        cases = orderings(population)
+        full = _full_verdict(cases, threshold, needed)
+        early, _ = lower_bound_decisions(cases, threshold, alpha, needed)
+        wrong = ((early == "fail") & (full != "fail")) | ((early == "pass") & (full != "pass"))
+        worst = max(worst, float(wrong.mean()))
+        decided += int((early != "").sum())
+        certain, last = lower_bound_decisions(cases, threshold, 1e-12, needed)
+        assert (last == {"fail": "fail", "pass": "pass"}.get(full, "")).all(), (population, full)
+        assert not (
+            ((certain == "fail") & (full != "fail")) | ((certain == "pass") & (full != "pass"))
+        ).any()
+    assert worst <= alpha
+    assert decided > 0  # the test is not vacuous: some orderings stop early
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.5])
+@pytest.mark.parametrize("threshold", [0.3, 0.5])
+def test_under_the_lower_bound_policy_with_repeats_and_skipped_results_too(
+    threshold: float, alpha: float
+) -> None:
+    # Two repeats per case, 5 cases: each case 2, 1 or 0 of 2 passed, 1 of 1 (the other
+    # repeat an error not counted), or not applicable; every corpus of such cases, every
+    # distinct ordering.
+    kinds = [(2, 2), (1, 2), (0, 2), (1, 1), (0, 0)]
+    worst = 0.0
+    for population in itertools.combinations_with_replacement(kinds, 5):
+        if sum(c for _, c in population) == 0:
+            continue
+        cases = np.array(sorted(set(itertools.permutations(population))), dtype=np.float64)
+        full = _full_verdict(cases, threshold, 3)
+        early, _ = lower_bound_decisions(cases, threshold, alpha, 3, repeats=2)
+        wrong = ((early == "fail") & (full != "fail")) | ((early == "pass") & (full != "pass"))
+        worst = max(worst, float(wrong.mean()))
+        _, last = lower_bound_decisions(cases, threshold, 1e-12, 3, repeats=2)
+        assert (last == {"fail": "fail", "pass": "pass"}.get(full, "")).all(), (population, full)
+    assert worst <= alpha

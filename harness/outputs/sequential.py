@@ -57,7 +57,7 @@ def sequential_markdown(gate: GateResult, cell: Callable[[object], str]) -> list
             interval = f"{c.sequential.interval_low:.1%}-{c.sequential.interval_high:.1%}"
             decided = {"fail": "will fail", "pass": "will pass", "open": "not decided"}
             lines.append(
-                f"| {cell(c.criterion)} | {interval} | {c.threshold:.0%} "
+                f"| {cell(c.criterion)} | {interval} | {c.sequential.compared(c.threshold)} "
                 f"| {decided[c.sequential.decided]} |"
             )
     lines += [
