@@ -216,7 +216,12 @@ def test_under_the_lower_bound_policy_a_failing_candidate_stops_with_the_full_ve
     # rate whose Wilson lower bound over 400 reaches 95%
     assert seq.counted_high == CASES and seq.cut_low == pytest.approx(lower_bound_cut(0.95, 400))
     assert seq.cut_low is not None and seq.interval_high < seq.cut_low
-    assert f"below the cut {seq.cut_low:.1%}" in broker.reason
+    assert f"below its lower-bound cut, at least {seq.cut_low:.1%}" in broker.reason
+    compared = f"95% (cut at least {seq.cut_low:.1%})"
+    assert seq.compared(0.95) == compared
+    assert early.surfaces is not None
+    assert f"| {compared} | will fail |" in early.surfaces.summary.read_text(encoding="utf-8")
+    assert compared in early.report_path.read_text(encoding="utf-8")
 
 
 def test_under_the_lower_bound_policy_a_good_candidate_passes_early(tmp_path: Path) -> None:

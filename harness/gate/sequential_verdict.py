@@ -29,9 +29,9 @@ class SequentialCriterion(BaseModel):
     >>> fail = SequentialCriterion(decided="fail", interval_low=0.7, interval_high=0.93,
     ...     cut_low=0.9669, cut_high=0.98, counted_low=300, counted_high=640)
     >>> fail.compared(0.95)
-    '95% (cut 96.7%)'
+    '95% (cut at least 96.7%)'
     >>> fail.words(0.95).split(" (")[0]
-    'whole corpus 70.0%-93.0%, below the cut 96.7%'
+    'whole corpus 70.0%-93.0%; its rate will be below its lower-bound cut, at least 96.7%'
     """
 
     model_config = _FROZEN
@@ -67,18 +67,21 @@ class SequentialCriterion(BaseModel):
         )
 
     def compared(self, threshold: float) -> str:
-        """What the interval was compared with: '95%', or '95% (cut 96.7%)' / '(cut 96.7-98.0%)'."""
+        """What the verdict compared: '95%', or under lower_bound '95% (cut at least 96.7%)'
+        for a fail, '(cut at most ...)' for a pass, '(cut 96.7% to 98.0%)' while open."""
         if self.cut_low is None or self.cut_high is None:
             return f"{threshold:.0%}"
-        if self.decided == "fail" or self.cut_low == self.cut_high:
+        if self.cut_low == self.cut_high:
             return f"{threshold:.0%} (cut {_rate(self.cut_low)})"
+        if self.decided == "fail":
+            return f"{threshold:.0%} (cut at least {_rate(self.cut_low)})"
         if self.decided == "pass":
-            return f"{threshold:.0%} (cut {_rate(self.cut_high)})"
+            return f"{threshold:.0%} (cut at most {_rate(self.cut_high)})"
         return f"{threshold:.0%} (cut {_rate(self.cut_low)} to {_rate(self.cut_high)})"
 
     def words(self, threshold: float | None = None) -> str:
-        """'whole corpus 70.3-90.7%' style wording of the interval (and, with ``threshold``,
-        what it was compared with)."""
+        """'whole corpus 70.3%-90.7%' style wording of the interval (and, with ``threshold``,
+        what the verdict compared)."""
         interval = f"{self.interval_low:.1%}-{self.interval_high:.1%}"
         if self.decided == "open":
             found = f"whole corpus {interval}: not decided when the run stopped"
@@ -94,14 +97,17 @@ class SequentialCriterion(BaseModel):
         relation = "below" if self.decided == "fail" else "at or above"
         if self.cut_low is None or self.cut_high is None:
             return f"whole corpus {interval}, {relation} {threshold:.0%}"
-        fail = self.decided == "fail"
-        cut = self.cut_low if fail else self.cut_high
-        counted = self.counted_high if fail else self.counted_low
-        extreme = "lowest" if fail else "highest"
+        # The verdict is the cut test's own (harness/stats/confidence_sequence.py,
+        # advance_counts), not read off the interval: it says where the full replay's rate
+        # lies against the cut at its own count, which is only known to lie in this range.
+        if self.decided == "fail":
+            bound, cut, counted, which = "at least", self.cut_low, self.counted_high, "most"
+        else:
+            bound, cut, counted, which = "at most", self.cut_high, self.counted_low, "fewest"
         return (
-            f"whole corpus {interval}, {relation} the cut {_rate(cut)} (where a Wilson 95% "
-            f"lower bound over {counted:,} counted results reaches {threshold:.0%}, the "
-            f"{extreme} for the {self._counts()} the full replay can count)"
+            f"whole corpus {interval}; its rate will be {relation} its lower-bound cut, "
+            f"{bound} {_rate(cut)} (where a Wilson 95% lower bound over {counted:,} results, "
+            f"the {which} the full replay can count, reaches {threshold:.0%})"
         )
 
     def _counts(self) -> str:
