@@ -40,6 +40,13 @@ verdict is read at the threshold itself; the interval is the set of rates, each 
 the stakes sized for it, that neither side has rejected so far (found on a grid, then
 bisected), so the verdict and the interval's ends agree.
 
+Under the gate's ``lower_bound`` policy the full replay fails when its rate is below a cut
+that depends on how many results it counts (:mod:`harness.stats.wilson_cut`), a count known
+only at the end; :func:`advance_counts` tests, before each case, the cut most favourable to
+the side betting (the smallest for "below", the largest for "above") over the counts still
+possible, which keeps each side's capital a supermartingale whenever its verdict would be
+wrong (docs/statistics.md, "Under the lower_bound policy").
+
 Validity is checked in tests/test_confidence_sequence.py against exact enumeration: every
 distinct ordering of small corpora, each as likely as any other under a random permutation.
 
