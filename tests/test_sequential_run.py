@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from harness.errors import ConfigError, RunInterrupted
+from harness.errors import RunInterrupted
 from harness.replay.calls import CallRunner
 from harness.run.case import CaseReplay
 from harness.run.finish import RunOutcome, run_scenario
@@ -20,6 +20,7 @@ from harness.run.interrupt import Interruption
 from harness.run.merge import merge_runs
 from harness.run.plan import load_plan
 from harness.run.progress import Progress
+from harness.stats.wilson_cut import lower_bound_cut
 from tests.world import World, build_world, make_case
 
 GOOD = "We are a credit broker, not a lender. Representative 9.9% APR."
@@ -195,10 +196,70 @@ def test_a_resumed_run_decides_at_the_same_case_as_an_uninterrupted_one(failing:
     assert resumed.gate.verdict == "fail"
 
 
-def test_sequential_with_the_lower_bound_policy_is_refused_at_load(failing: World) -> None:
-    failing.write_scenario(gate={"policy": "lower_bound", "sequential": {"alpha": 0.05}})
-    with pytest.raises(ConfigError, match="not available with policy: lower_bound"):
-        load_plan(failing.scenario)
+def test_under_the_lower_bound_policy_a_failing_candidate_stops_with_the_full_verdict(
+    failing: World,
+) -> None:
+    failing.write_scenario(
+        thresholds={"default": 0.95},
+        gate={"policy": "lower_bound", "sequential": {"alpha": 0.05, "stop_on": "fail"}},
+    )
+    early = _run(failing, failing.root / "early")
+    full = _run(failing, failing.root / "full", sequential=False)
+    summary = early.gate.sequential
+    assert summary is not None and summary.decided_after is not None
+    assert summary.decided_after <= CASES // 4
+    assert early.gate.verdict == full.gate.verdict == "fail"
+    broker = {c.criterion: c for c in early.gate.criteria}["broker_status"]
+    seq = broker.sequential
+    assert broker.verdict == "fail" and seq is not None
+    # every case applies and counts: the full replay counts 400 results, and the cut is the
+    # rate whose Wilson lower bound over 400 reaches 95%
+    assert seq.counted_high == CASES and seq.cut_low == pytest.approx(lower_bound_cut(0.95, 400))
+    assert seq.cut_low is not None and seq.interval_high < seq.cut_low
+    assert f"below its lower-bound cut, at least {seq.cut_low:.1%}" in broker.reason
+    compared = f"95% (cut at least {seq.cut_low:.1%})"
+    assert seq.compared(0.95) == compared
+    assert early.surfaces is not None
+    assert f"| {compared} | will fail |" in early.surfaces.summary.read_text(encoding="utf-8")
+    assert compared in early.report_path.read_text(encoding="utf-8")
+
+
+def test_under_the_lower_bound_policy_a_good_candidate_passes_early(tmp_path: Path) -> None:
+    world = _world(tmp_path / "good", silent_every=None)
+    world.write_scenario(
+        thresholds={"default": 0.9},
+        gate={"policy": "lower_bound", "sequential": {"stop_on": "decided"}},
+    )
+    early = _run(world, world.root / "early")
+    summary = early.gate.sequential
+    assert early.gate.passed
+    assert summary is not None and summary.decided_after is not None
+    assert summary.decided_after < CASES
+    for c in early.gate.criteria:
+        seq = c.sequential
+        assert seq is not None and seq.decided == "pass" and seq.cut_high is not None
+        # the pass needs the largest cut the full replay can have: at the results counted
+        assert seq.counted_low == summary.decided_after
+        assert seq.cut_high == pytest.approx(lower_bound_cut(0.9, summary.decided_after))
+        assert seq.interval_low >= seq.cut_high - 1e-3
+
+
+def test_under_the_lower_bound_policy_a_rate_above_the_threshold_can_still_fail(
+    tmp_path: Path,
+) -> None:
+    # 96% of the cases pass against 95%: the point policy passes it, but the Wilson lower
+    # bound over 400 results is below 95%; the sequential gate gives the full replay's fail.
+    world = _world(tmp_path / "near", silent_every=25)
+    world.write_scenario(
+        thresholds={"default": 0.95},
+        gate={"policy": "lower_bound", "sequential": {"stop_on": "decided"}},
+    )
+    full = _run(world, world.root / "full", sequential=False)
+    early = _run(world, world.root / "early")
+    broker = {c.criterion: c for c in full.gate.criteria}["broker_status"]
+    assert broker.pass_rate == 0.96 and broker.verdict == "fail"
+    assert early.gate.verdict == "fail"
+    assert {c.criterion: c for c in early.gate.criteria}["broker_status"].verdict == "fail"
 
 
 def test_a_run_on_the_baseline_branch_replays_everything(failing: World) -> None:

@@ -56,11 +56,14 @@ def test_every_surface_says_when_it_was_decided_and_what_it_saved(
         text = surface.read_text(encoding="utf-8")
         assert f"**Sequential gate: {words}**; {saved}." in text
         assert f"| {markdown_cell('broker_status')} | {interval} | 95% | will fail |" in text
+        # two criteria, each side at alpha / 2: each interval covers at 1 - 2 alpha / 2
+        assert "covers its whole-corpus rate with probability at least 95.0%" in text
         assert markdown_cell(outcome.gate.headline(), 2000) in text
         assert outcome.gate.headline().endswith(f"(broker_status); {words}.")
     report = outcome.report_path.read_text(encoding="utf-8")
     assert 'id="sequential"' in report
     assert f"The verdict was known {words}" in report
+    assert "covers that rate with a probability of at least 95.0%" in report
     assert (
         f"<td>{broker.sequential.interval_low:.1%} to {broker.sequential.interval_high:.1%}</td>"
         in report

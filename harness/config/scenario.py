@@ -149,15 +149,6 @@ class GatePolicy(BaseModel):
     #: Stop replaying once the full replay's verdict is known (harness.config.sequential).
     sequential: SequentialPolicy | None = None
 
-    @model_validator(mode="after")
-    def _sequential_gates_the_point_rate(self) -> GatePolicy:
-        if self.sequential is not None and self.policy != "point":
-            raise ValueError(
-                "'sequential' stops on the point pass rate; it is not available with "
-                "policy: lower_bound yet (remove one of them)"
-            )
-        return self
-
 
 class CalibrationSettings(BaseModel):
     """Where the scorers' error is measured, and the floor below which the gate refuses.

@@ -15,7 +15,8 @@ class SequentialPolicy(BaseModel):
     """Replay the cases in a seeded random order and stop calling the model early.
 
     ``stop_on: fail`` stops as soon as a criterion will fail the full replay (its whole-corpus
-    upper bound is below its threshold); ``decided`` also stops when every criterion will pass.
+    upper bound is below its threshold, or under ``policy: lower_bound`` below the rate at which
+    the Wilson lower bound reaches it); ``decided`` also stops when every criterion will pass.
     ``alpha``: the largest probability, over the seed, that the early verdict differs from the
     full replay's (see docs/statistics.md). A run on the git branch the scenario's baseline is
     taken from (``baseline.branch``) is a future baseline and replays everything.

@@ -110,6 +110,7 @@ def new_sequence(
         alpha=policy.alpha,
         repeats=counting.per_case,
         min_cases=needed,
+        policy=gate.policy,
     )
 
 
@@ -174,11 +175,7 @@ def judge_sequentially(
             break
     verdicts = sequence.verdicts()
     judged = {
-        c: SequentialCriterion(
-            decided=verdicts[i],
-            interval_low=sequence.interval(i)[0],
-            interval_high=sequence.interval(i)[1],
-        )
+        c: SequentialCriterion.of(verdicts[i], sequence.interval(i), sequence.cut_range(i))
         for i, c in enumerate(criteria)
     }
     summary = SequentialSummary(
@@ -189,6 +186,7 @@ def judge_sequentially(
         replayed=int(complete.sum()),
         calls_made=calls_made,
         cost_usd=cost_usd,
+        criteria=len(criteria),
     )
     return SequentialJudgement(summary, judged)
 

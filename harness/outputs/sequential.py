@@ -57,7 +57,13 @@ def sequential_markdown(gate: GateResult, cell: Callable[[object], str]) -> list
             interval = f"{c.sequential.interval_low:.1%}-{c.sequential.interval_high:.1%}"
             decided = {"fail": "will fail", "pass": "will pass", "open": "not decided"}
             lines.append(
-                f"| {cell(c.criterion)} | {interval} | {c.threshold:.0%} "
+                f"| {cell(c.criterion)} | {interval} | {c.sequential.compared(c.threshold)} "
                 f"| {decided[c.sequential.decided]} |"
             )
+    lines += [
+        "",
+        f"Each interval covers its whole-corpus rate with probability at least "
+        f"{summary.interval_confidence:.1%}; that any decided verdict differs from the full "
+        f"replay's, at most {summary.alpha:.1%} (only one side of a criterion can be wrong).",
+    ]
     return lines
