@@ -134,6 +134,39 @@ def test_worker_processes_stop_early_too(failing: World) -> None:
     assert statuses["not_run"] > CASES // 2
 
 
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_pytest_stops_early_too(pytester: pytest.Pytester, failing: World, workers: str) -> None:
+    """``pytest --harness-scenario`` (one process, or xdist workers) stops calling the model
+    once the verdict is known: the cases left are skipped items, ``not_run`` in the results."""
+    out = failing.root / f"pytest-{workers}"
+    result = pytester.runpytest_subprocess(
+        "--harness-scenario",
+        str(failing.scenario),
+        "--harness-db",
+        str(failing.root / "h.db"),
+        "--harness-out",
+        str(out),
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        workers,
+        "-rs",
+        timeout=300,
+    )
+    assert result.ret == 1, result.stdout.str()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sequential"]["decided_after"] is not None, result.stdout.str()
+    assert manifest["sequential"]["decided_after"] <= CASES // 4
+    statuses = _statuses(out)
+    assert statuses["not_run"] > CASES // 2
+    outcomes = result.parseoutcomes()
+    # a case the gate did not need is skipped, not failed: only replayed cases fail
+    assert outcomes["skipped"] > CASES // 2
+    assert outcomes["failed"] <= manifest["sequential"]["replayed"] // 2
+    assert "sequential gate: the full replay's verdict is already known" in result.stdout.str()
+    result.stdout.fnmatch_lines(["*sequential gate: decided after*"])
+
+
 def test_no_sequential_replays_every_case(failing: World) -> None:
     done = _cli(failing, "--out", "full", "--no-sequential")
     assert done.returncode == 1, done.stderr
