@@ -12,7 +12,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from harness.config.scenario import GatePolicy
+from harness.config.sequential import SequentialPolicy
 from harness.errors import ConfigError, RunInterrupted
+from harness.gate.sequential import Counting, judge_sequentially
 from harness.replay.calls import CallRunner
 from harness.run.case import CaseReplay
 from harness.run.finish import RunOutcome, run_scenario
@@ -20,6 +23,7 @@ from harness.run.interrupt import Interruption
 from harness.run.merge import merge_runs
 from harness.run.plan import load_plan
 from harness.run.progress import Progress
+from harness.stats.confidence_sequence import RateSequence
 from tests.world import World, build_world, make_case
 
 GOOD = "We are a credit broker, not a lender. Representative 9.9% APR."
@@ -250,3 +254,30 @@ def test_a_run_on_the_baseline_branch_replays_everything(failing: World) -> None
         baseline={"scenario": "mini", "branch": "release"},
     )
     assert load_plan(failing.scenario).sequential is not None
+
+
+def test_the_gate_at_finish_computes_each_interval_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interval is a grid search over the whole run (the costliest step of the sequential
+    gate's bookkeeping, docs/benchmarks.md): each criterion's is computed once."""
+    computed: list[int] = []
+    interval = RateSequence.interval
+
+    def counted(self: RateSequence, row: int) -> tuple[float, float]:
+        computed.append(row)
+        return interval(self, row)
+
+    monkeypatch.setattr(RateSequence, "interval", counted)
+    order = [f"case-{i:03d}" for i in range(64)]
+    statuses = [(c, k, "passed") for c in order for k in ("a", "b", "c")]
+    judged = judge_sequentially(
+        statuses,
+        order,
+        policy=SequentialPolicy(),
+        gate=GatePolicy(),
+        thresholds={"a": 0.9, "b": 0.9, "c": 0.9},
+        counting=Counting(),
+        calls_made=64,
+        cost_usd=0.0,
+    )
+    assert sorted(computed) == [0, 1, 2]
+    assert all(j.interval_low <= 1.0 == j.interval_high for j in judged.criteria.values())

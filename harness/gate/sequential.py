@@ -173,11 +173,10 @@ def judge_sequentially(
             decided_after = stop
             break
     verdicts = sequence.verdicts()
+    intervals = [sequence.interval(i) for i in range(len(criteria))]  # a grid search each
     judged = {
         c: SequentialCriterion(
-            decided=verdicts[i],
-            interval_low=sequence.interval(i)[0],
-            interval_high=sequence.interval(i)[1],
+            decided=verdicts[i], interval_low=intervals[i][0], interval_high=intervals[i][1]
         )
         for i, c in enumerate(criteria)
     }
