@@ -12,7 +12,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from harness.config.scenario import GatePolicy
+from harness.config.sequential import SequentialPolicy
 from harness.errors import RunInterrupted
+from harness.gate.sequential import Counting, judge_sequentially
 from harness.replay.calls import CallRunner
 from harness.run.case import CaseReplay
 from harness.run.finish import RunOutcome, run_scenario
@@ -20,6 +23,7 @@ from harness.run.interrupt import Interruption
 from harness.run.merge import merge_runs
 from harness.run.plan import load_plan
 from harness.run.progress import Progress
+from harness.stats.confidence_sequence import RateSequence
 from harness.stats.wilson_cut import lower_bound_cut
 from tests.world import World, build_world, make_case
 
@@ -133,6 +137,39 @@ def test_worker_processes_stop_early_too(failing: World) -> None:
     assert manifest["sequential"]["decided_after"] <= CASES // 4
     statuses = _statuses(failing.root / "two")
     assert statuses["not_run"] > CASES // 2
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_pytest_stops_early_too(pytester: pytest.Pytester, failing: World, workers: str) -> None:
+    """``pytest --harness-scenario`` (one process, or xdist workers) stops calling the model
+    once the verdict is known: the cases left are skipped items, ``not_run`` in the results."""
+    out = failing.root / f"pytest-{workers}"
+    result = pytester.runpytest_subprocess(
+        "--harness-scenario",
+        str(failing.scenario),
+        "--harness-db",
+        str(failing.root / "h.db"),
+        "--harness-out",
+        str(out),
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        workers,
+        "-rs",
+        timeout=300,
+    )
+    assert result.ret == 1, result.stdout.str()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sequential"]["decided_after"] is not None, result.stdout.str()
+    assert manifest["sequential"]["decided_after"] <= CASES // 4
+    statuses = _statuses(out)
+    assert statuses["not_run"] > CASES // 2
+    outcomes = result.parseoutcomes()
+    # a case the gate did not need is skipped, not failed: only replayed cases fail
+    assert outcomes["skipped"] > CASES // 2
+    assert outcomes["failed"] <= manifest["sequential"]["replayed"] // 2
+    assert "sequential gate: the full replay's verdict is already known" in result.stdout.str()
+    result.stdout.fnmatch_lines(["*sequential gate: decided after*"])
 
 
 def test_no_sequential_replays_every_case(failing: World) -> None:
@@ -278,3 +315,30 @@ def test_a_run_on_the_baseline_branch_replays_everything(failing: World) -> None
         baseline={"scenario": "mini", "branch": "release"},
     )
     assert load_plan(failing.scenario).sequential is not None
+
+
+def test_the_gate_at_finish_computes_each_interval_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interval is a grid search over the whole run (the costliest step of the sequential
+    gate's bookkeeping, docs/benchmarks.md): each criterion's is computed once."""
+    computed: list[int] = []
+    interval = RateSequence.interval
+
+    def counted(self: RateSequence, row: int) -> tuple[float, float]:
+        computed.append(row)
+        return interval(self, row)
+
+    monkeypatch.setattr(RateSequence, "interval", counted)
+    order = [f"case-{i:03d}" for i in range(64)]
+    statuses = [(c, k, "passed") for c in order for k in ("a", "b", "c")]
+    judged = judge_sequentially(
+        statuses,
+        order,
+        policy=SequentialPolicy(),
+        gate=GatePolicy(),
+        thresholds={"a": 0.9, "b": 0.9, "c": 0.9},
+        counting=Counting(),
+        calls_made=64,
+        cost_usd=0.0,
+    )
+    assert sorted(computed) == [0, 1, 2]
+    assert all(j.interval_low <= 1.0 == j.interval_high for j in judged.criteria.values())

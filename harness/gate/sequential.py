@@ -174,8 +174,9 @@ def judge_sequentially(
             decided_after = stop
             break
     verdicts = sequence.verdicts()
+    intervals = [sequence.interval(i) for i in range(len(criteria))]  # a grid search each
     judged = {
-        c: SequentialCriterion.of(verdicts[i], sequence.interval(i), sequence.cut_range(i))
+        c: SequentialCriterion.of(verdicts[i], intervals[i], sequence.cut_range(i))
         for i, c in enumerate(criteria)
     }
     summary = SequentialSummary(

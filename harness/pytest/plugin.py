@@ -37,12 +37,14 @@ from harness.pytest.scheduling import (
     assigned_worker,
     number_worker,
 )
+from harness.pytest.sequential import StopFlag, attach_statuses, feed, stopped_by_the_gate
 from harness.replay.calls import CallRunner
 from harness.run.case import CaseReplay
 from harness.run.finish import RunOutcome, finish_run, new_run_id, no_case_message
 from harness.run.folder import RunFolder, Shard
 from harness.run.parts import PartWriter
 from harness.run.plan import ReplayPlan, load_plan
+from harness.run.sequential import SEQUENTIAL_STOP, SequentialWatch
 from harness.store.database import RunStore
 
 
@@ -67,6 +69,15 @@ class _SessionState:
     finish_error: str | None = None
     fatal_errors: list[str] = field(default_factory=list)
     numbered: int = 0  #: workers numbered so far (the controller's count)
+    #: The controller's, when the gate is sequential: every finished case's statuses.
+    watch: SequentialWatch | None = None
+
+    @property
+    def stop_flag(self) -> StopFlag | None:
+        """Raised by the controller once the sequential gate knows the verdict."""
+        if self.plan.sequential is None or self.shard is not None:
+            return None  # a shard replays its cases in full (as `harness run --shard`)
+        return StopFlag(self.out_dir)
 
     def prefetch(self, items: list[tuple[Case, int]]) -> None:
         """Start replaying this process's cases in the background (see harness.pytest.prefetch)."""
@@ -81,6 +92,8 @@ class _SessionState:
                 self.out_dir / "parts", self.process, run_id=self.run_id, plan=self.plan
             )
             self.runner.journal = self.writer.journal  # calls on disk as they end
+            if self.stop_flag is not None:
+                self.stop_flag.guard(self.runner)  # stop calling once the verdict is known
             self.prefetcher = Prefetcher(self.plan, self.runner, on_done=self.writer.add)
         self.prefetcher.start(items)
 
@@ -149,6 +162,10 @@ def pytest_configure(config: pytest.Config) -> None:
                 )
         except HarnessError as exc:
             pytest.exit(inert(f"harness: error: {exc}"), returncode=ExitStatus.USAGE)
+        if state.stop_flag is not None:
+            state.stop_flag.clear()
+            state.watch = SequentialWatch.for_plan(plan)
+            config.pluginmanager.register(_SequentialHooks(state), "harness-sequential")
     # Collect the scenario instead of the test suite, unless paths were given explicitly.
     scenario_arg = str(Path(scenario_path))
     if config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -178,6 +195,19 @@ class _XdistHooks:
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         output = getattr(node, "workeroutput", None) or {}
         node.config.stash[STATE].fatal_errors.extend(output.get("harness_fatal_errors", []))
+
+
+class _SequentialHooks:
+    """The controller's, under a sequential gate: each finished case goes to the watch."""
+
+    def __init__(self, state: _SessionState) -> None:
+        self.state = state
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        watch, flag = self.state.watch, self.state.stop_flag
+        if watch is not None and flag is not None and not watch.decided and feed(watch, report):
+            flag.raise_flag()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -238,6 +268,7 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.repeat = repeat
+        self.replayed: CaseReplay | None = None
 
     def runtest(self) -> None:
         state = self.config.stash[STATE]
@@ -249,6 +280,9 @@ class CaseItem(pytest.Item):
             state.fatal_errors.append(str(exc))
             self.session.shouldstop = inert(f"harness: error: {exc}")
             raise
+        self.replayed = replayed
+        if stopped_by_the_gate(replayed):
+            pytest.skip(SEQUENTIAL_STOP)  # not needed for the verdict: not a failure
         failures = replayed.failed_scores
         if failures:
             lines = []
@@ -271,6 +305,14 @@ class CaseItem(pytest.Item):
         return self.path, None, f"case {one_line(self.case.case_id)}"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when == "call" and isinstance(item, CaseItem) and item.replayed is not None:
+        attach_statuses(report, item.replayed)  # for the controller's sequential watch
+    return report
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None:
@@ -281,6 +323,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         workeroutput["harness_fatal_errors"] = list(state.fatal_errors)
     if not state.is_controller:
         return
+    if state.stop_flag is not None:
+        state.stop_flag.clear()
     if state.fatal_errors:
         state.finish_error = state.fatal_errors[0]
         session.exitstatus = ExitStatus.USAGE
