@@ -22,6 +22,8 @@ from harness.run.interrupt import Interruption
 from harness.run.merge import merge_runs
 from harness.run.plan import load_plan
 from harness.run.progress import Progress
+from harness.run.sequential import expected_saving
+from harness.store.database import RunStore
 from tests.world import World, build_world, make_case
 
 ROOT = Path(__file__).parent.parent
@@ -213,3 +215,12 @@ def test_the_demo_candidate_stratified_by_channel_stops_early(tmp_path: Path) ->
     assert all(s.seen > 0 for s in summary.strata)
     failing = [c.criterion for c in outcome.gate.criteria if outcome.gate.blocks(c)]
     assert failing == ["commission"]
+
+
+def test_the_estimate_replays_the_baseline_in_stratified_orders(failing: World) -> None:
+    full = _run(failing, failing.root / "full", sequential=False)
+    plan = load_plan(failing.scenario)
+    with RunStore(failing.root / "h.db") as store:
+        saving = expected_saving(plan, store, full.run_id, orderings=5)
+    assert saving is not None and saving.cases == CASES
+    assert saving.stopped == 1.0 and saving.share_of_calls < 0.5
