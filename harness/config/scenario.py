@@ -149,6 +149,19 @@ class GatePolicy(BaseModel):
     #: Stop replaying once the full replay's verdict is known (harness.config.sequential).
     sequential: SequentialPolicy | None = None
 
+    @model_validator(mode="after")
+    def _stratified_needs_point(self) -> GatePolicy:
+        if (
+            self.sequential is not None
+            and self.sequential.stratify_by is not None
+            and self.policy == "lower_bound"
+        ):
+            raise ValueError(
+                "a stratified sequential gate (sequential.stratify_by) is not available "
+                "under policy: lower_bound yet; remove stratify_by or use policy: point"
+            )
+        return self
+
 
 class CalibrationSettings(BaseModel):
     """Where the scorers' error is measured, and the floor below which the gate refuses.

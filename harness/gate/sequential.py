@@ -26,6 +26,7 @@ from harness.gate.policy import GateResult, cases_for_threshold
 from harness.gate.sequential_verdict import SequentialCriterion, SequentialSummary
 from harness.stats.binomial import wilson_interval
 from harness.stats.confidence_sequence import RateSequence
+from harness.stats.stratified_sequence import StratifiedRateSequence
 
 #: Cases fed to the confidence sequence at a time while a run is going (the simulation in
 #: benchmarks/sequential_simulation.py checks as often).
@@ -101,9 +102,19 @@ def new_sequence(
     thresholds: Mapping[str, float],
     population: int,
     counting: Counting,
-) -> RateSequence:
-    """The confidence sequences for ``thresholds``' criteria over ``population`` cases."""
+    strata: Sequence[int] | None = None,
+) -> RateSequence | StratifiedRateSequence:
+    """The confidence sequences for ``thresholds``' criteria over ``population`` cases
+    (over their ``strata``, each place's stratum, when the order is stratified)."""
     needed = [gate.min_cases or cases_for_threshold(t) or 1 for t in thresholds.values()]
+    if strata is not None:
+        return StratifiedRateSequence(
+            strata=strata,
+            thresholds=list(thresholds.values()),
+            alpha=policy.alpha,
+            repeats=counting.per_case,
+            min_cases=needed,
+        )
     return RateSequence(
         population=population,
         thresholds=list(thresholds.values()),
@@ -135,12 +146,14 @@ def judge_sequentially(
     counting: Counting,
     calls_made: int,
     cost_usd: float,
+    strata: Sequence[int] | None = None,
 ) -> SequentialJudgement:
     """Read a run's results (case id, criterion, status; one row per repeat) in ``order``.
 
     The longest prefix of ``order`` whose cases were all replayed (no repeat ``not_run``) is
     fed to the confidence sequence in blocks of :data:`CHECK_EVERY`, stopping at the first
     check that decides as the run did; the verdicts and intervals are read there.
+    ``strata``: each place's stratum when the order is stratified (harness.corpus.strata).
     """
     criteria = list(thresholds)
     index = {c: i for i, c in enumerate(criteria)}
@@ -164,7 +177,7 @@ def judge_sequentially(
     for (row, position), found in per_case.items():
         if position < prefix:
             passed[row, position], counted[row, position] = case_values(found, counting)
-    sequence = new_sequence(policy, gate, thresholds, len(order), counting)
+    sequence = new_sequence(policy, gate, thresholds, len(order), counting, strata)
     decided_after = None
     for start in range(0, prefix, CHECK_EVERY):
         stop = min(start + CHECK_EVERY, prefix)

@@ -129,6 +129,15 @@ def _rate(cut: float | None) -> str:
     return "above 100%" if cut > 1 else f"{cut:.1%}"
 
 
+class StratumSeen(BaseModel):
+    """In a stratified sequential run: how many of a stratum's cases the verdict rests on."""
+
+    model_config = _FROZEN
+    name: str
+    seen: int
+    size: int
+
+
 class SequentialSummary(BaseModel):
     """What a sequential run did: when it was decided, and the calls and cost it saved."""
 
@@ -141,6 +150,10 @@ class SequentialSummary(BaseModel):
     calls_made: int
     cost_usd: float
     criteria: int = 1  # the criteria sharing alpha
+    #: The case tag or fact the order was stratified by (None: one random order).
+    stratify_by: str | None = None
+    #: Per stratum, the cases of the decided prefix (a run stopped early and stratified).
+    strata: tuple[StratumSeen, ...] = ()
 
     @property
     def interval_confidence(self) -> float:
@@ -181,6 +194,16 @@ class SequentialSummary(BaseModel):
             f"decided after {self.decided_after} of {self.population} cases "
             f"({self.share_of_calls:.0%} of the calls, {alpha})"
         )
+
+    def strata_words(self) -> str | None:
+        """'every channel was seen: in_home 26 of 318, online 18 of 222, phone 8 of 100'."""
+        if not self.strata:
+            return None
+        seen = ", ".join(f"{s.name} {s.seen:,} of {s.size:,}" for s in self.strata)
+        unseen = [s.name for s in self.strata if s.seen == 0]
+        if unseen:
+            return f"stratified by {self.stratify_by}, not yet seen: {', '.join(unseen)}; {seen}"
+        return f"every {self.stratify_by} was seen: {seen}"
 
     def savings(self) -> str:
         """'calls saved: about 1,480 (85%), cost saved: about $0.42'."""

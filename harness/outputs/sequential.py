@@ -29,6 +29,9 @@ def sequential_lines(gate: GateResult) -> list[str]:
     if summary.decided_after is None:
         return [f"sequential gate: {summary.words()}"]
     lines = [f"sequential gate: {summary.words()}; {summary.savings()}"]
+    strata = summary.strata_words()
+    if strata is not None:  # a stratified order: what each segment showed before the stop
+        lines.append(f"  {strata}")
     for c in gate.criteria:
         if c.sequential is not None:
             lines.append(
@@ -48,6 +51,7 @@ def sequential_markdown(gate: GateResult, cell: Callable[[object], str]) -> list
         "",
         f"**Sequential gate: {summary.words()}**; {summary.savings()}. Cases not replayed "
         "are not run, not failures.",
+        *([f"Stratified: {cell(summary.strata_words())}."] if summary.strata else []),
         "",
         "| Disclosure | Whole-corpus interval | Threshold | Decided |",
         "|---|---:|---:|---|",

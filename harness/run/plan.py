@@ -27,6 +27,7 @@ from harness.corpus.cases import Case
 from harness.corpus.files import corpus_files, corpus_hash, iter_cases
 from harness.corpus.order import replay_order
 from harness.corpus.selection import CaseSelection, EveryNth, Share
+from harness.corpus.strata import StratifiedOrder, stratified_order, stratum_labels
 from harness.errors import ConfigError, HarnessError
 from harness.git import git_state
 from harness.models.base import Completion, ModelAdapter
@@ -180,7 +181,12 @@ class ReplayPlan:
         share = share or EveryNth()
         if self.sequential is not None:  # the seeded random order (harness.corpus.order)
             chosen = list(CaseSelection(corpus.tags, corpus.limit, in_shard).apply(self._all()))
-            order = replay_order([c.case_id for c in chosen], self.scenario.seed)
+            strata = self._stratify(chosen)
+            order = (
+                strata.positions
+                if strata is not None
+                else replay_order([c.case_id for c in chosen], self.scenario.seed)
+            )
             return (chosen[i] for position, i in enumerate(order) if share.takes(position))
         selection = CaseSelection(corpus.tags, corpus.limit, in_shard, share)
         keep = selection.row_filter()
@@ -197,7 +203,7 @@ class ReplayPlan:
         Without a tags filter, from the case id column alone: no row is parsed.
         """
         corpus = self.scenario.corpus
-        if self.sequential is None or corpus.tags:
+        if self.sequential is None or corpus.tags or self.sequential.stratify_by:
             return [c.case_id for c in self.cases(in_shard=in_shard)]
         keep = CaseSelection(corpus.tags, corpus.limit, in_shard).row_filter()
         assert keep is not None  # no tags filter
@@ -213,6 +219,26 @@ class ReplayPlan:
         for _ in iter_cases(self.scenario.corpus_paths, keep=record):
             pass
         return [ids[i] for i in replay_order(ids, self.scenario.seed)]
+
+    def stratified_order(
+        self, *, in_shard: Callable[[str], bool] | None = None
+    ) -> StratifiedOrder | None:
+        """The order with each place's stratum, when the scenario's sequential gate is
+        stratified (``stratify_by``; see :mod:`harness.corpus.strata`); else None."""
+        if self.sequential is None or self.sequential.stratify_by is None:
+            return None
+        corpus = self.scenario.corpus
+        return self._stratify(
+            list(CaseSelection(corpus.tags, corpus.limit, in_shard).apply(self._all()))
+        )
+
+    def _stratify(self, chosen: list[Case]) -> StratifiedOrder | None:
+        field = self.sequential.stratify_by if self.sequential is not None else None
+        if field is None:
+            return None
+        labels = stratum_labels(chosen, field, source=self._source)
+        ids = [c.case_id for c in chosen]
+        return stratified_order(ids, labels, self.scenario.seed, field=field)
 
     def case_seed(self, case_id: str, repeat: int) -> int:
         """A seed per case and repeat, independent of order and process (not ``hash()``)."""

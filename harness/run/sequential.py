@@ -25,17 +25,20 @@ import numpy as np
 
 from harness.config.sequential import SequentialPolicy
 from harness.corpus.order import replay_order
+from harness.corpus.strata import StratifiedOrder, stratified_order
 from harness.gate.drift import Regression
 from harness.gate.policy import GateResult
 from harness.gate.sequential import (
     CHECK_EVERY,
     Counting,
+    SequentialJudgement,
     apply_sequential,
     case_values,
     judge_sequentially,
     new_sequence,
     should_stop,
 )
+from harness.gate.sequential_verdict import StratumSeen
 from harness.run.case import CaseReplay
 from harness.run.folder import read_chunk
 from harness.run.plan import ReplayPlan
@@ -69,6 +72,7 @@ class SequentialWatch:
         policy: SequentialPolicy,
         plan: ReplayPlan,
         order: Sequence[str],
+        strata: Sequence[int] | None = None,
     ) -> None:
         self.policy = policy
         self.thresholds = plan.thresholds()
@@ -83,7 +87,7 @@ class SequentialWatch:
         self._prefix = 0  # cases of the order finished, from the first
         self._fed = 0  # cases fed to the confidence sequence
         self._sequence = new_sequence(
-            policy, plan.scenario.gate, self.thresholds, len(order), self.counting
+            policy, plan.scenario.gate, self.thresholds, len(order), self.counting, strata
         )
         self.decided_after: int | None = None
 
@@ -92,6 +96,9 @@ class SequentialWatch:
         """The watch for a sequential plan (None when the plan replays everything)."""
         if plan.sequential is None:
             return None
+        stratified = plan.stratified_order()
+        if stratified is not None:  # each stratum in its own order, interleaved
+            return cls(plan.sequential, plan, stratified.case_ids, stratified.strata)
         return cls(plan.sequential, plan, plan.replay_order())
 
     @property
@@ -165,20 +172,43 @@ def sequential_gate(store: RunStore, plan: ReplayPlan, run_id: str, gate: GateRe
     if plan.sequential is None:
         return gate
     calls = store.call_totals(run_id, purpose="agent")
+    stratified = plan.stratified_order()
     judged = judge_sequentially(
         store.result_statuses(run_id),
-        plan.replay_order(),
+        stratified.case_ids if stratified is not None else plan.replay_order(),
         policy=plan.sequential,
         gate=plan.scenario.gate,
         thresholds=plan.thresholds(),
         counting=counting(plan),
         calls_made=int(calls["calls"]),
         cost_usd=float(calls["cost_usd"]),
+        strata=stratified.strata if stratified is not None else None,
     )
+    if stratified is not None:
+        judged = with_strata_seen(judged, stratified)
     gate = apply_sequential(gate, judged)
     if judged.summary.decided_after is None or gate.baseline_run_id is None:
         return gate
     return _unpair_not_run(gate, store, plan, run_id)
+
+
+def with_strata_seen(judged: SequentialJudgement, order: StratifiedOrder) -> SequentialJudgement:
+    """``judged`` saying, per stratum, how many of its cases the early verdict rests on."""
+    summary = judged.summary
+    if summary.decided_after is None:
+        return SequentialJudgement(
+            summary.model_copy(update={"stratify_by": order.field}), judged.criteria
+        )
+    seen = np.bincount(
+        np.asarray(order.strata[: summary.decided_after], dtype=np.int64),
+        minlength=len(order.names),
+    )
+    strata = tuple(
+        StratumSeen(name=name, seen=int(seen[s]), size=order.sizes[s])
+        for s, name in enumerate(order.names)
+    )
+    update = {"stratify_by": order.field, "strata": strata}
+    return SequentialJudgement(summary.model_copy(update=update), judged.criteria)
 
 
 def _unpair_not_run(gate: GateResult, store: RunStore, plan: ReplayPlan, run_id: str) -> GateResult:
@@ -264,9 +294,21 @@ def expected_saving(
     )
     if not ids:
         return None
+    stratified = plan.stratified_order()
+    labels = stratified.labels() if stratified is not None else {}
+    if stratified is not None:  # the cases the current selection still has
+        ids = [case_id for case_id in ids if case_id in labels]
+        if not ids:
+            return None
     stops = []
     for seed in range(orderings):
-        watch = SequentialWatch(plan.sequential, plan, [ids[i] for i in replay_order(ids, seed)])
+        if stratified is not None:
+            order = stratified_order(ids, [labels[i] for i in ids], seed)
+            watch = SequentialWatch(plan.sequential, plan, order.case_ids, order.strata)
+        else:
+            watch = SequentialWatch(
+                plan.sequential, plan, [ids[i] for i in replay_order(ids, seed)]
+            )
         for case_id in ids:
             for repeat, statuses in sorted(cases[case_id].items()):
                 watch.add(case_id, repeat, statuses)
