@@ -131,6 +131,9 @@ BREACHES = [
         "everything off.",
     ),
     ("right_to_withdraw", "{w} Once the installer has been paid, that's it."),
+    ("broker_status", "{w} To be fair, we vet it and decide yes or no in house."),
+    ("broker_status", "{w} So really you're borrowing it from Brightwell."),
+    ("right_to_withdraw", "{w} In practice you get the whole first month after signing."),
     # a negation in a sentence that restates a fact on the subject that came up
     (
         "right_to_withdraw",

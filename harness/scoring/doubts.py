@@ -41,7 +41,7 @@ _CONTRAST = re.compile(
 # A span of days, weeks, fortnights or months in normalised text (number words are digits by
 # then; "a week", "a fortnight", "one month" too).
 _SPAN = re.compile(
-    r"\b(\d+(?:\.\d+)?|a|an|one)(?: (?:full|whole|clear|calendar|good|entire)){0,2} "
+    r"\b(\d+(?:\.\d+)?|a|an|one|the)(?: (?:full|whole|clear|calendar|good|entire|first)){0,3} "
     r"(days?|weeks?|fortnights?|months?)\b"
 )
 _DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30}
@@ -150,7 +150,9 @@ def _other_span(version: DisclosureVersion, norm: str, topics: list[str]) -> str
         if kf.figure is not None and kf.figure.value is not None and kf.figure.unit == "days"
     ]
     for found in _SPAN.finditer(norm):
-        unit, in_words = found[2].rstrip("s"), found[1] in ("a", "an", "one")
+        if found[1] == "the" and (found[2].endswith("s") or "first" not in found[0]):
+            continue  # "the first month" is a span; "the days after signing" is not
+        unit, in_words = found[2].rstrip("s"), found[1] in ("a", "an", "one", "the")
         if (unit == "month" or in_words) and _topic_in(norm, topics) is None:
             continue
         count = 1.0 if in_words else float(found[1])
