@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pytest
 
@@ -13,7 +15,7 @@ from harness.config.calls import CallPolicy
 from harness.corpus.cases import Case, Turn
 from harness.errors import CacheMiss, ProviderError, RunStopped
 from harness.models.base import Completion, CompletionRequest, Message, ModelAdapter, Usage
-from harness.replay.cache import ResponseCache
+from harness.replay.cache import ResponseCache, cache_key
 from harness.replay.calls import CallRunner, ModelCall
 
 CASE = Case(case_id="c1", source="t", turns=(Turn(role="customer", text="hi"),))
@@ -218,6 +220,38 @@ def test_cache_key_covers_the_request(cache_dir: Path) -> None:
     _complete(runner, _request(seed=2))
     _complete(runner, _request(seed=1, text="other"))
     assert model.calls == 3
+
+
+@pytest.mark.parametrize(
+    ("system", "messages", "seed"),
+    [
+        ("system", (("user", "hi"),), 1),
+        (
+            "Vous êtes « courtier » \u2014 ✓",
+            (("user", "q"), ("assistant", 'a\n"b"'), ("user", "c")),
+            0,
+        ),
+        ("", (("user", "[conversation starts]"),), 2**62),
+    ],
+)
+def test_a_cache_key_is_the_sha256_of_the_canonical_payload(
+    system: str, messages: tuple[tuple[Literal["user", "assistant"], str], ...], seed: int
+) -> None:
+    # The key is built from its parts, the adapter's identity once per runner; it must stay
+    # the documented digest, or every cache recorded before would miss.
+    model = ScriptedModel()
+    request = CompletionRequest(system, tuple(Message(r, c) for r, c in messages), seed, CASE, 1)
+    payload = {
+        "identity": model.cache_identity(),
+        "system": system,
+        "messages": [list(m) for m in messages],
+        "seed": seed,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    expected = hashlib.sha256(canonical.encode()).hexdigest()
+    assert cache_key(model, request) == expected
+    runner = CallRunner(model, CallPolicy(), concurrency=1)
+    assert runner._cache_key(request) == runner._cache_key(request) == expected
 
 
 def test_require_mode_miss_names_the_case(cache_dir: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,8 @@ KEY = "sk-ant-api03-Zq8xPLmR4vT2wK9sJ6hNbV1cX5dF7gH3yU0"
         ("sk-short and sk-", "sk-short and sk-"),
         ("task-12345678 and desk-abcdefghij", "task-12345678 and desk-abcdefghij"),
         ("9.9% APR, the bearer of good news", "9.9% APR, the bearer of good news"),
+        ("BEARER ABCDEFGH12 sent", "BEARER [redacted] sent"),
+        ("token: BeArEr\tabcdefghij", "token: BeArEr\t[redacted]"),
     ],
     ids=[
         "whole",
@@ -66,10 +69,21 @@ KEY = "sk-ant-api03-Zq8xPLmR4vT2wK9sJ6hNbV1cX5dF7gH3yU0"
         "too-short",
         "words-ending-in-sk",
         "ordinary-text",
+        "bearer-upper-no-hyphen",
+        "bearer-mixed-case-tab",
     ],
 )
 def test_a_scrubber_removes_key_runs_and_credential_shapes(text: str, scrubbed: str) -> None:
     assert Scrubber([KEY]).scrub(text) == scrubbed
+
+
+def test_the_quick_test_before_the_shapes_misses_no_bearer_spelling() -> None:
+    # The scrubber skips the shapes' regular expression for a text with no hyphen whose
+    # lower case lacks "bearer": sound only if no character but the ASCII cases of b, e,
+    # a and r matches them case-insensitively (unlike i and k: "ı", "İ", the Kelvin sign).
+    folds = re.compile("(?i:[bear])")
+    found = {c for c in map(chr, range(sys.maxunicode + 1)) if folds.fullmatch(c)}
+    assert found == set("bearBEAR")
 
 
 def test_a_short_key_is_scrubbed_whole_only_and_keys_never_show() -> None:

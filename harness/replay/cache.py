@@ -49,15 +49,40 @@ _FLUSH_EVERY = 512
 _COMPACT_ABOVE = 64
 
 
+#: The canonical JSON a key is the SHA-256 of: keys sorted, no spaces, text as it is.
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def cache_key(adapter: ModelAdapter, request: CompletionRequest) -> str:
-    """The content address of ``request`` sent through ``adapter``."""
-    payload = {
-        "identity": adapter.cache_identity(),
-        "system": request.system,
-        "messages": [[m.role, m.content] for m in request.messages],
-        "seed": request.seed,
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The content address of ``request`` sent through ``adapter``: the SHA-256 of the
+    canonical JSON of ``{"identity": adapter.cache_identity(), "system": …, "messages":
+    [[role, content], …], "seed": …}``."""
+    return request_key(identity_key(adapter), request)
+
+
+def identity_key(adapter: ModelAdapter) -> str:
+    """The canonical JSON of ``adapter``'s cache identity, the part of every key that is
+    the same for all its requests (a call runner computes it once)."""
+    return _canonical(adapter.cache_identity())
+
+
+def request_key(identity: str, request: CompletionRequest) -> str:
+    """:func:`cache_key` from the adapter's :func:`identity_key`."""
+    # The canonical JSON of the whole payload, written part by part in its sorted key
+    # order (identity, messages, seed, system): the same text, so the same key.
+    canonical = "".join(
+        (
+            '{"identity":',
+            identity,
+            ',"messages":',
+            _canonical([[m.role, m.content] for m in request.messages]),
+            ',"seed":',
+            _canonical(request.seed),
+            ',"system":',
+            _canonical(request.system),
+            "}",
+        )
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -72,7 +97,12 @@ class ResponseCache:
         self.folder = folder
         self.mode = mode
         self._process = f"{process}-{uuid.uuid4().hex[:8]}"
+        # What this process put, by key; what the folder held is kept as columns and made a
+        # Completion only when asked for (a key maps to its row there): a re-run of 100,000
+        # cases asks each row once, and most processes only a share of them.
         self._entries: dict[str, Completion] = {}
+        self._stored: dict[str, int] = {}
+        self._columns: dict[str, list[Any]] = {name: [] for name in _SCHEMA.names}
         self._pending: list[dict[str, Any]] = []
         self._flushes = 0
         self.hits = 0
@@ -91,18 +121,22 @@ class ResponseCache:
         return self.mode == "read-write"
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._stored.keys() | self._entries.keys())
 
     def get(self, key: str) -> Completion | None:
         if not self.reads:
             return None
         found = self._entries.get(key)
-        if found is not None:
-            self.hits += 1
+        if found is None:
+            row = self._stored.get(key)
+            if row is None:
+                return None
+            found = self._completion(row)
+        self.hits += 1
         return found
 
     def put(self, key: str, completion: Completion) -> None:
-        if not self.writes or key in self._entries:
+        if not self.writes or key in self._entries or key in self._stored:
             return
         self._entries[key] = completion
         usage = completion.usage
@@ -163,26 +197,35 @@ class ResponseCache:
                     f"{segment}: unreadable response-cache segment ({exc}); delete the file "
                     "(its answers will be fetched again)"
                 ) from None
-            self._add_rows(table.to_pylist())
+            self._add_columns({name: table.column(name).to_pylist() for name in _SCHEMA.names})
         for tail in sorted(self.folder.glob("*.tail.jsonl")):
-            self._add_rows(_read_tail(tail))  # rows checked complete there
+            rows = _read_tail(tail)  # rows checked complete there
+            self._add_columns({name: [row[name] for row in rows] for name in _SCHEMA.names})
         if self.writes and len(segments) > _COMPACT_ABOVE:
             self._compact(segments)
 
-    def _add_rows(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self._entries[row["key"]] = Completion(
-                text=row["text"],
-                model=row["model"],
-                stop_reason=row["stop_reason"],
-                usage=Usage(
-                    row["input_tokens"],
-                    row["output_tokens"],
-                    row["cache_read_tokens"],
-                    row["cache_write_tokens"],
-                ),
-                request_id=row["request_id"],
-            )
+    def _add_columns(self, columns: dict[str, list[Any]]) -> None:
+        """Add stored answers, column by column; a later answer to a key replaces it."""
+        start = len(self._columns["key"])
+        for name, values in columns.items():
+            self._columns[name].extend(values)
+        self._stored.update((key, start + i) for i, key in enumerate(columns["key"]))
+
+    def _completion(self, row: int) -> Completion:
+        """The stored answer at ``row`` of the loaded columns."""
+        c = self._columns
+        return Completion(
+            text=c["text"][row],
+            model=c["model"][row],
+            stop_reason=c["stop_reason"][row],
+            usage=Usage(
+                c["input_tokens"][row],
+                c["output_tokens"][row],
+                c["cache_read_tokens"][row],
+                c["cache_write_tokens"][row],
+            ),
+            request_id=c["request_id"][row],
+        )
 
     def _compact(self, segments: list[Path]) -> None:
         """Many small segments → one, so opening the cache stays fast."""

@@ -31,7 +31,7 @@ from harness.config.secrets import Scrubber
 from harness.errors import CacheMiss, ProviderError, RunStopped
 from harness.models.base import Completion, CompletionRequest, ModelAdapter
 from harness.models.provider_errors import empty_answer, scrubbed_error
-from harness.replay.cache import ResponseCache, cache_key
+from harness.replay.cache import ResponseCache, identity_key, request_key
 from harness.replay.limiter import AdaptiveLimiter
 
 
@@ -150,6 +150,7 @@ class CallRunner:
         self._companions: list[CallRunner] = []
         self._journal: CallSink | None = None
         self._sdk_loaded = False
+        self._identity: str | None = None  # identity_key(adapter), on the first lookup
         #: Called just before each request is sent (a worker checks its parent is alive).
         self.before_call: Callable[[], None] | None = None
         #: What this runner's calls are for, as the journal records them (``judge``, ...).
@@ -246,6 +247,11 @@ class CallRunner:
             )
         return None
 
+    def _cache_key(self, request: CompletionRequest) -> str:
+        if self._identity is None:  # the adapter's part of every key, the same for all
+            self._identity = identity_key(self.adapter)
+        return request_key(self._identity, request)
+
     def _load_sdk(self) -> None:
         """Import what the adapter's first call would (its SDK, :attr:`ModelAdapter.preload`)
         before any call's timeout starts: seconds on a busy machine, which counted against
@@ -265,7 +271,7 @@ class CallRunner:
         """
         policy = self.policy
         self.check()
-        key = cache_key(self.adapter, request) if self.cache is not None else None
+        key = self._cache_key(request) if self.cache is not None else None
         if key is not None:
             cached = self.cached(key, request, log=log, case_id=case_id, repeat=repeat)
             if cached is not None:

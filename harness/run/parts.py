@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness.corpus.cases import Turn
 from harness.errors import StoreError
 from harness.replay.journal import CallJournal
 from harness.store.rows import CALL_SCHEMA, PART_KINDS
@@ -33,11 +34,18 @@ if TYPE_CHECKING:
 CHUNK_ROWS = 4096
 CHUNK_SECONDS = 2.0
 
+#: ``json.dumps(value, sort_keys=True)``, without building an encoder for every value.
+_sorted_json = json.JSONEncoder(sort_keys=True).encode
+#: The fields of a turn row and of a call row, read off the values without a pydantic dump.
+_TURN_FIELDS = tuple(Turn.model_fields)
+_CALL_FIELDS = tuple(name for name in CALL_SCHEMA.names if name != "run_id")
 
-def _scrubbed_turn(turn: dict[str, Any], scrub: Callable[[str], str]) -> dict[str, Any]:
-    if turn.get("text"):
-        turn["text"] = scrub(turn["text"])
-    return turn
+
+def _turn_row(turn: Turn, scrub: Callable[[str], str]) -> dict[str, Any]:
+    row = {name: getattr(turn, name) for name in _TURN_FIELDS}
+    if row["text"]:
+        row["text"] = scrub(row["text"])
+    return row
 
 
 def chunk_path(parts_dir: Path, process: str, kind: str, seq: int) -> Path:
@@ -81,11 +89,13 @@ class PartWriter:
         self.committed = 0
         self._pending_keys: list[tuple[str, int]] = []
         self.journal = CallJournal(parts_dir, process)
+        # The same on every row of the run: the scenario, the model and the prompt.
+        self._labels = (plan.scenario.name, plan.model_label, plan.prompt_label)
 
     def add(self, replayed: CaseReplay) -> None:
         """Buffer the rows of one replayed case; flushes when a buffer is full."""
         case, repeat = replayed.case, replayed.repeat
-        scenario = self._plan.scenario.name
+        scenario, model, prompt = self._labels
         # No key, even in part, and no credential shape reaches a file (harness.config.secrets).
         scrub, optional = self._plan.scrubber.scrub, self._plan.scrubber.scrub_optional
         for score in replayed.scores:
@@ -100,15 +110,13 @@ class PartWriter:
                     "status": score.status,
                     "passed": score.status == "passed",
                     "score": score.score,
-                    "evidence": scrub(json.dumps(score.evidence, sort_keys=True))
-                    if score.evidence
-                    else None,
+                    "evidence": scrub(_sorted_json(score.evidence)) if score.evidence else None,
                     "error": optional(score.error),
                     "seed": replayed.seed,
-                    "model": self._plan.model_label,
-                    "prompt": self._plan.prompt_label,
+                    "model": model,
+                    "prompt": prompt,
                     "duration_ms": replayed.duration_ms,
-                    "verdicts": scrub(json.dumps(dict(score.verdicts), sort_keys=True))
+                    "verdicts": scrub(_sorted_json(dict(score.verdicts)))
                     if score.verdicts
                     else None,
                 }
@@ -118,19 +126,20 @@ class PartWriter:
                 "run_id": self.run_id,
                 "case_id": case.case_id,
                 "repeat": repeat,
-                "tags": json.dumps(case.tags, sort_keys=True),
-                "facts": scrub(json.dumps(case.facts, sort_keys=True)),
-                "turns": [_scrubbed_turn(t.model_dump(), scrub) for t in replayed.transcript.turns],
+                "tags": _sorted_json(case.tags),
+                "facts": scrub(_sorted_json(case.facts)),
+                "turns": [_turn_row(t, scrub) for t in replayed.transcript.turns],
                 "error": optional(replayed.transcript.error),
-                "calibration": scrub(json.dumps(replayed.calibration, sort_keys=True))
+                "calibration": scrub(_sorted_json(replayed.calibration))
                 if replayed.calibration
                 else None,
             }
         )
         for call in replayed.calls:
-            row = {name: getattr(call, name) for name in CALL_SCHEMA.names if name != "run_id"}
+            row: dict[str, Any] = {"run_id": self.run_id}
+            row.update((name, getattr(call, name)) for name in _CALL_FIELDS)
             row["request_id"] = optional(row["request_id"])
-            self._buffers["calls"].append({"run_id": self.run_id, **row})
+            self._buffers["calls"].append(row)
         self._pending_cases += 1
         self._pending_keys.append((case.case_id, repeat))
         if (
