@@ -24,7 +24,7 @@ from harness.config.disclosures import PinnedDisclosure
 from harness.config.phrases import normalise, phrases_pattern, required_words
 from harness.corpus.cases import Case
 from harness.scoring.findings import facts_stated
-from harness.scoring.statements import reading, sentences
+from harness.scoring.statements import Sentence, reading, sentences
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +53,17 @@ def applicability(pinned: PinnedDisclosure, case: Case) -> Applicability:
     taxonomy = condition.customer_cues
     found: list[_Cue] = []
     set_aside: list[str] = []  # cues negated or excluded: the customer's words were weighed
+    drivers = [(driver, _search(cues), True) for driver, cues in taxonomy.drivers.items()]
+    drivers.append(("weak", _search(taxonomy.weak), False))
+    exclude = _search(taxonomy.exclude)
     for index, turn in enumerate(case.turns):
         if turn.role != "customer":
             continue
         text = turn.text or ""
-        for driver, cues in taxonomy.drivers.items():
-            found += _cues(text, cues, index, driver, True, taxonomy.exclude, set_aside)
-        found += _cues(text, taxonomy.weak, index, "weak", False, taxonomy.exclude, set_aside)
+        norm = normalise(text)
+        said = _set_apart(sentences(text), norm, exclude)
+        for driver, search, strong in drivers:
+            found += _cues(said, norm, search, index, driver, strong, set_aside)
     firm = [c for c in found if c.firm]
     if firm:
         cue = firm[0]
@@ -100,44 +104,98 @@ def _why(cue: _Cue) -> str:
     return f"customer turn {cue.turn}: '{cue.said}'{driver}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """One set of cues, prepared once: its phrases, normalised, and its patterns, each with
+    the words a match must contain (None: not known), so that a sentence is searched only
+    for what could match in it."""
+
+    phrases: tuple[str, ...]
+    phrase_words: re.Pattern[str] | None  # of the phrases' combined pattern
+    patterns: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...]
+
+    def turn_patterns(self, norm: str) -> tuple[re.Pattern[str], ...]:
+        """The patterns that may match in a turn normalised as ``norm`` at all."""
+        return tuple(p for p, words in self.patterns if _may_hold(words, norm))
+
+    def sentence_patterns(
+        self, sentence: str, patterns: tuple[re.Pattern[str], ...], norm: str
+    ) -> tuple[re.Pattern[str], ...]:
+        """``patterns`` and one of the phrases found in ``sentence`` (normalised), longest
+        first: a phrase that is not a substring of the sentence cannot match in it, so the
+        matches are those of the pattern of every phrase, for far less."""
+        if not _may_hold(self.phrase_words, norm):
+            return patterns
+        combined = _phrases_in(self.phrases, sentence)
+        return patterns if combined is None else (combined, *patterns)
+
+
+def _may_hold(words: re.Pattern[str] | None, norm: str) -> bool:
+    return words is None or words.search(norm) is not None
+
+
+def _any_of(words: tuple[str, ...] | None) -> re.Pattern[str] | None:
+    """A pattern finding any of ``words`` anywhere (as ``word in text`` does), or None."""
+    return None if words is None else re.compile("|".join(re.escape(w) for w in words))
+
+
 @lru_cache(maxsize=256)
-def _all_patterns(cues: Cues) -> tuple[re.Pattern[str], ...]:
-    """The cues' phrases (as one pattern, normalised once) and their patterns."""
-    combined = phrases_pattern(tuple(normalise(p) for p in cues.phrases))
-    return ((combined,) if combined is not None else ()) + cues.compiled_patterns()
+def _search(cues: Cues) -> _Search:
+    phrases = tuple(normalise(p) for p in cues.phrases)
+    combined = phrases_pattern(phrases)
+    words = _any_of(required_words(combined.pattern)) if combined is not None else None
+    patterns = tuple((p, _any_of(required_words(p.pattern))) for p in cues.compiled_patterns())
+    return _Search(tuple(filter(None, phrases)), words, patterns)
 
 
-def _patterns(cues: Cues, norm: str) -> tuple[re.Pattern[str], ...]:
-    """The cues' phrases (as one pattern) and patterns that may match ``norm`` at all."""
-    patterns = _all_patterns(cues)
-    return tuple(
-        p
-        for p in patterns
-        if (words := required_words(p.pattern)) is None or any(w in norm for w in words)
-    )
+def _phrases_in(phrases: tuple[str, ...], sentence: str) -> re.Pattern[str] | None:
+    """The combined pattern (:func:`phrases_pattern`) of those of ``phrases`` in ``sentence``."""
+    present = tuple(p for p in phrases if p in sentence)
+    return _phrases_pattern(present) if present else None
+
+
+@lru_cache(maxsize=1024)
+def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    return phrases_pattern(phrases)
+
+
+def _set_apart(
+    said: tuple[Sentence, ...], norm: str, exclude: _Search
+) -> list[tuple[Sentence, bool]]:
+    """Each sentence of a turn (normalised: ``norm``), and whether ``exclude`` sets it apart."""
+    excluded = exclude.turn_patterns(norm)
+    return [
+        (
+            sentence,
+            any(
+                p.search(sentence.norm)
+                for p in exclude.sentence_patterns(sentence.norm, excluded, norm)
+            ),
+        )
+        for sentence in said
+    ]
 
 
 def _cues(
-    text: str,
-    cues: Cues,
+    said: list[tuple[Sentence, bool]],
+    norm: str,
+    cues: _Search,
     turn: int,
     driver: str,
     strong: bool,
-    exclude: Cues,
     set_aside: list[str],
 ) -> list[_Cue]:
-    """Each cue found in ``text``: firm when stated (not negated, asked or hypothetical),
-    none in a sentence that ``exclude`` says is about something else (those, and negated
-    cues, go to ``set_aside``)."""
+    """Each cue found in a turn's sentences (the turn normalised: ``norm``): firm when
+    stated (not negated, asked or hypothetical), none in a sentence set apart as about
+    something else (those, and negated cues, go to ``set_aside``)."""
     found = []
-    norm = normalise(text)
-    patterns = _patterns(cues, norm)
-    excluded = _patterns(exclude, norm)
-    for sentence in sentences(text):
-        if any(pattern.search(sentence.norm) for pattern in excluded):
+    patterns = cues.turn_patterns(norm)
+    for sentence, excluded in said:
+        if excluded:
             set_aside.append(sentence.norm)
             continue
-        spans = [m.span() for pattern in patterns for m in pattern.finditer(sentence.norm)]
+        searched = cues.sentence_patterns(sentence.norm, patterns, norm)
+        spans = [m.span() for pattern in searched for m in pattern.finditer(sentence.norm)]
         for start, end in sorted(spans):
             read = reading(sentence, start, end)
             if read.negated_by is not None:
