@@ -165,8 +165,13 @@ def test_pytest_stops_early_too(pytester: pytest.Pytester, failing: World, worke
     statuses = _statuses(out)
     assert statuses["not_run"] > CASES // 2
     outcomes = result.parseoutcomes()
-    # a case the gate did not need is skipped, not failed: only replayed cases fail
-    assert outcomes["skipped"] > CASES // 2
+    # a case the gate did not need is skipped, not failed: only replayed cases fail. In one
+    # process the replay feeds the watch itself, so only the cases in flight run past the
+    # decision; xdist workers learn it from the controller, as late as the machine's load
+    # makes it, so there the count is bounded by the not_run rows rather than pinned.
+    assert 0 < outcomes["skipped"] <= statuses["not_run"]
+    if workers == "0":
+        assert outcomes["skipped"] > CASES // 2
     assert outcomes["failed"] <= manifest["sequential"]["replayed"] // 2
     assert "sequential gate: the full replay's verdict is already known" in result.stdout.str()
     result.stdout.fnmatch_lines(["*sequential gate: decided after*"])

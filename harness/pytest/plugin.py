@@ -94,8 +94,34 @@ class _SessionState:
             self.runner.journal = self.writer.journal  # calls on disk as they end
             if self.stop_flag is not None:
                 self.stop_flag.guard(self.runner)  # stop calling once the verdict is known
-            self.prefetcher = Prefetcher(self.plan, self.runner, on_done=self.writer.add)
+            # Under a sequential gate a worker's replay stays a few cases ahead of its items,
+            # whose reports are how the controller learns that the verdict is known.
+            lead = 2 * concurrency + 2 if self.stop_flag is not None else None
+            self.prefetcher = Prefetcher(self.plan, self.runner, on_done=self._case_done, lead=lead)
         self.prefetcher.start(items)
+
+    @property
+    def feeds_watch_itself(self) -> bool:
+        """Under ``-n 0`` the one process's prefetcher gives the watch each finished case.
+
+        Its background replay runs ahead of the test items, so waiting for their reports
+        would let it replay cases the gate no longer needs (all of them, on a fast server).
+        An xdist controller neither collects nor replays, so it has no prefetcher.
+        """
+        return self.watch is not None and self.prefetcher is not None
+
+    def _case_done(self, replayed: CaseReplay) -> None:
+        assert self.writer is not None
+        self.writer.add(replayed)
+        flag = self.stop_flag
+        watch = self.watch if self.feeds_watch_itself else None
+        if (
+            watch is not None
+            and flag is not None
+            and not watch.decided
+            and watch.add_replay(replayed)
+        ):
+            flag.raise_flag()
 
     def replay(self, case: Case, repeat: int) -> CaseReplay:
         if self.prefetcher is None:
@@ -206,6 +232,8 @@ class _SequentialHooks:
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         watch, flag = self.state.watch, self.state.stop_flag
+        if self.state.feeds_watch_itself:
+            return  # the prefetcher feeds it (one process, -n 0)
         if watch is not None and flag is not None and not watch.decided and feed(watch, report):
             flag.raise_flag()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,13 +152,15 @@ async def replay_stream(
     items: Iterable[tuple[Case, int]],
     runner: CallRunner,
     on_done: Callable[[CaseReplay], None],
+    admit: Callable[[], Awaitable[None]] | None = None,
 ) -> int:
     """Replay ``(case, repeat)`` items with up to the runner's concurrency in flight.
 
     Items are started in order and ``on_done`` is called as each finishes (in completion
     order). After a clean stop the items left are reported ``not_run`` without calls; a
     fatal stop or a configuration error propagates once in-flight items are cancelled.
-    Returns the number of items reported.
+    ``admit``, when given, is awaited before each item is taken (a bound on how far the
+    replay may run ahead of whoever reads its results). Returns the number of items reported.
     """
     # A few more cases than calls in flight: while C calls wait on the network, a case
     # between two turns (or being scored) does not leave a call slot idle. The runner's
@@ -171,7 +173,13 @@ async def replay_stream(
     async def lane() -> None:
         # Lanes share one iterator, so items start in order; each lane runs one at a time.
         nonlocal done_count
-        for case, repeat in iterator:
+        while True:
+            if admit is not None:
+                await admit()
+            taken = next(iterator, None)
+            if taken is None:
+                return
+            case, repeat = taken
             if runner.stopped is not None and not runner.stopped.fatal:
                 replayed = not_run_case(plan, case, repeat=repeat, reason=str(runner.stopped))
             else:
