@@ -9,8 +9,9 @@ counted it, and every case that more than one worker wrote results for.
     python benchmarks/xdist_default_scheduler.py
 
 Under ``LoadScheduling`` a worker is sent items whose case another worker, chosen by the
-case id's hash, already replays in its background prefetch; the first replays it again on
-demand, both write it, and the gate counts it twice. An experiment, not a supported mode.
+case id's hash, already replays in its background prefetch. Replaying it again would have
+both write it and the gate count it twice, so the worker refuses such an item: the session
+stops with exit 2 and prints no verdict. An experiment, not a supported mode.
 """
 
 from __future__ import annotations

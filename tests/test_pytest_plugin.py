@@ -227,3 +227,27 @@ def test_an_out_folder_holding_a_run_is_refused(pytester: pytest.Pytester, world
         "write this run to another --out, or delete the folder"
     ) in again.stderr.str() + again.stdout.str()
     assert len(pq.read_table(out / "results.parquet")) == 10
+
+
+def test_another_xdist_scheduler_exits_2_instead_of_counting_a_case_twice(
+    pytester: pytest.Pytester, world: World
+) -> None:
+    # Another plugin's scheduler (xdist's LoadScheduling here) sends items to any worker,
+    # so a worker would replay a case it also prefetched as its own; the gate would count
+    # that case twice. The worker must stop the session with status 2 and say why.
+    pytester.makeconftest(
+        """
+import pytest
+from xdist.scheduler import LoadScheduling
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    return LoadScheduling(config, log)
+"""
+    )
+    result = _run(pytester, world, "-n", "2", "--harness-out", str(world.root / "out"))
+    assert result.ret == 2
+    shown = result.stdout.str() + result.stderr.str()
+    assert "assigned to another worker" in shown
+    assert "pytest_xdist_make_scheduler" in shown
+    assert "Traceback" not in shown

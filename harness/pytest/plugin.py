@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from harness.corpus.cases import Case
-from harness.errors import ExitStatus, HarnessError
+from harness.errors import ConfigError, ExitStatus, HarnessError
 from harness.gate.policy import GateResult
 from harness.outputs.console import inert, one_line, workflow_commands
 from harness.outputs.github import publish_step_summary
@@ -301,6 +301,7 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         state = self.config.stash[STATE]
         try:
+            self._check_assigned_here(state)
             replayed = state.replay(self.case, self.repeat)
         except HarnessError as exc:
             # A configuration error (e.g. a prompt variable this case lacks) stops the
@@ -318,6 +319,24 @@ class CaseItem(pytest.Item):
                 reason = score.error or str(score.evidence.get("reason", ""))
                 lines.append(f"{score.criterion} {score.status}: {reason}")
             raise CaseFailed("\n".join(lines))
+
+    def _check_assigned_here(self, state: _SessionState) -> None:
+        """Refuse a case the harness's scheduler would have sent to another worker.
+
+        That worker replays it too (each worker prefetches its own share), so the gate
+        would count the case twice. It happens only when another plugin's
+        ``pytest_xdist_make_scheduler`` replaced :class:`CaseScheduling`.
+        """
+        if state.is_controller:
+            return
+        owner = assigned_worker(self.case.case_id, state.workers)
+        if owner != state.worker_index:
+            raise ConfigError(
+                f"case {one_line(self.case.case_id)} was sent to worker {state.worker_index}"
+                f" but is assigned to another worker ({owner}): another plugin's"
+                " pytest_xdist_make_scheduler replaced the harness's scheduler, and the gate"
+                " would count cases twice; remove that plugin's hook (or run with -n 0)"
+            )
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> str:  # type: ignore[override]
         if isinstance(excinfo.value, CaseFailed | HarnessError):
