@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 _NOT_SOURCE = (
     *(".git", ".venv", "node_modules", "__pycache__", "*.egg-info", "build", "dist"),
     *("reports", ".harness-cache", ".mypy_cache", ".ruff_cache", ".pytest_cache"),
+    # coverage's data files come and go while the suite runs: copying one that another
+    # process has just combined and deleted failed the copy (seen in `make test`)
+    *(".coverage", ".coverage.*", "htmlcov"),
 )
 
 
