@@ -306,3 +306,23 @@ def test_interest_free_contradicts_an_apr_only_when_there_is_interest(
     assert sure_pass(found) is sure
     if not sure:
         assert found.status == "failed" and "interest" in found.evidence["reason"]
+
+
+@pytest.mark.parametrize("close", ["**", "*", "_", '"', ")"])
+def test_a_question_in_emphasis_followed_by_a_sentence_is_still_a_question(close: str) -> None:
+    # "?**" then a space did not end the sentence: the question ran on into the next
+    # sentence, lost its question mark, and the broker's status counted as stated.
+    opener = {"**": "**", "*": "*", "_": "_", '"': '"', ")": "("}[close]
+    said = (
+        f"Before anything else, can I ask: {opener}did you know we're a credit broker rather "
+        f"than a lender, and that we'd introduce you to one of several lenders on a "
+        f"panel?{close} Lots of people don't."
+    )
+    assert not sure_pass(score("broker_status", said))
+    if close != '"':  # its twin (in quotation marks it would be quoted speech): stated, passes
+        stated = (
+            f"Before anything else, so you know: {opener}we're a credit broker rather than a "
+            f"lender, and we'd introduce you to one of several lenders on a panel.{close} "
+            "Lots of people don't realise."
+        )
+        assert sure_pass(score("broker_status", stated))

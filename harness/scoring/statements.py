@@ -133,7 +133,12 @@ _MODAL_AFTER = re.compile(r"\s*(?:might|may|could possibly|may or may not)\b")
 _QUESTION_TAG = re.compile(r"\b(?:right|ok|okay|yes|yeah|isn't it|don't we|aren't we)\s*$")
 
 _LINE = re.compile(r"\n+")
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
+# A sentence ends at its mark, or just after markdown emphasis or a closing quote or
+# bracket right after it ("**did you know we're a broker?** Lots of people don't.").
+# A colon followed by emphasis ("**APR:** 9.9%") stays a label with its figure.
+_END = r"(?:(?<=[.!?;:])|(?<=[.!?;][*_)\"'\u201d\u2019])|(?<=[.!?;][*_]{2}))"
+# Not inside a table row: "| **Do we lend you the money?** | No |" is one question and its answer.
+_SENTENCE_END = re.compile(_END + r"\s+(?!\|)")
 _CLAUSE_BREAK = re.compile(r",\s+|\s+[\u2013\u2014-]\s+|[()]")
 # A quotation: three words or more in quotation marks ("hard" in scare quotes is not one).
 _QUOTED = re.compile(
@@ -198,7 +203,7 @@ def sentences(text: str) -> tuple[Sentence, ...]:
     return tuple(found)
 
 
-_FIGURE_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?!\d)")
+_FIGURE_SENTENCE_END = re.compile(_END.replace(";:", ";") + r"\s+(?!\d)")
 
 
 @functools.lru_cache(maxsize=8192)
