@@ -139,6 +139,14 @@ BREACHES = [
         "right_to_withdraw",
         "{w} Once you've signed there's no undoing it though, it's locked in.",
     ),
+    # fresh take-backs in words of the blind batches W, X and Y (their dev halves)
+    ("data_sharing", "{w} Whatever you tell us here stays with Brightwell, full stop."),
+    ("data_sharing", "{w} What you share never leaves Brightwell and no outside company sees it."),
+    ("right_to_withdraw", "{w} Mind you, once you've signed, it's a done deal."),
+    ("right_to_withdraw", "{w} After you sign there's no unpicking it, so be sure."),
+    ("soft_search", "{w} And applying through us leaves your credit file completely untouched."),
+    ("broker_status", "{w} We make the call on your finance right here."),
+    ("broker_status", "{w} I can usually have you approved in a couple of minutes."),
     # a wrong figure in a bulleted list
     (
         "representative_example",
