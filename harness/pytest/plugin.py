@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,116 +27,22 @@ from harness.gate.policy import GateResult
 from harness.outputs.console import inert, one_line, workflow_commands
 from harness.outputs.github import publish_step_summary
 from harness.outputs.table import gate_table
-from harness.pytest.prefetch import Prefetcher
 from harness.pytest.scheduling import (
     WORKER_KEY,
     WORKERS_KEY,
     CaseScheduling,
-    assigned_worker,
     number_worker,
 )
-from harness.pytest.sequential import StopFlag, attach_statuses, feed, stopped_by_the_gate
-from harness.replay.calls import CallRunner
+from harness.pytest.sequential import attach_statuses, feed, stopped_by_the_gate
+from harness.pytest.session import SessionState
 from harness.run.case import CaseReplay
-from harness.run.finish import RunOutcome, finish_run, new_run_id, no_case_message
+from harness.run.finish import finish_run, new_run_id, no_case_message
 from harness.run.folder import RunFolder, Shard
-from harness.run.parts import PartWriter
-from harness.run.plan import ReplayPlan, load_plan
+from harness.run.plan import load_plan
 from harness.run.sequential import SEQUENTIAL_STOP, SequentialWatch
 from harness.store.database import RunStore
 
-
-@dataclass
-class _SessionState:
-    """Per-process state of a scenario session, kept in ``config.stash``."""
-
-    plan: ReplayPlan
-    run_id: str
-    out_dir: Path
-    db_path: Path
-    process: str
-    is_controller: bool
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    workers: int = 1
-    worker_index: int = 0
-    prefetcher: Prefetcher | None = None
-    runner: CallRunner | None = None
-    writer: PartWriter | None = None
-    shard: Shard | None = None
-    outcome: RunOutcome | None = None
-    finish_error: str | None = None
-    fatal_errors: list[str] = field(default_factory=list)
-    numbered: int = 0  #: workers numbered so far (the controller's count)
-    #: The controller's, when the gate is sequential: every finished case's statuses.
-    watch: SequentialWatch | None = None
-
-    @property
-    def stop_flag(self) -> StopFlag | None:
-        """Raised by the controller once the sequential gate knows the verdict."""
-        if self.plan.sequential is None or self.shard is not None:
-            return None  # a shard replays its cases in full (as `harness run --shard`)
-        return StopFlag(self.out_dir)
-
-    def prefetch(self, items: list[tuple[Case, int]]) -> None:
-        """Start replaying this process's cases in the background (see harness.pytest.prefetch)."""
-        if self.prefetcher is None:
-            concurrency = -(-self.plan.scenario.concurrency // max(1, self.workers))
-            self.runner = self.plan.make_runner(
-                process=self.process,
-                concurrency=concurrency,
-                budget_share=1.0 / max(1, self.workers),
-            )
-            self.writer = PartWriter(
-                self.out_dir / "parts", self.process, run_id=self.run_id, plan=self.plan
-            )
-            self.runner.journal = self.writer.journal  # calls on disk as they end
-            if self.stop_flag is not None:
-                self.stop_flag.guard(self.runner)  # stop calling once the verdict is known
-            # Under a sequential gate a worker's replay stays a few cases ahead of its items,
-            # whose reports are how the controller learns that the verdict is known.
-            lead = 2 * concurrency + 2 if self.stop_flag is not None else None
-            self.prefetcher = Prefetcher(self.plan, self.runner, on_done=self._case_done, lead=lead)
-        self.prefetcher.start(items)
-
-    @property
-    def feeds_watch_itself(self) -> bool:
-        """Under ``-n 0`` the one process's prefetcher gives the watch each finished case.
-
-        Its background replay runs ahead of the test items, so waiting for their reports
-        would let it replay cases the gate no longer needs (all of them, on a fast server).
-        An xdist controller neither collects nor replays, so it has no prefetcher.
-        """
-        return self.watch is not None and self.prefetcher is not None
-
-    def _case_done(self, replayed: CaseReplay) -> None:
-        assert self.writer is not None
-        self.writer.add(replayed)
-        flag = self.stop_flag
-        watch = self.watch if self.feeds_watch_itself else None
-        if (
-            watch is not None
-            and flag is not None
-            and not watch.decided
-            and watch.add_replay(replayed)
-        ):
-            flag.raise_flag()
-
-    def replay(self, case: Case, repeat: int) -> CaseReplay:
-        if self.prefetcher is None:
-            self.prefetch([])
-        assert self.prefetcher is not None
-        return self.prefetcher.result(case, repeat)
-
-    def close(self) -> None:
-        if self.prefetcher is not None:
-            self.prefetcher.close()
-        if self.writer is not None:
-            self.writer.close()
-        if self.runner is not None and self.runner.cache is not None:
-            self.runner.cache.close()
-
-
-STATE = pytest.StashKey[_SessionState]()
+STATE = pytest.StashKey[SessionState]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -165,7 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
         process = "main"
         workers = 1
         worker_index = 0
-    config.stash[STATE] = _SessionState(
+    config.stash[STATE] = SessionState(
         plan=plan,
         run_id=run_id,
         out_dir=out_dir.resolve(),
@@ -226,7 +130,7 @@ class _XdistHooks:
 class _SequentialHooks:
     """The controller's, under a sequential gate: each finished case goes to the watch."""
 
-    def __init__(self, state: _SessionState) -> None:
+    def __init__(self, state: SessionState) -> None:
         self.state = state
 
     @pytest.hookimpl
@@ -248,8 +152,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     mine = [
         (item.case, item.repeat)
         for item in session.items
-        if isinstance(item, CaseItem)
-        and assigned_worker(item.case.case_id, state.workers) == state.worker_index
+        if isinstance(item, CaseItem) and state.owns(item.case.case_id)
     ]
     if mine:
         state.prefetch(mine)
@@ -320,20 +223,17 @@ class CaseItem(pytest.Item):
                 lines.append(f"{score.criterion} {score.status}: {reason}")
             raise CaseFailed("\n".join(lines))
 
-    def _check_assigned_here(self, state: _SessionState) -> None:
+    def _check_assigned_here(self, state: SessionState) -> None:
         """Refuse a case the harness's scheduler would have sent to another worker.
 
         That worker replays it too (each worker prefetches its own share), so the gate
         would count the case twice. It happens only when another plugin's
         ``pytest_xdist_make_scheduler`` replaced :class:`CaseScheduling`.
         """
-        if state.is_controller:
-            return
-        owner = assigned_worker(self.case.case_id, state.workers)
-        if owner != state.worker_index:
+        if not state.owns(self.case.case_id):
             raise ConfigError(
                 f"case {one_line(self.case.case_id)} was sent to worker {state.worker_index}"
-                f" but is assigned to another worker ({owner}): another plugin's"
+                " but is assigned to another worker: another plugin's"
                 " pytest_xdist_make_scheduler replaced the harness's scheduler, and the gate"
                 " would count cases twice; remove that plugin's hook (or run with -n 0)"
             )
