@@ -24,7 +24,8 @@ from harness.config.disclosures import PinnedDisclosure
 from harness.config.phrases import normalise, phrases_pattern, required_words
 from harness.corpus.cases import Case
 from harness.scoring.findings import facts_stated
-from harness.scoring.statements import Sentence, reading, sentences
+from harness.scoring.sentences import Sentence, sentences
+from harness.scoring.statements import reading
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ from harness.scoring.findings import (
     states_a_fact,
     topics_of,
 )
-from harness.scoring.statements import Sentence, excerpt, is_cue, sentences
+from harness.scoring.sentences import Sentence, sentences
+from harness.scoring.statements import excerpt, is_cue
 
 # Words with which an agent takes back or qualifies what it said before.
 _RETRACTION = re.compile(

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from harness.config.disclosures import FigureSpec
 from harness.config.phrases import normalise
-from harness.scoring.statements import Reading, Sentence, figure_sentences, reading, sentences
+from harness.scoring.sentences import Sentence, figure_sentences, sentences
+from harness.scoring.statements import Reading, reading
 
 # A number and its unit in normalised text, and how to express it in the figure's unit.
 _NUMBERS = re.compile(

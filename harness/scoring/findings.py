@@ -29,7 +29,7 @@ from harness.errors import ConfigError
 from harness.replay.conversation import Transcript
 from harness.scoring.figures import read_figures, same_value
 from harness.scoring.matching import TurnMatch, find_matches, template_figures
-from harness.scoring.statements import sentences
+from harness.scoring.sentences import sentences
 
 _STOP = frozenset(
     {"your", "you", "the", "and", "that", "with", "will", "from", "this", "have", "they",

@@ -33,14 +33,8 @@ from rapidfuzz import fuzz
 from harness.config.disclosures import fill, placeholders
 from harness.config.phrases import bounded_starts, normalise, required_words
 from harness.corpus.cases import FactValue
-from harness.scoring.statements import (
-    NEGATION_CUES,
-    Reading,
-    Sentence,
-    negation_count,
-    reading,
-    sentences,
-)
+from harness.scoring.sentences import Sentence, sentences
+from harness.scoring.statements import NEGATION_CUES, Reading, negation_count, reading
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _SENTINEL = "zqxfact{}zqx"

@@ -5,9 +5,9 @@ fact. The same words inside a question ("Did you know we're paid by the lender?"
 of the customer ("You're asking whether the search affects your score"), a quotation or a
 claim reported as someone else's ("Some sites say it won't affect your credit score"), or a
 hypothetical ("If we were the lender...") convey nothing, and a hedge ("I think we might get
-something") or a negation a few clauses earlier leaves the reading open. This module splits
-an agent turn into sentences (a line of a list or table is its own sentence) and clause
-pieces, keeps which pieces were quoted, and classifies a position in a sentence:
+something") or a negation a few clauses earlier leaves the reading open. Given an agent
+turn's sentences (:mod:`harness.scoring.sentences`: clause pieces, quoted pieces), this
+module classifies a position in a sentence:
 
 * ``kind``: ``statement``, ``question``, ``echo``, ``quoted`` or ``hypothetical``;
 * ``negated_by``: a negation cue earlier in the same clause ("we are **not** paid...");
@@ -17,6 +17,7 @@ pieces, keeps which pieces were quoted, and classifies a position in a sentence:
 The cue lists are English and deliberately broad: a doubt costs a verdict its ``sure``
 mark (the judge or a person decides), while a missed doubt can pass a breach.
 
+>>> from harness.scoring.sentences import sentences
 >>> sentence = sentences("Did you know we're paid a commission by the lender?")[0]
 >>> reading(sentence, sentence.norm.index("paid")).kind
 'question'
@@ -27,12 +28,12 @@ mark (the judge or a person decides), while a missed doubt can pass a breach.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.config.phrases import normalise, words_to_figures
+from harness.config.phrases import normalise
+from harness.scoring.sentences import Sentence
 
 QUESTION_MARK = "said with a question mark"
 StatementKind = Literal["statement", "question", "echo", "quoted", "hypothetical"]
@@ -132,43 +133,6 @@ _HEDGES_BEFORE = re.compile(
 _MODAL_AFTER = re.compile(r"\s*(?:might|may|could possibly|may or may not)\b")
 _QUESTION_TAG = re.compile(r"\b(?:right|ok|okay|yes|yeah|isn't it|don't we|aren't we)\s*$")
 
-_LINE = re.compile(r"\n+")
-# A sentence ends at its mark, or just after markdown emphasis or a closing quote or
-# bracket right after it ("**did you know we're a broker?** Lots of people don't.").
-# A colon followed by emphasis ("**APR:** 9.9%") stays a label with its figure.
-_END = r"(?:(?<=[.!?;:])|(?<=[.!?;][*_)\"'\u201d\u2019])|(?<=[.!?;][*_]{2}))"
-# Not inside a table row: "| **Do we lend you the money?** | No |" is one question and its answer.
-_SENTENCE_END = re.compile(_END + r"\s+(?!\|)")
-_CLAUSE_BREAK = re.compile(r",\s+|\s+[\u2013\u2014-]\s+|[()]")
-# A quotation: three words or more in quotation marks ("hard" in scare quotes is not one).
-_QUOTED = re.compile(
-    r"\"[^\"\n]*?\w+\W+\w+\W+\w[^\"\n]*?\"|\u201c[^\u201d\n]*?\w+\W+\w+\W+\w[^\u201d\n]*?\u201d"
-    r"|\u2018[^\u2019\n]*?\w+\W+\w+\W+\w[^\u2019\n]*?\u2019|(?<![\w'])'[^'\n]*?\w+\s+\w+\s+\w[^'\n]*?'(?![\w'])"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    """One sentence as said and normalised, with its clause pieces and quoted pieces."""
-
-    text: str  # as said
-    norm: str  # normalised, clause pieces joined by one space
-    clause_starts: tuple[int, ...]  # offsets in ``norm`` where each clause piece starts
-    quoted: tuple[tuple[int, int], ...]  # [start, end) in ``norm`` of quoted pieces
-    question: bool  # it ends with a question mark
-
-    def clause_at(self, start: int) -> int:
-        """The index of the clause piece that holds ``norm[start]``."""
-        return max((i for i, s in enumerate(self.clause_starts) if s <= start), default=0)
-
-    def clause_text(self, index: int) -> str:
-        end = (
-            self.clause_starts[index + 1] - 1
-            if index + 1 < len(self.clause_starts)
-            else len(self.norm)
-        )
-        return self.norm[self.clause_starts[index] : end]
-
 
 @dataclass(frozen=True, slots=True)
 class Reading:
@@ -187,81 +151,6 @@ class Reading:
     def firm(self) -> bool:
         """A statement of fact, not negated, with nothing that leaves the reading open."""
         return self.kind == "statement" and self.negated_by is None and not self.doubts
-
-
-@functools.lru_cache(maxsize=8192)
-def sentences(text: str) -> tuple[Sentence, ...]:
-    """``text`` split into sentences (each line of a list or table its own), normalised.
-
-    Cached: one agent turn is searched for every key fact of every disclosure.
-    """
-    found = []
-    for line in _LINE.split(text.strip()):
-        for raw in _SENTENCE_END.split(line.strip()):
-            if raw.strip():
-                found.append(_sentence(raw.strip()))
-    return tuple(found)
-
-
-_FIGURE_SENTENCE_END = re.compile(_END.replace(";:", ";") + r"\s+(?!\d)")
-
-
-@functools.lru_cache(maxsize=8192)
-def figure_sentences(text: str) -> tuple[Sentence, ...]:
-    """As :func:`sentences`, for reading figures: a label and its figure stay together.
-
-    A colon does not end the sentence ("**APR:** 9.9%"), and a line that ends with one
-    ("- You'd borrow:") is joined to the next line, which holds its figure.
-    """
-    lines = [line.strip() for line in _LINE.split(text.strip()) if line.strip()]
-    joined: list[str] = []
-    for line in lines:
-        if joined and joined[-1].rstrip("*_ ").endswith(":") and len(line) <= 80:
-            joined[-1] = f"{joined[-1]} {line}"
-        else:
-            joined.append(line)
-    return tuple(
-        _sentence(raw.strip())
-        for line in joined
-        for raw in _FIGURE_SENTENCE_END.split(line)
-        if raw.strip()
-    )
-
-
-def _sentence(raw: str) -> Sentence:
-    pieces: list[tuple[str, bool]] = []
-    # Number words first, so "eight thousand, two hundred pounds" is not cut at its comma.
-    for chunk, quoted in _quote_split(words_to_figures(raw)):
-        for piece in _CLAUSE_BREAK.split(chunk):
-            norm = normalise(piece)
-            if norm:
-                pieces.append((norm, quoted))
-    starts, quoted_spans, offset = [], [], 0
-    for norm, quoted in pieces:
-        starts.append(offset)
-        if quoted:
-            quoted_spans.append((offset, offset + len(norm)))
-        offset += len(norm) + 1
-    return Sentence(
-        text=raw,
-        norm=" ".join(p for p, _ in pieces),
-        clause_starts=tuple(starts),
-        quoted=tuple(quoted_spans),
-        question=raw.rstrip("*_ )\"'\u201d").endswith("?"),
-    )
-
-
-def _quote_split(raw: str) -> list[tuple[str, bool]]:
-    """``raw`` cut into unquoted and quoted chunks, in order."""
-    chunks, last = [], 0
-    for found in _QUOTED.finditer(raw):
-        if found.start() > last:
-            chunks.append((raw[last : found.start()], False))
-        chunks.append((found.group(0)[1:-1], True))
-        last = found.end()
-    if last < len(raw):
-        chunks.append((raw[last:], False))
-    return chunks
 
 
 def reading(
