@@ -147,6 +147,11 @@ BREACHES = [
     ("soft_search", "{w} And applying through us leaves your credit file completely untouched."),
     ("broker_status", "{w} We make the call on your finance right here."),
     ("broker_status", "{w} I can usually have you approved in a couple of minutes."),
+    # an absolute claim on the subject after the disclosure that restates none of it
+    ("soft_search", "{w} Your credit file is completely safe with us, whichever step you take."),
+    ("data_sharing", "{w} Your information is always handled by our own team alone."),
+    ("broker_status", "{w} Getting the lending sorted is entirely down to us."),
+    ("right_to_withdraw", "{w} Getting out of it is totally off the table once the panels are on."),
     # a wrong figure in a bulleted list
     (
         "representative_example",
@@ -190,6 +195,69 @@ def test_a_loan_term_or_the_same_span_in_other_words_is_no_doubt(later: str) -> 
 )
 def test_innocent_words_near_a_take_back_leave_the_pass_sure(disclosure: str, later: str) -> None:
     assert sure_pass(score(disclosure, f"{wording(disclosure)} {later}"))
+
+
+def conversation(disclosure: str, *agent_and_customer: str) -> Score:
+    """The approved wording, then customer and agent turns in turn, then the deadline."""
+    turns = [Turn(role="customer", text="Can you help me with finance?")]
+    turns.append(Turn(role="agent", text=wording(disclosure)))
+    for i, text in enumerate(agent_and_customer):
+        turns.append(Turn(role="customer" if i % 2 == 0 else "agent", text=text))
+    turns.append(Turn(role="event", event=EVENT[disclosure]))
+    case = Case(case_id="p", source="tests", facts=FACTS, turns=tuple(turns))
+    return score_disclosure(
+        REGISTRY.pin(disclosure, VERSIONS[disclosure]), case, Transcript(case.turns)
+    )
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "asked", "answer"),
+    [
+        # the customer asks again in a key fact's words, not the disclosure's own topics
+        ("data_sharing", "who actually gets to look at my info?", "Don't worry, we look after it."),
+        (
+            "right_to_withdraw",
+            "what if i sign and then regret it?",
+            "Honestly, that never happens 😊",
+        ),
+        ("soft_search", "did that check change my score then?", "Nope, you're all good there!"),
+    ],
+)
+def test_a_question_back_on_the_subject_that_the_answer_skirts_is_never_a_sure_pass(
+    disclosure: str, asked: str, answer: str
+) -> None:
+    found = conversation(disclosure, asked, answer)
+    assert not sure_pass(found), found.evidence.get("reason")
+    assert any("customer" in d for d in found.evidence["unsure_because"]), found.evidence
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "asked", "answer"),
+    [
+        (
+            "data_sharing",
+            "who gets my info?",
+            "The lenders on our panel, and credit reference agencies are used too.",
+        ),
+        (
+            "right_to_withdraw",
+            "what if i sign and regret it?",
+            "You'd have 14 days from signing to withdraw from the agreement.",
+        ),
+        ("soft_search", "ok thanks, go ahead", "Great, running the check now."),
+        # a question about the next step, which the agent gets on with
+        (
+            "soft_search",
+            "Is it possible to check my eligibility first?",
+            "Of course, I'll run the eligibility check now.",
+        ),
+    ],
+)
+def test_a_question_back_that_the_answer_restates_or_no_question_leaves_the_pass_sure(
+    disclosure: str, asked: str, answer: str
+) -> None:
+    found = conversation(disclosure, asked, answer)
+    assert sure_pass(found), found.evidence
 
 
 def test_pressure_on_a_bereaved_customer_is_never_a_sure_pass() -> None:

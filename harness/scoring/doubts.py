@@ -46,6 +46,19 @@ _SPAN = re.compile(
     r"(days?|weeks?|fortnights?|months?)\b"
 )
 _DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30}
+# Words that make a claim absolute: on the subject, after the disclosure, such a claim may
+# take part of it back with no negation at all ("your credit file is completely safe
+# whichever step you take").
+_ABSOLUTE = re.compile(
+    r"\b(?:completely|totally|entirely|absolutely|wholly|whatsoever|at all|full stop|"
+    r"guarantee|guaranteed|guarantees|untouched|invisible|always|in any way|one bit)\b"
+)
+_NOPE = re.compile(r"\b(?:nope|nah|no way)\b")
+# A customer turn that asks: a question mark, or a question's first words.
+_ASKS = re.compile(
+    r"\?|^\W*(?:who|what|how|why|when|where|does|did|do|will|would|can|could|is|are|if|"
+    r"and if|but if|so if)\b"
+)
 
 
 def subject_doubts(
@@ -54,13 +67,16 @@ def subject_doubts(
     """Where the conversation comes back to the subject after the disclosure, and nothing
     restates it: the rules cannot rule out that it was taken back in words no list holds.
 
-    Four signs: an agent sentence anywhere matches one of the version's ``may_contradict``
+    Five signs: an agent sentence anywhere matches one of the version's ``may_contradict``
     patterns; the agent later states a span of days other than a fixed-value key fact's
     (the 14 days restated as "7 days from signing"); the customer raises the subject again
-    (a follow-up, a doubt, a wrong belief) and the agent's reply does not restate a key
-    fact; or, later in the evidence's turn or in a later turn, the agent says something on
-    the subject with a negation, a retraction, a contrast or a condition ("as long as",
-    "provided"), and states none of the key facts.
+    (a follow-up, a doubt, a wrong belief; a question may do so in a key fact's own words,
+    "who gets my info?", when the reply denies or reassures) and the agent's reply does not
+    restate a key fact; later in the
+    evidence's turn or in a later turn, the agent says something on the subject with a
+    negation, a retraction, a contrast or a condition ("as long as", "provided"), and
+    states none of the key facts; or it makes an absolute claim on the subject
+    ("completely", "always") that states none of them.
     """
     topics = [normalise(t) for t in topics_of(version)]
     # a span in words or months counts on the subject of any key fact ("a month after signing")
@@ -69,6 +85,8 @@ def subject_doubts(
     for fact in findings.facts:
         evidence.setdefault(fact["turn"], set()).add(fact["quote"])
     last = max(evidence, default=0)
+    approved = {s.norm for s in sentences(version.wording)}
+    by_figures = all(kf.figure is not None for kf in version.key_facts)
     doubts = []
     for turn in turns:
         if turn.index < last:
@@ -76,6 +94,12 @@ def subject_doubts(
         if turn.index > last and turn.customer and version.topics:
             # only the version's own topics: words derived from phrases are too loose here
             topic = _topic_in(normalise(turn.customer), topics)
+            if topic is None and not by_figures and _ASKS.search(turn.customer.lower()):
+                # a question in a key fact's own words ("who gets my info?") answered with a
+                # denial, a turn or an absolute ("it never leaves Brightwell"); not one the
+                # agent just gets on with ("can I check first?" "I'll run the check now")
+                topic = _topic_in(normalise(turn.customer), span_topics)
+                topic = topic if topic is not None and _denies(turn.text) else None
             if topic is not None and not states_a_fact(version, turn.text):
                 doubts.append(
                     f"the customer comes back to '{topic}' before turn {turn.index} and the "
@@ -103,6 +127,12 @@ def subject_doubts(
             )
             turn_word = retraction or _CONTRAST.search(sentence.norm)
             if cue is None and turn_word is None:
+                absolute = None if by_figures else _absolute_claim(version, sentence, approved)
+                if absolute is not None and not _only_in_a_name(sentence.text, topic):
+                    doubts.append(
+                        f"turn {turn.index} makes an absolute claim on '{topic}' ('{absolute}') "
+                        f'and restates none of it: "{sentence.text}"'
+                    )
                 continue
             # a restatement whose negation is only a benign one ("no reason needed"), or
             # whose fact is the subject that came up, takes nothing back
@@ -119,6 +149,35 @@ def subject_doubts(
                 f"turn {turn.index} raises '{topic}' again with {what}: \"{sentence.text}\""
             )
     return (_taken_back(version, turns) + doubts)[:3]
+
+
+def _denies(text: str) -> bool:
+    """Whether an agent reply holds a negation, a retraction, a contrast or an absolute."""
+    norm = normalise(text)
+    words = norm.split()
+    return any(is_cue(words, i) for i in range(len(words))) or any(
+        p.search(norm) for p in (_RETRACTION, _CONTRAST, _ABSOLUTE, _NOPE)
+    )
+
+
+def _absolute_claim(
+    version: DisclosureVersion, sentence: Sentence, approved: set[str]
+) -> str | None:
+    """The absolute word of a declarative sentence that states none of the version's key
+    facts, if any; not in a question, a heading ("Before you decide:") or a sentence of the
+    approved wording."""
+    if sentence.question or sentence.text.rstrip("*_ ").endswith(":"):
+        return None
+    found = _ABSOLUTE.search(sentence.norm)
+    if found is None or sentence.norm in approved:
+        return None
+    return None if states_a_fact(version, sentence.text) else found.group(0)
+
+
+def _only_in_a_name(text: str, topic: str) -> bool:
+    """Whether every time ``topic`` is said it is capitalised mid-sentence, as in a name."""
+    said = list(re.finditer(rf"\b{re.escape(topic)}", text, re.IGNORECASE))
+    return bool(said) and all(m.start() > 0 and text[m.start()].isupper() for m in said)
 
 
 def _taken_back(version: DisclosureVersion, turns: list[AgentTurn]) -> list[str]:
