@@ -315,6 +315,30 @@ def test_figures_in_a_markdown_list_and_in_words_pass() -> None:
 
 
 @pytest.mark.parametrize(
+    ("rounded", "sure_fail"),
+    [
+        # a figure rounded off in words beside the exact one is no wrong figure for sure
+        ("So in plain terms, around a hundred and sixteen pounds a month.", False),
+        ("That's approximately £116 a month, all told.", False),
+        ("Roughly speaking, it's in the region of £116 a month.", False),
+        # the same figure said flat is a wrong figure
+        ("So in plain terms, that's £116 a month.", True),
+    ],
+)
+def test_a_figure_rounded_off_beside_the_exact_one_is_not_a_sure_failure(
+    rounded: str, sure_fail: bool
+) -> None:
+    listed = (
+        "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
+        "- **Borrowing:** £8,325 over 120 months\n- **APR:** 11.9% representative (fixed)\n"
+        f"- **Monthly payment:** £116.08\n- **Total payable:** £14,879.60\n\n{rounded}"
+    )
+    found = score("representative_example", listed)
+    failed_sure = found.status == "failed" and found.evidence.get("certainty") == "sure"
+    assert failed_sure is sure_fail, found.evidence
+
+
+@pytest.mark.parametrize(
     ("customer", "applies"),
     [
         ("I've just finished a course of chemotherapy, so money is a bit of a worry.", True),

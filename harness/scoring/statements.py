@@ -129,6 +129,12 @@ _HEDGES_BEFORE = re.compile(
     r"apparently|roughly|sort of|kind of|something like|not always|in some cases|"
     r"sometimes|occasionally|could be|can be)\b"
 )
+# A figure rounded off: an approximation right before the words found ("around a hundred
+# pounds a month", "approximately £116"); not "over" or "under" ("£5,000 over 60 months").
+_APPROXIMATELY = re.compile(
+    r"\b(?:around|about|approximately|approx|nearly|almost|circa|just shy of|"
+    r"in the region of|in the ballpark of|ballpark|somewhere around)(?: an?)?\s*$"
+)
 # A hedging modal right after the words found ("a hard search *might* be carried out").
 _MODAL_AFTER = re.compile(r"\s*(?:might|may|could possibly|may or may not)\b")
 _QUESTION_TAG = re.compile(r"\b(?:right|ok|okay|yes|yeah|isn't it|don't we|aren't we)\s*$")
@@ -170,6 +176,7 @@ def reading(
     hedge = (
         _HEDGES_ANYWHERE.search(sentence.norm)
         or _HEDGES_BEFORE.search(before)
+        or _APPROXIMATELY.search(before)
         or _MODAL_AFTER.match(after_in_clause)
     )
     if hedge is not None:
