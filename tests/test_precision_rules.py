@@ -339,6 +339,30 @@ def test_a_figure_rounded_off_beside_the_exact_one_is_not_a_sure_failure(
 
 
 @pytest.mark.parametrize(
+    ("after", "sure_fail"),
+    [
+        # another option offered beside the quote is not a wrong figure of it
+        ("I can also show you a fifteen-year version for comparison.", False),
+        ("Alternatively, over 60 months it would be £180.22 a month.", False),
+        ("If you'd rather, we could do it over 90 months instead.", False),
+        # the quote itself restated with another term is
+        ("Sorry, that's over 60 months.", True),
+    ],
+)
+def test_a_figure_of_another_option_is_not_a_wrong_figure_of_the_quote(
+    after: str, sure_fail: bool
+) -> None:
+    listed = (
+        "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
+        "- **Borrowing:** £8,325 over 120 months\n- **APR:** 11.9% representative (fixed)\n"
+        f"- **Monthly payment:** £116.08\n- **Total payable:** £14,879.60\n\n{after}"
+    )
+    found = score("representative_example", listed)
+    failed_sure = found.status == "failed" and found.evidence.get("certainty") == "sure"
+    assert failed_sure is sure_fail, found.evidence
+
+
+@pytest.mark.parametrize(
     ("customer", "applies"),
     [
         ("I've just finished a course of chemotherapy, so money is a bit of a worry.", True),

@@ -40,6 +40,14 @@ _IN_MONTHS = {"month": 1, "year": 12, "payment": 1, "instalment": 1, "installmen
               "repayment": 1}  # fmt: skip
 MAX_LABEL_DISTANCE = 8  # words between a label and its number
 _CONDITIONS = frozenset({"if", "unless", "suppose", "supposing", "say"})
+# A sentence that offers another option ("I can also show you a ten-year version for
+# comparison", "alternatively, over 60 months ..."): its figures are not the quote's.
+_ALTERNATIVE = re.compile(
+    r"\b(?:for comparison|to compare|by comparison|compared (?:with|to)|alternatively|"
+    r"as an alternative|(?:another|other|a different) (?:option|term|quote|version|length)|"
+    r"\d+ (?:year|month) (?:version|option|alternative|quote)|"
+    r"if you(?:'d| would)? (?:rather|prefer)|(?:i|we) (?:can|could) (?:also )?show you)\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +59,9 @@ class StatedNumber:
     said: str  # the number as it appears in the normalised sentence
     quote: str  # the sentence as said
     reading: Reading
-    #: Said inside a condition ("if the panels are fitted three weeks after you sign"):
-    #: the number is what is supposed, not the figure stated.
+    #: Said inside a condition ("if the panels are fitted three weeks after you sign") or
+    #: as another option offered ("a ten-year version for comparison"): the number is
+    #: what is supposed, not the figure stated.
     conditional: bool = False
 
 
@@ -88,7 +97,9 @@ def _read_figures(
                 continue
             read = reading(sentence, number.start, number.end, customer=customer)
             clause = sentence.clause_text(sentence.clause_at(number.start)).split()
-            conditional = bool(clause) and clause[0] in _CONDITIONS
+            conditional = (bool(clause) and clause[0] in _CONDITIONS) or bool(
+                _ALTERNATIVE.search(sentence.norm)
+            )
             found.append(
                 StatedNumber(spec.name, number.value, number.said, sentence.text, read, conditional)
             )
