@@ -363,6 +363,29 @@ def test_a_figure_of_another_option_is_not_a_wrong_figure_of_the_quote(
 
 
 @pytest.mark.parametrize(
+    "after",
+    [
+        # another of the case's own figures under a nearby label (the deposit beside
+        # "instalment") is not a wrong figure for sure
+        "That total is every instalment plus the £950 you're putting in.",
+        "The monthly figure stays the same for all 120 months, with the £950 paid on the day.",
+    ],
+)
+def test_another_of_the_cases_figures_beside_a_label_is_not_a_sure_wrong_figure(
+    after: str,
+) -> None:
+    listed = (
+        "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
+        "- **Borrowing:** £8,325 over 120 months\n- **APR:** 11.9% representative (fixed)\n"
+        f"- **Monthly payment:** £116.08\n- **Total payable:** £14,879.60\n\n{after}"
+    )
+    found = score("representative_example", listed)
+    assert not (found.status == "failed" and found.evidence.get("certainty") == "sure"), (
+        found.evidence
+    )
+
+
+@pytest.mark.parametrize(
     ("customer", "applies"),
     [
         ("I've just finished a course of chemotherapy, so money is a bit of a worry.", True),

@@ -63,6 +63,8 @@ class StatedNumber:
     #: as another option offered ("a ten-year version for comparison"): the number is
     #: what is supposed, not the figure stated.
     conditional: bool = False
+    #: Words between the number and the label that names it ("£87 a month": 0).
+    label_distance: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +94,25 @@ def _read_figures(
             continue
         labels = _labels(sentence.norm, specs)
         for number in numbers:
-            spec = _nearest(number, numbers, labels, sentence.norm)
-            if spec is None or spec.is_context:
+            nearest = _nearest(number, numbers, labels, sentence.norm)
+            if nearest is None or nearest[0].is_context:
                 continue
+            spec, distance = nearest
             read = reading(sentence, number.start, number.end, customer=customer)
             clause = sentence.clause_text(sentence.clause_at(number.start)).split()
             conditional = (bool(clause) and clause[0] in _CONDITIONS) or bool(
                 _ALTERNATIVE.search(sentence.norm)
             )
             found.append(
-                StatedNumber(spec.name, number.value, number.said, sentence.text, read, conditional)
+                StatedNumber(
+                    spec.name,
+                    number.value,
+                    number.said,
+                    sentence.text,
+                    read,
+                    conditional,
+                    distance,
+                )
             )
     return tuple(found)
 
@@ -126,8 +137,8 @@ def unexplained_amounts(
         for number in numbers:
             if number.unit != "money" or any(abs(number.value - v) < 0.005 for v in known):
                 continue
-            spec = _nearest(number, numbers, labels, sentence.norm)
-            if spec is not None and (not spec.is_context or spec.fact is None):
+            nearest = _nearest(number, numbers, labels, sentence.norm)
+            if nearest is not None and (not nearest[0].is_context or nearest[0].fact is None):
                 continue
             if reading(sentence, number.start, number.end, customer=customer).kind != "statement":
                 continue
@@ -185,8 +196,9 @@ def _nearest(
     numbers: list[_Number],
     labels: list[tuple[int, int, FigureSpec]],
     norm: str,
-) -> FigureSpec | None:
-    """The figure whose label is nearest ``number``, with no other number in between."""
+) -> tuple[FigureSpec, int] | None:
+    """The figure whose label is nearest ``number``, with no other number in between, and
+    how many words lie between them."""
     best: tuple[int, int, FigureSpec] | None = None
     for start, end, spec in labels:
         if spec.unit != number.unit:
@@ -208,7 +220,7 @@ def _nearest(
             continue
         if best is None or (distance, side) < (best[0], best[1]):
             best = (distance, side, spec)
-    return best[2] if best is not None else None
+    return (best[2], best[0]) if best is not None else None
 
 
 def sentence_of(text: str, quote: str) -> Sentence | None:

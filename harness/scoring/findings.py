@@ -262,13 +262,20 @@ def wrong_figures(
 ) -> list[dict[str, Any]]:
     """Figures said with another value than the case's (or the fixed value), each once.
 
-    ``firm`` is False for a figure asked, quoted, hedged ("roughly £125 a month") or
-    corrected by the right figure later in time; only firm ones fail the disclosure.
+    ``firm`` is False for a figure asked, quoted, hedged ("roughly £125 a month"), supposed,
+    equal to another of the case's figures (the deposit read as an instalment) or corrected
+    by the right figure later in time; only firm ones fail the disclosure.
     """
     # A key fact with a figure is read by its figure; its phrase templates add nothing.
     templates = [p for kf in version.key_facts if kf.figure is None for p in kf.phrases]
     specs = version.figure_specs()
     expected = {s.name: s.expected(case.facts, where=where) for s in specs if not s.is_context}
+    # every figure of the case, context ones (the deposit) too, by unit
+    known = [
+        (s, s.expected(case.facts, where=where))
+        for s in specs
+        if s.value is not None or (s.fact is not None and s.fact in case.facts)
+    ]
     stated: list[dict[str, Any]] = []
     right: dict[str, list[tuple[int, int]]] = {}  # (turn, position in the turn)
     for turn in turns:
@@ -291,9 +298,21 @@ def wrong_figures(
                     "stated": _shown(number.value),
                     "expected": _shown(value),
                     "quote": number.quote,
+                    # another of the case's own figures under a label a few words off
+                    # ("every instalment plus the £800 you're putting in") may be that
+                    # figure; one the label names outright ("borrowing £9,950") is not
                     "firm": number.reading.kind == "statement"
                     and not number.reading.doubts
-                    and not number.conditional,
+                    and not number.conditional
+                    and not (
+                        number.label_distance >= 2
+                        and any(
+                            other.name != spec.name
+                            and other.unit == spec.unit
+                            and same_value(other, number.value, known_value)
+                            for other, known_value in known
+                        )
+                    ),
                 }
             )
     wrong, seen = [], set()
