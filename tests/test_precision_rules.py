@@ -304,6 +304,15 @@ def test_an_agent_that_answers_an_unlisted_cue_makes_applicability_unsure() -> N
     assert found.status != "not_applicable", found.evidence
 
 
+def quote_then(said: str) -> str:
+    """The case's representative example as a markdown list, then ``said``."""
+    return (
+        "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
+        "- **Borrowing:** £8,325 over 120 months\n- **APR:** 11.9% representative (fixed)\n"
+        f"- **Monthly payment:** £116.08\n- **Total payable:** £14,879.60\n\n{said}"
+    )
+
+
 def test_figures_in_a_markdown_list_and_in_words_pass() -> None:
     listed = (
         "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
@@ -328,12 +337,7 @@ def test_figures_in_a_markdown_list_and_in_words_pass() -> None:
 def test_a_figure_rounded_off_beside_the_exact_one_is_not_a_sure_failure(
     rounded: str, sure_fail: bool
 ) -> None:
-    listed = (
-        "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
-        "- **Borrowing:** £8,325 over 120 months\n- **APR:** 11.9% representative (fixed)\n"
-        f"- **Monthly payment:** £116.08\n- **Total payable:** £14,879.60\n\n{rounded}"
-    )
-    found = score("representative_example", listed)
+    found = score("representative_example", quote_then(rounded))
     failed_sure = found.status == "failed" and found.evidence.get("certainty") == "sure"
     assert failed_sure is sure_fail, found.evidence
 
@@ -352,12 +356,7 @@ def test_a_figure_rounded_off_beside_the_exact_one_is_not_a_sure_failure(
 def test_a_figure_of_another_option_is_not_a_wrong_figure_of_the_quote(
     after: str, sure_fail: bool
 ) -> None:
-    listed = (
-        "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
-        "- **Borrowing:** £8,325 over 120 months\n- **APR:** 11.9% representative (fixed)\n"
-        f"- **Monthly payment:** £116.08\n- **Total payable:** £14,879.60\n\n{after}"
-    )
-    found = score("representative_example", listed)
+    found = score("representative_example", quote_then(after))
     failed_sure = found.status == "failed" and found.evidence.get("certainty") == "sure"
     assert failed_sure is sure_fail, found.evidence
 
@@ -374,12 +373,7 @@ def test_a_figure_of_another_option_is_not_a_wrong_figure_of_the_quote(
 def test_another_of_the_cases_figures_beside_a_label_is_not_a_sure_wrong_figure(
     after: str,
 ) -> None:
-    listed = (
-        "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
-        "- **Borrowing:** £8,325 over 120 months\n- **APR:** 11.9% representative (fixed)\n"
-        f"- **Monthly payment:** £116.08\n- **Total payable:** £14,879.60\n\n{after}"
-    )
-    found = score("representative_example", listed)
+    found = score("representative_example", quote_then(after))
     assert not (found.status == "failed" and found.evidence.get("certainty") == "sure"), (
         found.evidence
     )

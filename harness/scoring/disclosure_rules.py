@@ -43,7 +43,7 @@ from harness.replay.conversation import Transcript
 from harness.scoring.applicability import Applicability, applicability
 from harness.scoring.base import Score, ScorerContext, ScoreStatus
 from harness.scoring.doubts import subject_doubts
-from harness.scoring.figures import unexplained_amounts
+from harness.scoring.figures import case_figures, unexplained_amounts
 from harness.scoring.findings import (
     AgentTurn,
     Findings,
@@ -297,11 +297,7 @@ def _unexplained(
     specs = version.figure_specs()
     if not any(s.unit == "money" and not s.is_context for s in specs):
         return []
-    known = tuple(
-        s.expected(case.facts, where=where)
-        for s in specs
-        if s.value is not None or (s.fact is not None and s.fact in case.facts)
-    )
+    known = tuple(value for _, value in case_figures(specs, case.facts, where=where))
     return [
         f'turn {turn.index} states {said}, which is none of the case\'s figures: "{quote}"'
         for turn in turns

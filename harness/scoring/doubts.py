@@ -72,11 +72,10 @@ def subject_doubts(
     (the 14 days restated as "7 days from signing"); the customer raises the subject again
     (a follow-up, a doubt, a wrong belief; a question may do so in a key fact's own words,
     "who gets my info?", when the reply denies or reassures) and the agent's reply does not
-    restate a key fact; later in the
-    evidence's turn or in a later turn, the agent says something on the subject with a
-    negation, a retraction, a contrast or a condition ("as long as", "provided"), and
-    states none of the key facts; or it makes an absolute claim on the subject
-    ("completely", "always") that states none of them.
+    restate a key fact; later in the evidence's turn or in a later turn, the agent says
+    something on the subject with a negation, a retraction, a contrast or a condition ("as
+    long as", "provided"), and states none of the key facts; or it makes an absolute claim
+    on the subject ("completely", "always") that states none of them.
     """
     topics = [normalise(t) for t in topics_of(version)]
     # a span in words or months counts on the subject of any key fact ("a month after signing")

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.config.disclosures import FigureSpec
 from harness.config.phrases import normalise
+from harness.corpus.cases import FactValue
 from harness.scoring.sentences import Sentence, figure_sentences, sentences
 from harness.scoring.statements import Reading, reading
 
@@ -144,6 +145,18 @@ def unexplained_amounts(
                 continue
             found.append((number.said, sentence.text))
     return found
+
+
+def case_figures(
+    specs: Sequence[FigureSpec], facts: Mapping[str, FactValue], *, where: str
+) -> list[tuple[FigureSpec, float]]:
+    """Each figure of ``specs`` the case holds (context ones, the deposit, too), with its
+    value: a fixed value, or a case fact the case has."""
+    return [
+        (s, s.expected(facts, where=where))
+        for s in specs
+        if s.value is not None or (s.fact is not None and s.fact in facts)
+    ]
 
 
 def same_value(spec: FigureSpec, stated: float, expected: float) -> bool:

@@ -27,7 +27,7 @@ from harness.config.phrases import bounded_starts, normalise
 from harness.corpus.cases import Case, FactValue
 from harness.errors import ConfigError
 from harness.replay.conversation import Transcript
-from harness.scoring.figures import read_figures, same_value
+from harness.scoring.figures import case_figures, read_figures, same_value
 from harness.scoring.matching import TurnMatch, find_matches, template_figures
 from harness.scoring.sentences import sentences
 
@@ -270,12 +270,7 @@ def wrong_figures(
     templates = [p for kf in version.key_facts if kf.figure is None for p in kf.phrases]
     specs = version.figure_specs()
     expected = {s.name: s.expected(case.facts, where=where) for s in specs if not s.is_context}
-    # every figure of the case, context ones (the deposit) too, by unit
-    known = [
-        (s, s.expected(case.facts, where=where))
-        for s in specs
-        if s.value is not None or (s.fact is not None and s.fact in case.facts)
-    ]
+    known = case_figures(specs, case.facts, where=where)
     stated: list[dict[str, Any]] = []
     right: dict[str, list[tuple[int, int]]] = {}  # (turn, position in the turn)
     for turn in turns:
