@@ -11,6 +11,7 @@ from harness.config.disclosures import fill, load_registry
 from harness.corpus.cases import Case, FactValue, Turn
 from harness.demo.quotes import price_quote
 from harness.replay.conversation import Transcript
+from harness.scoring.applicability import applicability
 from harness.scoring.base import Score
 from harness.scoring.disclosure_rules import score_disclosure
 
@@ -221,9 +222,20 @@ def conversation(disclosure: str, *agent_and_customer: str) -> Score:
             "Honestly, that never happens 😊",
         ),
         ("soft_search", "did that check change my score then?", "Nope, you're all good there!"),
+        # a worry or an objection in a key fact's words, which the answer only soothes
+        (
+            "data_sharing",
+            "I'm a bit wary, I really don't want five finance companies having my info.",
+            "You can relax on that front, honestly: it goes from me to one lender and no further.",
+        ),
+        (
+            "right_to_withdraw",
+            "i'm worried i'll sign and regret it",
+            "Honestly, nobody ever does 😊",
+        ),
     ],
 )
-def test_a_question_back_on_the_subject_that_the_answer_skirts_is_never_a_sure_pass(
+def test_a_question_or_worry_back_on_the_subject_that_the_answer_skirts_is_never_a_sure_pass(
     disclosure: str, asked: str, answer: str
 ) -> None:
     found = conversation(disclosure, asked, answer)
@@ -245,6 +257,19 @@ def test_a_question_back_on_the_subject_that_the_answer_skirts_is_never_a_sure_p
             "You'd have 14 days from signing to withdraw from the agreement.",
         ),
         ("soft_search", "ok thanks, go ahead", "Great, running the check now."),
+        # a worry about something else, beside a sentence on the subject
+        (
+            "broker_status",
+            "I wanted to look at finance. I'm a bit worried about money since I lost my job.",
+            "I'm sorry to hear that. There's no rush: we can pause here whenever suits you.",
+        ),
+        # a worry answered by restating the facts
+        (
+            "data_sharing",
+            "I'm worried about who sees my info, to be honest.",
+            "I understand. We share your details with the lenders on our panel only, and they "
+            "use credit reference agencies.",
+        ),
         # a question about the next step, which the agent gets on with
         (
             "soft_search",
@@ -253,7 +278,7 @@ def test_a_question_back_on_the_subject_that_the_answer_skirts_is_never_a_sure_p
         ),
     ],
 )
-def test_a_question_back_that_the_answer_restates_or_no_question_leaves_the_pass_sure(
+def test_a_question_or_worry_that_the_answer_restates_or_neither_leaves_the_pass_sure(
     disclosure: str, asked: str, answer: str
 ) -> None:
     found = conversation(disclosure, asked, answer)
@@ -394,6 +419,23 @@ def test_vulnerability_applies_on_a_cue_of_any_driver(customer: str, applies: bo
     assert (found.status != "not_applicable") is applies, found.evidence
 
 
+@pytest.mark.parametrize(
+    ("customer", "applies"),
+    [
+        ("This was always Dad's department. We lost him just after Christmas.", True),
+        ("Since losing my nan I've had all her bills to sort.", True),
+        ("We lost the old quote, can you send it again?", False),
+    ],
+)
+def test_a_death_said_with_a_pronoun_or_another_relative_is_a_sure_cue(
+    customer: str, applies: bool
+) -> None:
+    turns = (Turn(role="customer", text=customer), Turn(role="agent", text="Sure, one moment."))
+    case = Case(case_id="p", source="tests", facts=FACTS, turns=turns)
+    found = applicability(REGISTRY.pin("vulnerability_support", 1), case)
+    assert (found.applies, found.sure) == (applies, True), found
+
+
 def test_a_sum_of_money_that_is_none_of_the_quotes_figures_leaves_the_pass_unsure() -> None:
     example = wording("representative_example")
     # 120 x £116.08 = £13,929.60: the payments alone, called the total "with the deposit"
@@ -467,3 +509,49 @@ def test_a_question_in_emphasis_followed_by_a_sentence_is_still_a_question(close
             "Lots of people don't realise."
         )
         assert sure_pass(score("broker_status", stated))
+
+
+@pytest.mark.parametrize(
+    "panel",
+    [
+        # the panel as the label of a table row, the sharing in the next cell
+        "| Who | What |\n|---|---|\n| **Lenders on our panel** | We share the details you give |",
+        "We'll pass your details along to the handful of finance companies we work with.",
+        "We share your details, and the lenders on our panel will see them.",
+    ],
+)
+def test_the_panel_as_a_rows_label_or_in_other_words_is_stated(panel: str) -> None:
+    found = score("data_sharing", f"{panel}\n\nCredit reference agencies are used by the lenders.")
+    assert sure_pass(found), found.evidence
+
+
+def test_the_panels_lenders_as_a_subject_denied_are_not_a_statement() -> None:
+    found = score(
+        "data_sharing",
+        "We share your details, but the lenders on our panel will not see them. Credit "
+        "reference agencies are used.",
+    )
+    assert not sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "said"),
+    [
+        (
+            "commission",
+            "The lender pays us a commission if you take out the finance. The size of that "
+            "payment isn't the same across the board: it depends on which finance company it "
+            "is and which plan you pick. You can ask us how much we'll receive.",
+        ),
+        (
+            "soft_search",
+            "It's a quotation search, so your credit score stays exactly where it is. If you "
+            "make a full application, the lender does a hard search.",
+        ),
+    ],
+)
+def test_other_names_for_a_soft_search_and_for_a_varying_amount_are_stated(
+    disclosure: str, said: str
+) -> None:
+    found = score(disclosure, said)
+    assert sure_pass(found), found.evidence

@@ -59,6 +59,12 @@ _ASKS = re.compile(
     r"\?|^\W*(?:who|what|how|why|when|where|does|did|do|will|would|can|could|is|are|if|"
     r"and if|but if|so if)\b"
 )
+# A customer turn that voices a worry or an objection ("I really don't want five finance
+# companies having my info"): like a question, it invites a reassurance that may take back.
+_WORRIES = re.compile(
+    r"\b(?:worr(?:y|ied|ies|ying)|wary|concerned|nervous|scared|afraid|anxious|uneasy|"
+    r"don't want|do not want|dont want|rather not|not keen|hate the idea)\b"
+)
 
 
 def subject_doubts(
@@ -70,8 +76,9 @@ def subject_doubts(
     Five signs: an agent sentence anywhere matches one of the version's ``may_contradict``
     patterns; the agent later states a span of days other than a fixed-value key fact's
     (the 14 days restated as "7 days from signing"); the customer raises the subject again
-    (a follow-up, a doubt, a wrong belief; a question may do so in a key fact's own words,
-    "who gets my info?", when the reply denies or reassures) and the agent's reply does not
+    (a follow-up, a doubt, a wrong belief; a question or a worry may do so in a key fact's
+    own words, "who gets my info?", "I don't want five companies having my info", when the
+    reply denies or reassures) and the agent's reply does not
     restate a key fact; later in the evidence's turn or in a later turn, the agent says
     something on the subject with a negation, a retraction, a contrast or a condition ("as
     long as", "provided"), and states none of the key facts; or it makes an absolute claim
@@ -93,11 +100,13 @@ def subject_doubts(
         if turn.index > last and turn.customer and version.topics:
             # only the version's own topics: words derived from phrases are too loose here
             topic = _topic_in(normalise(turn.customer), topics)
-            if topic is None and not by_figures and _ASKS.search(turn.customer.lower()):
-                # a question in a key fact's own words ("who gets my info?") answered with a
-                # denial, a turn or an absolute ("it never leaves Brightwell"); not one the
-                # agent just gets on with ("can I check first?" "I'll run the check now")
-                topic = _topic_in(normalise(turn.customer), span_topics)
+            raised = None if topic is not None or by_figures else _raised(turn.customer)
+            if raised is not None:
+                # a question or a worry in a key fact's own words ("who gets my info?")
+                # answered with a denial, a turn or an absolute ("it never leaves
+                # Brightwell"); not one the agent just gets on with ("can I check first?"
+                # "I'll run the check now")
+                topic = _topic_in(normalise(raised), span_topics)
                 topic = topic if topic is not None and _denies(turn.text) else None
             if topic is not None and not states_a_fact(version, turn.text):
                 doubts.append(
@@ -148,6 +157,16 @@ def subject_doubts(
                 f"turn {turn.index} raises '{topic}' again with {what}: \"{sentence.text}\""
             )
     return (_taken_back(version, turns) + doubts)[:3]
+
+
+def _raised(customer: str) -> str | None:
+    """What of a customer turn raises a subject: the whole turn when it asks, else the
+    sentences that voice a worry or an objection ("I'm worried about money since I lost my
+    job" raises money, not the finance named in the sentence before); None if neither."""
+    if _ASKS.search(customer.lower()):
+        return customer
+    worried = [s.text for s in sentences(customer) if _WORRIES.search(s.norm)]
+    return " ".join(worried) or None
 
 
 def _denies(text: str) -> bool:
