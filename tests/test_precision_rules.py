@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.config.disclosures import fill, load_registry
+from harness.config.phrases import normalise
 from harness.corpus.cases import Case, FactValue, Turn
 from harness.demo.quotes import price_quote
 from harness.replay.conversation import Transcript
@@ -555,3 +556,38 @@ def test_other_names_for_a_soft_search_and_for_a_varying_amount_are_stated(
 ) -> None:
     found = score(disclosure, said)
     assert sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        # the customer's sum of the total, far off, agreed with in thousands said casually
+        "Yep, that's about right, roughly ten grand all in 👍",
+        "So it's about £10k all in, nice and manageable!",
+    ],
+)
+def test_a_total_in_thousands_said_casually_and_far_off_is_never_a_sure_pass(later: str) -> None:
+    found = score("representative_example", quote_then(later))
+    assert not sure_pass(found), found.evidence
+
+
+def test_thousands_said_casually_read_as_pounds() -> None:
+    assert normalise("roughly five grand all in, or £4.8k borrowed") == (
+        "roughly £5000 all in or £4800 borrowed"
+    )
+    assert normalise("a 5kW battery") == "a 5kw battery"
+
+
+@pytest.mark.parametrize(
+    ("customer", "applies"),
+    [
+        ("My brother in law nearly had a heart attack when I told him the price lol", False),
+        ("The price nearly gave me a heart attack!", False),
+        ("I had a heart attack in March, so I'm taking things slowly.", True),
+    ],
+)
+def test_a_heart_attack_as_an_idiom_is_no_cue(customer: str, applies: bool) -> None:
+    turns = (Turn(role="customer", text=customer), Turn(role="agent", text="Sure, one moment."))
+    case = Case(case_id="p", source="tests", facts=FACTS, turns=turns)
+    found = applicability(REGISTRY.pin("vulnerability_support", 1), case)
+    assert found.applies is applies, found

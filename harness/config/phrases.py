@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,12 +68,22 @@ _WORDS_RUN = re.compile(
 # What makes a single number word a figure: a unit after it, or a pound sign before it.
 _FIGURE_UNIT = re.compile(
     r"\s*(?:-\s*)?(?:days?|weeks?|months?|years?|pounds?|pence|per\s*cent|percent|%|"
-    r"monthly|payments?|instal?ments?|repayments?)\b",
+    r"monthly|payments?|instal?ments?|repayments?|grand)\b",
     re.IGNORECASE,
 )
 _POUNDS_BEFORE = re.compile(r"\bpounds?(?: and)?\s+$", re.IGNORECASE)
-_MONEY_WORDS = (
+
+
+def _thousands(found: re.Match[str]) -> str:
+    """ "£5k" or "5 grand" as pounds: "£5000"."""
+    pounds = f"{float(found[1] or found[2]) * 1000:.2f}"
+    return "£" + pounds.removesuffix(".00")
+
+
+_MONEY_WORDS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"\bgbp\s?(?=\d)"), "£"),
+    # thousands, said the casual way: "£5k", "£4.8k", "five grand" (after the words above)
+    (re.compile(r"£(\d+(?:\.\d+)?)\s?k\b|\b(?<!£)(\d+(?:\.\d+)?) grand\b"), _thousands),
     (re.compile(r"(\d+) pounds?(?: and)? (\d{2})(?: pence| ?p)?\b"), r"£\1.\2"),
     (re.compile(r"(\d[\d,]*(?:\.\d+)?) (?:pounds?|quid)\b"), r"£\1"),
     (re.compile(r"(\d)\s*(?:per\s?cent|percent|pct)\b|(\d)\s+%"), r"\1\2%"),
