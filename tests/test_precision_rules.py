@@ -591,3 +591,32 @@ def test_a_heart_attack_as_an_idiom_is_no_cue(customer: str, applies: bool) -> N
     case = Case(case_id="p", source="tests", facts=FACTS, turns=turns)
     found = applicability(REGISTRY.pin("vulnerability_support", 1), case)
     assert found.applies is applies, found
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "later"),
+    [
+        # one lender for everything, said in passing
+        (
+            "broker_status",
+            "For solar jobs it's always Fernbank Credit with us, they're who we go through "
+            "for all of it.",
+        ),
+        # the details kept back, or sent to one lender alone
+        (
+            "data_sharing",
+            "Honestly, what you've told me just sits with us, and it goes nowhere until you "
+            "decide.",
+        ),
+        ("data_sharing", "It's just Northmoor: they're the only lender your details go to."),
+        # the right to withdraw taken back after the application
+        (
+            "right_to_withdraw",
+            "Once you've signed, the lender pays the installer and from that point the finance "
+            "can't really be unpicked.",
+        ),
+    ],
+)
+def test_a_take_back_said_in_passing_is_never_a_sure_pass(disclosure: str, later: str) -> None:
+    found = conversation(disclosure, "ok, anything else?", later)
+    assert not sure_pass(found), found.evidence
