@@ -78,11 +78,11 @@ def subject_doubts(
     (the 14 days restated as "7 days from signing"); the customer raises the subject again
     (a follow-up, a doubt, a wrong belief; a question or a worry may do so in a key fact's
     own words, "who gets my info?", "I don't want five companies having my info", when the
-    reply denies or reassures) and the agent's reply does not
-    restate a key fact; later in the evidence's turn or in a later turn, the agent says
-    something on the subject with a negation, a retraction, a contrast or a condition ("as
-    long as", "provided"), and states none of the key facts; or it makes an absolute claim
-    on the subject ("completely", "always") that states none of them.
+    reply denies or reassures) and the agent's reply does not restate a key fact; later in
+    the evidence's turn or in a later turn, the agent says something on the subject with a
+    negation, a retraction, a contrast or a condition ("as long as", "provided"), and states
+    none of the key facts; or it makes an absolute claim on the subject ("completely",
+    "always") that states none of them.
     """
     topics = [normalise(t) for t in topics_of(version)]
     # a span in words or months counts on the subject of any key fact ("a month after signing")
@@ -106,7 +106,7 @@ def subject_doubts(
                 # answered with a denial, a turn or an absolute ("it never leaves
                 # Brightwell"); not one the agent just gets on with ("can I check first?"
                 # "I'll run the check now")
-                topic = _topic_in(normalise(raised), span_topics)
+                topic = _topic_in(raised, span_topics)
                 topic = topic if topic is not None and _denies(turn.text) else None
             if topic is not None and not states_a_fact(version, turn.text):
                 doubts.append(
@@ -160,12 +160,13 @@ def subject_doubts(
 
 
 def _raised(customer: str) -> str | None:
-    """What of a customer turn raises a subject: the whole turn when it asks, else the
-    sentences that voice a worry or an objection ("I'm worried about money since I lost my
-    job" raises money, not the finance named in the sentence before); None if neither."""
+    """What of a customer turn raises a subject, normalised: the whole turn when it asks,
+    else the sentences that voice a worry or an objection ("I'm worried about money since I
+    lost my job" raises money, not the finance named in the sentence before); None if
+    neither."""
     if _ASKS.search(customer.lower()):
-        return customer
-    worried = [s.text for s in sentences(customer) if _WORRIES.search(s.norm)]
+        return normalise(customer)
+    worried = [s.norm for s in sentences(customer) if _WORRIES.search(s.norm)]
     return " ".join(worried) or None
 
 
