@@ -42,16 +42,11 @@ from harness.errors import ConfigError
 from harness.replay.conversation import Transcript
 from harness.scoring.applicability import Applicability, applicability
 from harness.scoring.base import Score, ScorerContext, ScoreStatus
+from harness.scoring.contradictions import contradictions
 from harness.scoring.doubts import subject_doubts
 from harness.scoring.figures import case_figures, unexplained_amounts
-from harness.scoring.findings import (
-    AgentTurn,
-    Findings,
-    agent_turns,
-    contradictions,
-    find_facts,
-    wrong_figures,
-)
+from harness.scoring.findings import AgentTurn, Findings, agent_turns, find_facts
+from harness.scoring.wrong_figures import wrong_figures
 
 RULES = "rules"
 #: In calibration entries: the verdict the gate counts (after the judge, or ``review``).

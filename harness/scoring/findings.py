@@ -4,10 +4,10 @@
 agent turn and sorts each match by how it reads (:mod:`harness.scoring.statements`): a firm
 statement in time, a weak one (fuzzy, hedged, a negation that may reach it), one only after
 the deadline, one said only as a question, echo, quotation or hypothetical, or one said in
-the negative. :func:`wrong_figures` finds figures said with another value than the case's
-(or than a fixed value such as 14 days), in any form; :func:`contradictions` finds the
-version's listed contradictions and each key fact's ``opposites``. What may take a
-disclosure back in words no list holds is in :mod:`harness.scoring.doubts`.
+the negative. :func:`facts_stated` says which key facts a piece of text firmly states.
+Figures said with another value are in :mod:`harness.scoring.wrong_figures`; the listed
+contradictions and opposites in :mod:`harness.scoring.contradictions`; what may take a
+disclosure back in words no list holds in :mod:`harness.scoring.doubts`.
 
 >>> turns = agent_turns(transcript)  # doctest: +SKIP
 >>> findings = find_facts(version, case, turns, (0, 9), "case c1")  # doctest: +SKIP
@@ -18,17 +18,16 @@ disclosure back in words no list holds is in :mod:`harness.scoring.doubts`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.config.disclosures import DisclosureVersion, KeyFact, fill, placeholders
 from harness.config.phrases import bounded_starts, normalise
-from harness.corpus.cases import Case, FactValue
-from harness.errors import ConfigError
+from harness.corpus.cases import Case
 from harness.replay.conversation import Transcript
-from harness.scoring.figures import case_figures, read_figures, same_value
-from harness.scoring.matching import TurnMatch, find_matches, template_figures
+from harness.scoring.figures import read_figures, same_value
+from harness.scoring.matching import TurnMatch, find_matches
 from harness.scoring.sentences import sentences
 
 _STOP = frozenset(
@@ -255,180 +254,6 @@ def _derived_topics(key_fact: KeyFact) -> tuple[str, ...]:
             if len(word) > 3 and word not in _STOP:
                 counts[word] = counts.get(word, 0) + 1
     return (max(sorted(counts), key=lambda w: counts[w]),) if counts else ()
-
-
-def wrong_figures(
-    version: DisclosureVersion, case: Case, turns: list[AgentTurn], where: str
-) -> list[dict[str, Any]]:
-    """Figures said with another value than the case's (or the fixed value), each once.
-
-    ``firm`` is False for a figure asked, quoted, hedged ("roughly £125 a month"), supposed,
-    equal to another of the case's figures (the deposit read as an instalment) or corrected
-    by the right figure later in time; only firm ones fail the disclosure.
-    """
-    # A key fact with a figure is read by its figure; its phrase templates add nothing.
-    templates = [p for kf in version.key_facts if kf.figure is None for p in kf.phrases]
-    specs = version.figure_specs()
-    expected = {s.name: s.expected(case.facts, where=where) for s in specs if not s.is_context}
-    known = case_figures(specs, case.facts, where=where)
-    stated: list[dict[str, Any]] = []
-    right: dict[str, list[tuple[int, int]]] = {}  # (turn, position in the turn)
-    for turn in turns:
-        for figure in template_figures(turn.text, templates, case.facts, where=where):
-            stated.append({"turn": turn.index, "at": (turn.index, -1), **figure})
-        for position, number in enumerate(read_figures(turn.text, specs, customer=turn.customer)):
-            if number.name not in expected:
-                continue
-            spec = next(s for s in specs if s.name == number.name)
-            value = expected[number.name]
-            if same_value(spec, number.value, value):
-                if number.reading.firm:
-                    right.setdefault(number.name, []).append((turn.index, position))
-                continue
-            stated.append(
-                {
-                    "turn": turn.index,
-                    "at": (turn.index, position),
-                    "fact": number.name,
-                    "stated": _shown(number.value),
-                    "expected": _shown(value),
-                    "quote": number.quote,
-                    # another of the case's own figures under a label a few words off
-                    # ("every instalment plus the £800 you're putting in") may be that
-                    # figure; one the label names outright ("borrowing £9,950") is not
-                    "firm": number.reading.kind == "statement"
-                    and not number.reading.doubts
-                    and not number.conditional
-                    and not (
-                        number.label_distance >= 2
-                        and any(
-                            other.name != spec.name
-                            and other.unit == spec.unit
-                            and same_value(other, number.value, known_value)
-                            for other, known_value in known
-                        )
-                    ),
-                }
-            )
-    wrong, seen = [], set()
-    for item in stated:
-        key = (item["turn"], item["fact"], float(item["stated"].lstrip("£")))
-        if key in seen:
-            continue
-        seen.add(key)
-        # A right figure said after the wrong one, in time order ("sorry, typo: £132.38").
-        corrected = any(at > item["at"] for at in right.get(item["fact"], []))
-        entry = {k: v for k, v in item.items() if k != "at"}
-        wrong.append({**entry, "firm": item["firm"] and not corrected})
-    return wrong
-
-
-def _is_zero(key_fact: KeyFact, facts: Mapping[str, FactValue]) -> bool:
-    figure = key_fact.figure
-    if figure is None or (figure.fact is not None and figure.fact not in facts):
-        return False
-    try:
-        return figure.expected(facts, where="") == 0
-    except ConfigError:
-        return False
-
-
-def _shown(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value % 1 else str(int(value))
-
-
-def contradictions(
-    version: DisclosureVersion,
-    turns: list[AgentTurn],
-    facts: Mapping[str, FactValue] | None = None,
-) -> list[dict[str, Any]]:
-    """The version's contradictions and its key facts' opposites, wherever the agent says them.
-
-    ``firm``: said as a statement (not asked, quoted or hypothetical) and not negated. With
-    the case's ``facts``, a figure's opposites do not count where the case's figure is zero
-    ("interest free" contradicts an APR of 9.9%, and is the truth of one of 0%).
-    """
-    checks: list[tuple[list[str], tuple[re.Pattern[str], ...], tuple[str, ...]]] = [
-        (list(version.contradictions), (), ())
-    ]
-    checks += [
-        (
-            list(kf.opposites),
-            kf.compiled_opposites(),
-            tuple(normalise(u) for u in kf.opposite_unless),
-        )
-        for kf in version.key_facts
-        if not (facts is not None and _is_zero(kf, facts))
-    ]
-    found = []
-    for turn in turns:
-        for phrases, patterns, unless in checks:
-            if not phrases and not patterns:
-                continue
-            for match in find_matches(
-                turn.text, phrases, patterns=patterns, customer=turn.customer
-            ):
-                if match.negated_by is not None:
-                    continue  # "it isn't interest-free" does not say it is
-                kind: str = match.reading.kind
-                if kind in ("hypothetical", "quoted", "echo"):
-                    continue  # not the agent's own claim ("some sites say it's free")
-                quote = normalise(match.quote)
-                if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
-                    continue
-                if kind == "statement" and states_a_fact(version, match.quote, figures=True):
-                    # "once those 14 days have passed, you'd be committed": a limit set by
-                    # the fact's figure said with it, which may or may not take it back
-                    kind = "beside_fact"
-                found.append(
-                    {
-                        "turn": turn.index,
-                        "phrase": match.span,
-                        "quote": match.quote,
-                        "kind": kind,
-                        # a hedge does not soften a contrary claim; a question mark may
-                        "firm": kind == "statement" and not match.reading.asked,
-                    }
-                )
-            agreed = _agreed(turn, phrases, patterns, unless)
-            if agreed is not None:
-                found.append(agreed)
-    return found
-
-
-# An agent reply that opens by agreeing with what the customer just said.
-_AGREES = re.compile(
-    r"^(?:yes|yeah|yep|yup|exactly|correct|precisely|indeed|absolutely|spot on|that's right|"
-    r"that is right|that's it|you've got it|you got it|right|quite right|that's correct|"
-    r"that is correct|bang on|100)\b"
-)
-
-
-def _agreed(
-    turn: AgentTurn,
-    phrases: list[str],
-    patterns: tuple[re.Pattern[str], ...],
-    unless: tuple[str, ...],
-) -> dict[str, Any] | None:
-    """The customer's contrary claim, when the agent's reply opens by agreeing with it
-    ("so you don't get anything out of it?" / "Exactly!"): the agent has said it too."""
-    told = sentences(turn.text)
-    if not turn.customer or not told or not _AGREES.match(told[0].norm):
-        return None
-    for match in find_matches(turn.customer, phrases, patterns=patterns):
-        if match.negated_by is not None or match.reading.kind in ("hypothetical", "quoted"):
-            continue
-        quote = normalise(match.quote)
-        if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
-            continue
-        return {
-            "turn": turn.index,
-            "phrase": match.span,
-            "quote": f'{told[0].text} (agreeing with the customer: "{match.quote}")',
-            "kind": "agreed",
-            "firm": True,
-        }
-    return None
 
 
 def states_a_fact(version: DisclosureVersion, text: str, *, figures: bool = False) -> bool:

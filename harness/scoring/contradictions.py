@@ -1,0 +1,125 @@
+"""What states the contrary of a disclosure, in the words a version lists.
+
+:func:`contradictions` finds, in every agent turn, the version's listed ``contradictions``
+and each key fact's ``opposites`` (phrases and patterns), and a reply that opens by agreeing
+with the customer's contrary claim ("so you don't get anything out of it?" / "Exactly!").
+What may take a disclosure back in words no list holds is in :mod:`harness.scoring.doubts`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from harness.config.disclosures import DisclosureVersion, KeyFact
+from harness.config.phrases import bounded_starts, normalise
+from harness.corpus.cases import FactValue
+from harness.errors import ConfigError
+from harness.scoring.findings import AgentTurn, states_a_fact
+from harness.scoring.matching import find_matches
+from harness.scoring.sentences import sentences
+
+
+def _is_zero(key_fact: KeyFact, facts: Mapping[str, FactValue]) -> bool:
+    figure = key_fact.figure
+    if figure is None or (figure.fact is not None and figure.fact not in facts):
+        return False
+    try:
+        return figure.expected(facts, where="") == 0
+    except ConfigError:
+        return False
+
+
+def contradictions(
+    version: DisclosureVersion,
+    turns: list[AgentTurn],
+    facts: Mapping[str, FactValue] | None = None,
+) -> list[dict[str, Any]]:
+    """The version's contradictions and its key facts' opposites, wherever the agent says them.
+
+    ``firm``: said as a statement (not asked, quoted or hypothetical) and not negated. With
+    the case's ``facts``, a figure's opposites do not count where the case's figure is zero
+    ("interest free" contradicts an APR of 9.9%, and is the truth of one of 0%).
+    """
+    checks: list[tuple[list[str], tuple[re.Pattern[str], ...], tuple[str, ...]]] = [
+        (list(version.contradictions), (), ())
+    ]
+    checks += [
+        (
+            list(kf.opposites),
+            kf.compiled_opposites(),
+            tuple(normalise(u) for u in kf.opposite_unless),
+        )
+        for kf in version.key_facts
+        if not (facts is not None and _is_zero(kf, facts))
+    ]
+    found = []
+    for turn in turns:
+        for phrases, patterns, unless in checks:
+            if not phrases and not patterns:
+                continue
+            for match in find_matches(
+                turn.text, phrases, patterns=patterns, customer=turn.customer
+            ):
+                if match.negated_by is not None:
+                    continue  # "it isn't interest-free" does not say it is
+                kind: str = match.reading.kind
+                if kind in ("hypothetical", "quoted", "echo"):
+                    continue  # not the agent's own claim ("some sites say it's free")
+                quote = normalise(match.quote)
+                if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
+                    continue
+                if kind == "statement" and states_a_fact(version, match.quote, figures=True):
+                    # "once those 14 days have passed, you'd be committed": a limit set by
+                    # the fact's figure said with it, which may or may not take it back
+                    kind = "beside_fact"
+                found.append(
+                    {
+                        "turn": turn.index,
+                        "phrase": match.span,
+                        "quote": match.quote,
+                        "kind": kind,
+                        # a hedge does not soften a contrary claim; a question mark may
+                        "firm": kind == "statement" and not match.reading.asked,
+                    }
+                )
+            agreed = _agreed(turn, phrases, patterns, unless)
+            if agreed is not None:
+                found.append(agreed)
+    return found
+
+
+# An agent reply that opens by agreeing with what the customer just said.
+_AGREES = re.compile(
+    r"^(?:yes|yeah|yep|yup|exactly|correct|precisely|indeed|absolutely|spot on|that's right|"
+    r"that is right|that's it|you've got it|you got it|right|quite right|that's correct|"
+    r"that is correct|bang on|100)\b"
+)
+
+
+def _agreed(
+    turn: AgentTurn,
+    phrases: list[str],
+    patterns: tuple[re.Pattern[str], ...],
+    unless: tuple[str, ...],
+) -> dict[str, Any] | None:
+    """The customer's contrary claim, when the agent's reply opens by agreeing with it
+    ("so you don't get anything out of it?" / "Exactly!"): the agent has said it too."""
+    told = sentences(turn.text)
+    if not turn.customer or not told or not _AGREES.match(told[0].norm):
+        return None
+    for match in find_matches(turn.customer, phrases, patterns=patterns):
+        if match.negated_by is not None or match.reading.kind in ("hypothetical", "quoted"):
+            continue
+        quote = normalise(match.quote)
+        if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
+            continue
+        return {
+            "turn": turn.index,
+            "phrase": match.span,
+            "quote": f'{told[0].text} (agreeing with the customer: "{match.quote}")',
+            "kind": "agreed",
+            "firm": True,
+        }
+    return None
