@@ -559,6 +559,22 @@ def test_other_names_for_a_soft_search_and_for_a_varying_amount_are_stated(
 
 
 @pytest.mark.parametrize(
+    "no_impact",
+    [
+        "It leaves your credit rating exactly where it is",
+        "It will leave your credit file untouched",
+    ],
+)
+def test_a_check_that_leaves_the_rating_where_it_is_states_no_impact(no_impact: str) -> None:
+    found = score(
+        "soft_search",
+        f"The check I'd run now is a soft check. {no_impact}. If you formally apply, the "
+        "lender runs a full hard check.",
+    )
+    assert sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
     "later",
     [
         # the customer's sum of the total, far off, agreed with in thousands said casually
