@@ -45,6 +45,7 @@ class ExitStatus(enum.IntEnum):
     GATE_FAILED = 1  #: a criterion is below its threshold (or a check found problems)
     USAGE = 2  #: bad input or configuration, named in one message
     INTERRUPTED = 130  #: SIGINT (Ctrl-C, a cancelled CI job): 128 + 2
+    BROKEN_PIPE = 141  #: the reader of the output went away (``| head``): 128 + SIGPIPE
     TERMINATED = 143  #: SIGTERM: 128 + 15
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from harness.errors import ExitStatus
 from tests.world import World
 
 
@@ -152,3 +154,24 @@ def test_the_command_exits_without_teardown_yet_flushes_and_runs_its_exit_handle
         assert run_id is not None
         assert store.case_count(run_id) == 5
     assert (world.root / "reports" / run_id / "report.html").is_file()
+
+
+def test_a_reader_that_went_away_ends_the_command_quietly_with_141() -> None:
+    """``harness ... | head`` closes the pipe early: no traceback, the shell's SIGPIPE status."""
+    root = Path(__file__).resolve().parent.parent
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes its first line
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.cli", "disclosures", "check"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=root,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == ExitStatus.BROKEN_PIPE
+    assert int(ExitStatus.BROKEN_PIPE) == 141  # what a shell reports for SIGPIPE

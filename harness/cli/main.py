@@ -68,6 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # SIGINT or SIGTERM outside a replay
         emit("harness: interrupted", sys.stderr)
         return getattr(exc, "exit_status", ExitStatus.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader left (`harness calibrate --json | head`): nothing more can be shown, and
+        # a traceback would only say so; the later flush must not fail on the closed pipe.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitStatus.BROKEN_PIPE
 
 
 def entry() -> NoReturn:
