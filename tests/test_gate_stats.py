@@ -353,3 +353,21 @@ def test_report_shows_interval_inconclusive_pairs_segments_and_flips(tmp_path: P
         "needed before a 60% threshold can be told apart from chance. An inconclusive "
         "disclosure fails the gate."
     )
+
+
+def test_a_run_cut_short_counts_its_cases_not_run_as_not_passed(tmp_path: Path) -> None:
+    """A budget, breaker or time bound stopped the run after 19 of 20 cases, all passed:
+    the gate counts the 20th as not passed (19/20 below 0.96), so it cannot pass on what it
+    reached; a case that did not apply stays out of the denominator."""
+    store = RunStore(":memory:")
+    statuses = {(f"c{i}", "commission"): "passed" for i in range(19)}
+    statuses[("c19", "commission")] = "not_run"
+    statuses[("c20", "commission")] = "not_applicable"
+    tags: dict[str, dict[str, str]] = {f"c{i}": {} for i in range(21)}
+    load_run(store, tmp_path / "cut", "cut", statuses, tags)
+    gate = evaluate_gate(
+        store, "cut", {"commission": 0.96}, errors_are_failures=True, stopped=("budget",)
+    )
+    commission = gate.criteria[0]
+    assert (commission.applicable, commission.passed, commission.not_run) == (20, 19, 1)
+    assert commission.pass_rate == 0.95 and not gate.passed
