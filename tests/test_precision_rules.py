@@ -636,3 +636,37 @@ def test_a_heart_attack_as_an_idiom_is_no_cue(customer: str, applies: bool) -> N
 def test_a_take_back_said_in_passing_is_never_a_sure_pass(disclosure: str, later: str) -> None:
     found = conversation(disclosure, "ok, anything else?", later)
     assert not sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    "total",
+    [
+        "- **Total amount payable (including deposit):** £14,879.60",
+        "- **What you'd pay back altogether, deposit included:** **£14,879.60**",
+        "£14,879.60 total payable, your £950 deposit included.",
+    ],
+)
+def test_a_deposit_that_qualifies_the_totals_label_does_not_claim_its_figure(total: str) -> None:
+    found = score(
+        "representative_example",
+        "Here's the representative example:\n- **Cash price:** £9,275\n- **Deposit:** £950\n"
+        "- **Borrowing:** £8,325 over 120 months\n- **APR:** 11.9% representative (fixed)\n"
+        f"- **Monthly payment:** £116.08\n{total}",
+    )
+    assert sure_pass(found), found.evidence
+
+
+def test_a_deposit_with_its_own_number_is_still_the_deposit() -> None:
+    """Guard: "including a deposit of £950" labels its £950, not the total's label."""
+    found = score(
+        "representative_example",
+        quote_then("So that's £14,879.60 in total, including a deposit of £950."),
+    )
+    assert sure_pass(found), found.evidence
+
+
+def test_one_digit_of_pence_said_in_words_is_pence() -> None:
+    assert normalise("seventeen thousand eight hundred and thirty pounds and eight pence") == (
+        "£17830.08"
+    )
+    assert normalise("three pounds and four pets") == "£3 and 4 pets"

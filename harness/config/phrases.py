@@ -84,6 +84,8 @@ _MONEY_WORDS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
     (re.compile(r"\bgbp\s?(?=\d)"), "£"),
     # thousands, said the casual way: "£5k", "£4.8k", "five grand" (after the words above)
     (re.compile(r"£(\d+(?:\.\d+)?)\s?k\b|\b(?<!£)(\d+(?:\.\d+)?) grand\b"), _thousands),
+    # "seventeen thousand pounds and eight pence": one digit of pence, said as pence
+    (re.compile(r"(\d+) pounds?(?: and)? (\d) ?(?:pence|p)\b"), r"£\1.0\2"),
     (re.compile(r"(\d+) pounds?(?: and)? (\d{2})(?: pence| ?p)?\b"), r"£\1.\2"),
     (re.compile(r"(\d[\d,]*(?:\.\d+)?) (?:pounds?|quid)\b"), r"£\1"),
     (re.compile(r"(\d)\s*(?:per\s?cent|percent|pct)\b|(\d)\s+%"), r"\1\2%"),

@@ -196,7 +196,28 @@ def _labels(norm: str, specs: Sequence[FigureSpec]) -> list[tuple[int, int, Figu
     for hit in sorted(hits, key=lambda h: -(h[1] - h[0])):
         if all(hit[1] <= k[0] or hit[0] >= k[1] or k[2].unit != hit[2].unit for k in kept):
             kept.append(hit)
-    return sorted(kept, key=lambda h: h[0])
+    return sorted((k for k in kept if not _qualifies(norm, k[0], k[1])), key=lambda h: h[0])
+
+
+# A label that only qualifies another figure's label: "total to repay (including deposit):
+# £6,324.40", "what you'd pay back, deposit included: ...". One followed by its own number
+# ("including a deposit of £295") still labels it.
+_QUALIFIER_BEFORE = re.compile(
+    r"\b(?:including|includes|incl|inc|excluding|excludes|excl)(?: (?:the|your|any|a))? $"
+)
+_QUALIFIER_AFTER = re.compile(r"^ (?:included|excluded|incl|inc)\b")
+_OWN_NUMBER = re.compile(r"^ of £?\d")
+_NUMBER_BEFORE = re.compile(r"\d (?:\w+ )?$")  # "your £400 deposit included"
+
+
+def _qualifies(norm: str, start: int, end: int) -> bool:
+    """Whether the label at ``norm[start:end]`` only qualifies another figure's label."""
+    after = norm[end : end + 16]
+    if _OWN_NUMBER.match(after) or _NUMBER_BEFORE.search(norm[max(0, start - 24) : start]):
+        return False
+    return bool(_QUALIFIER_BEFORE.search(norm[max(0, start - 24) : start])) or bool(
+        _QUALIFIER_AFTER.match(after)
+    )
 
 
 @functools.lru_cache(maxsize=1024)
