@@ -670,3 +670,34 @@ def test_one_digit_of_pence_said_in_words_is_pence() -> None:
         "£17830.08"
     )
     assert normalise("three pounds and four pets") == "£3 and 4 pets"
+
+
+HEADER_TABLE = (
+    "| Cash price | Deposit | Borrowing | Term | APR | Monthly | Total payable |\n"
+    "|---|---|---|---|---|---|---|\n"
+    "| £9,275 | £950 | £8,325 | 120 months | 11.9% | {monthly} | £14,879.60 |"
+)
+
+
+def test_figures_in_a_table_row_under_a_header_row_are_read_by_their_column() -> None:
+    assert sure_pass(score("representative_example", HEADER_TABLE.format(monthly="£116.08")))
+    wrong = score("representative_example", HEADER_TABLE.format(monthly="£126.08"))
+    assert wrong.status == "failed" and wrong.evidence["certainty"] == "sure", wrong.evidence
+    assert "monthly_payment stated 126.08" in wrong.evidence["reason"]
+
+
+@pytest.mark.parametrize(("total", "passes"), [("£14,879.60", True), ("£13,879.60", False)])
+def test_a_label_of_the_clause_before_does_not_name_the_next_figure(
+    total: str, passes: bool
+) -> None:
+    """ "£116.08 a month, £14,879.60 in total": the total is read as the total."""
+    found = score(
+        "representative_example",
+        "Representative example: borrowing £8,325 over 120 months at 11.9% APR "
+        f"representative, you'd pay £116.08 a month, {total} in total including your £950 "
+        "deposit.",
+    )
+    if passes:
+        assert sure_pass(found), found.evidence
+    else:
+        assert "total_payable stated 13879.6" in found.evidence["reason"], found.evidence

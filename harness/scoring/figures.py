@@ -95,7 +95,7 @@ def _read_figures(
             continue
         labels = _labels(sentence.norm, specs)
         for number in numbers:
-            nearest = _nearest(number, numbers, labels, sentence.norm)
+            nearest = _nearest(number, numbers, labels, sentence)
             if nearest is None or nearest[0].is_context:
                 continue
             spec, distance = nearest
@@ -138,7 +138,7 @@ def unexplained_amounts(
         for number in numbers:
             if number.unit != "money" or any(abs(number.value - v) < 0.005 for v in known):
                 continue
-            nearest = _nearest(number, numbers, labels, sentence.norm)
+            nearest = _nearest(number, numbers, labels, sentence)
             if nearest is not None and (not nearest[0].is_context or nearest[0].fact is None):
                 continue
             if reading(sentence, number.start, number.end, customer=customer).kind != "statement":
@@ -229,11 +229,14 @@ def _nearest(
     number: _Number,
     numbers: list[_Number],
     labels: list[tuple[int, int, FigureSpec]],
-    norm: str,
+    sentence: Sentence,
 ) -> tuple[FigureSpec, int] | None:
     """The figure whose label is nearest ``number``, with no other number in between, and
-    how many words lie between them."""
-    best: tuple[int, int, FigureSpec] | None = None
+    how many words lie between them; a label in the number's own clause first ("you'd pay
+    £116.08 a month, £14,879.60 in total": the total is not "a month")."""
+    norm = sentence.norm
+    clause = sentence.clause_at(number.start)
+    best: tuple[bool, int, int, FigureSpec] | None = None
     for start, end, spec in labels:
         if spec.unit != number.unit:
             continue
@@ -252,9 +255,10 @@ def _nearest(
         distance = len(gap.split())
         if distance > MAX_LABEL_DISTANCE:
             continue
-        if best is None or (distance, side) < (best[0], best[1]):
-            best = (distance, side, spec)
-    return (best[2], best[0]) if best is not None else None
+        elsewhere = sentence.clause_at(start) != clause
+        if best is None or (elsewhere, distance, side) < best[:3]:
+            best = (elsewhere, distance, side, spec)
+    return (best[3], best[1]) if best is not None else None
 
 
 def sentence_of(text: str, quote: str) -> Sentence | None:

@@ -88,10 +88,11 @@ _FIGURE_SENTENCE_END = re.compile(_ends_at(".!?;") + r"\s+(?!\d)")
 def figure_sentences(text: str) -> tuple[Sentence, ...]:
     """As :func:`sentences`, for reading figures: a label and its figure stay together.
 
-    A colon does not end the sentence ("**APR:** 9.9%"), and a line that ends with one
-    ("- You'd borrow:") is joined to the next line, which holds its figure.
+    A colon does not end the sentence ("**APR:** 9.9%"), a line that ends with one
+    ("- You'd borrow:") is joined to the next line, which holds its figure, and a table row
+    of figures under a header row becomes one "header: figure" sentence per cell.
     """
-    lines = [line.strip() for line in _LINE.split(text.strip()) if line.strip()]
+    lines = _table_cells([line.strip() for line in _LINE.split(text.strip()) if line.strip()])
     joined: list[str] = []
     for line in lines:
         if joined and joined[-1].rstrip("*_ ").endswith(":") and len(line) <= 80:
@@ -104,6 +105,34 @@ def figure_sentences(text: str) -> tuple[Sentence, ...]:
         for raw in _FIGURE_SENTENCE_END.split(line)
         if raw.strip()
     )
+
+
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _table_cells(lines: list[str]) -> list[str]:
+    """A markdown table whose rows hold only figures under a header row ("| APR | Monthly
+    |" over "| 11.9% | £116.08 |") as one "header: figure" line per cell, so each figure
+    keeps its label; a table whose rows carry their own labels stays as it is."""
+    out: list[str] = []
+    header: list[str] | None = None
+    for index, line in enumerate(lines):
+        if not line.startswith("|"):
+            header = None
+        elif index and _TABLE_RULE.match(line) and lines[index - 1].startswith("|"):
+            header = _cells(lines[index - 1])
+        elif header is not None:
+            cells = _cells(line)
+            if len(cells) == len(header) and all(re.search(r"\d", c) for c in cells if c):
+                pairs = zip(header, cells, strict=True)
+                out.extend(f"{name}: {cell}" for name, cell in pairs if cell)
+                continue
+        out.append(line)
+    return out
 
 
 def _sentence(raw: str) -> Sentence:
