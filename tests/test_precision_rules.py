@@ -701,3 +701,38 @@ def test_a_label_of_the_clause_before_does_not_name_the_next_figure(
         assert sure_pass(found), found.evidence
     else:
         assert "total_payable stated 13879.6" in found.evidence["reason"], found.evidence
+
+
+def test_a_gap_in_a_key_facts_pattern_takes_a_contraction() -> None:
+    """ "ask us and we'll tell you how much": the gap's words may be "we'll" or "you're"."""
+    found = score(
+        "commission",
+        "The lender pays us a commission if you take out the finance. It can vary by lender "
+        "and product. Ask us and we'll tell you how much we'd receive.",
+    )
+    assert sure_pass(found), found.evidence
+
+
+def test_a_gap_does_not_take_a_negated_contraction() -> None:
+    """Guard: "the lender, so we don't provide the loan" is no negated key fact."""
+    found = score(
+        "broker_status",
+        "We're a credit broker, not a lender. We introduce you to a lender so we don't "
+        "provide the loan ourselves. We work with a panel of several lenders.",
+    )
+    assert sure_pass(found), found.evidence
+
+
+def test_no_fee_over_the_term_does_not_negate_the_apr_after_it() -> None:
+    found = score(
+        "representative_example",
+        "So you'd be borrowing £8,325 with no fee over 120 months at a representative APR of "
+        "11.9%, paying £116.08 a month, and the total amount payable is £14,879.60.",
+    )
+    assert sure_pass(found), found.evidence
+    negated = score(
+        "representative_example",
+        "So you'd be borrowing £8,325 over 120 months, paying £116.08 a month, total amount "
+        "payable £14,879.60, and no, that's not at a representative APR of 11.9%.",
+    )
+    assert not sure_pass(negated), negated.evidence

@@ -175,6 +175,15 @@ _NEGATING_PATTERN = re.compile(
     r"\b(?:not|no|never|don't|doesn't|won't|can't|cannot|isn't|aren't|without|nothing|"
     r"zero|nobody|none)\b|n't"
 )
+# A negative lookaround ("not a word ending in n't"): words a pattern refuses, not says.
+_REFUSED = re.compile(r"\(\?<?!(?:[^()]|\([^()]*\))*\)")
+
+
+def _matched_text(pattern: str) -> str:
+    """A pattern's text without its negative lookarounds and word boundaries."""
+    return _REFUSED.sub(" ", pattern).replace("\\b", " ")
+
+
 _CONTRAST = frozenset({"you", "us", "me", "them", "yourself", "the", "your", "just", "only"})
 
 
@@ -230,7 +239,7 @@ def _match(
         # A pattern's gap may take in a negation ("we're (not) paid a commission"): it
         # negates the match unless the pattern is itself about a negation ("we don't lend").
         inner = _inner_negation(words)
-        if inner is not None and not _NEGATING_PATTERN.search(phrase.replace("\\b", " ")):
+        if inner is not None and not _NEGATING_PATTERN.search(_matched_text(phrase)):
             read = Reading(read.kind, inner, read.doubts)
     if (
         read.negated_by is None

@@ -235,8 +235,9 @@ def _negation(sentence: Sentence, start: int, clause: int) -> tuple[str | None, 
         word = own[index]
         if word in CLAUSE_WORDS:
             return None, None
-        if is_cue(own, index, sentence.norm[start:].split()[:1]):
-            if _only_its_noun(own, index):
+        after = sentence.norm[start:].split()[:1]
+        if is_cue(own, index, after):
+            if _only_its_noun(own + after, index):
                 continue
             return word, None
     first = own[0] if own else sentence.norm[start:].split()[0] if sentence.norm[start:] else ""
@@ -247,7 +248,7 @@ def _negation(sentence: Sentence, start: int, clause: int) -> tuple[str | None, 
         # Only a clause word that opens a clause ends the reach; inside a parenthetical
         # ("unlike the others and as a matter of policy") it does not.
         for position in range(len(words) - 1, -1, -1):
-            if is_cue(words, position):
+            if is_cue(words, position) and not _only_its_noun(words, position):
                 return None, words[position]
         if words and words[0] in CLAUSE_WORDS:
             return None, None
@@ -259,20 +260,28 @@ _ACTORS = frozenset({
     "you", "you'd", "you'll", "you're", "we", "we'd", "we'll", "we're", "i", "i'd", "i'll",
     "i'm", "they", "they'd", "they'll", "they're",
 })  # fmt: skip
+# "No" and a term of the deal, then a span of time or a rate: what follows is said of the
+# deal ("with no deposit over 48 months at 12.9% APR"); "no pressure at all to decide
+# today" still negates what follows.
+_TERMS = frozenset({"deposit", "fee", "fees", "interest", "charge", "charges"})
+_ADJUNCTS = frozenset({"over", "at", "across", "until", "during", "throughout"})
 # After "no", words that make it more than "none of this noun" ("no one", "no way").
 _NOT_A_NOUN = frozenset({"one", "way", "longer", "doubt", "matter", "more", "less", "need"})
 
 
 def _only_its_noun(words: list[str], index: int) -> bool:
     """Whether the "no" or "without" at ``index`` only says there is none of its noun, and
-    a new subject then says what follows: "with no deposit you'd borrow £4,800 over 60
-    months" and "there's no interest, the total payable is £6,300" state their figures;
-    "no lender pays us" and "no one says we're paid" still negate."""
+    a new subject (or, after a term of the deal, a span or a rate) says what follows: "with
+    no deposit you'd borrow £4,800 over 60 months", "£6,300 with no deposit over 48 months
+    at 12.9% APR" and "there's no interest, the total payable is £6,300" state their
+    figures; "no lender pays us" and "no one says we're paid" still negate."""
     if words[index] not in ("no", "without") or index + 2 >= len(words):
         return False
     noun = words[index + 1]
     if noun in _ACTORS or noun in _SUBJECTS or noun in _NOT_A_NOUN or noun in NEGATION_CUES:
         return False
+    if noun in _TERMS and words[index + 2] in _ADJUNCTS:
+        return True  # "with no deposit over 48 months at an APR of 12.9%"
     return any(word in _ACTORS or word in _SUBJECTS for word in words[index + 2 :])
 
 
