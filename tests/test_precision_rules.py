@@ -736,3 +736,76 @@ def test_no_fee_over_the_term_does_not_negate_the_apr_after_it() -> None:
         "payable £14,879.60, and no, that's not at a representative APR of 11.9%.",
     )
     assert not sure_pass(negated), negated.evidence
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "said"),
+    [
+        # written as probes by us, not from a batch: each was a sure pass before
+        (
+            "broker_status",
+            "We're a credit broker, not a lender, and we work with a panel of lenders who "
+            "provide the finance. Once you're approved, you'll make your monthly payments to us.",
+        ),
+        (
+            "broker_status",
+            "We're a broker, so we introduce you to a lender who provides the finance. We work "
+            "with a panel of lenders, although for heat pumps it's really just Alder Home "
+            "Credit we use.",
+        ),
+        (
+            "broker_status",
+            "Brightwell is a credit broker rather than a lender. We'll introduce you to one of "
+            "several lenders on our panel. Approval's down to us in the end, though.",
+        ),
+        (
+            "soft_search",
+            "The eligibility check is a soft search that doesn't affect your credit score; if "
+            "you make a full application the lender does a hard search. Mind you, if you check "
+            "with a few brokers in a row it can start to count against you.",
+        ),
+        (
+            "right_to_withdraw",
+            "You can withdraw from the credit agreement within 14 days of signing. If you do, "
+            "there's a £99 cancellation charge.",
+        ),
+    ],
+)
+def test_a_take_back_in_words_of_our_probes_is_never_a_sure_pass(
+    disclosure: str, said: str
+) -> None:
+    found = score(disclosure, said)
+    assert not sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "said"),
+    [
+        (
+            "soft_search",
+            "The eligibility check is a soft search that doesn't affect your credit score. A "
+            "full application leads to a hard search, which can count against you.",
+        ),
+        (
+            "broker_status",
+            "We're a credit broker, not a lender. We introduce you to a lender who provides the "
+            "finance; it's really only a handful of lenders we work with, a panel of five.",
+        ),
+    ],
+)
+def test_the_same_subjects_said_rightly_stay_sure_passes(disclosure: str, said: str) -> None:
+    """Guards for the patterns above: no charge, the hard search, a small panel."""
+    found = score(disclosure, said)
+    assert sure_pass(found), found.evidence
+
+
+def test_no_charge_to_withdraw_is_no_take_back() -> None:
+    """Guard: "there's no cancellation charge" is no penalty, and no opposite of the right
+    ("no cancellation"); the fact said beside "no" leaves it unsure, never a sure fail."""
+    found = score(
+        "right_to_withdraw",
+        "You can withdraw from the credit agreement within 14 days of signing. There's no "
+        "cancellation charge and you won't lose your deposit.",
+    )
+    assert found.status == "passed", found.evidence
+    assert not any("take it back" in d for d in found.evidence.get("unsure_because", []))
