@@ -459,14 +459,17 @@ class RateSequence:
             open_: npt.NDArray[np.bool_] = (low < self.level) & (high < self.level)
             return open_
 
-        grid = np.linspace(certain[0], certain[1], 201 if len(p) <= 100_000 else 41)
+        # A coarse grid finds the kept rates; bisection then finds each end to within the
+        # grid's step / 2**14 (201 points and 12 halvings gave the same ends within 1e-6,
+        # at five times the cost).
+        grid = np.linspace(certain[0], certain[1], 41)
         inside = np.flatnonzero(kept(grid))
         if len(inside) == 0:  # every rate rejected: an ordering as rare as alpha
             middle = float(p.sum() / c.sum()) if c.sum() else 0.5
             return (middle, middle)
 
         def edge(keep: float, reject: float) -> float:
-            for _ in range(12):
+            for _ in range(14):
                 middle = (keep + reject) / 2
                 if kept(np.array([middle]))[0]:
                     keep = middle
