@@ -59,17 +59,17 @@ def test_dev_split_has_no_wrong_pass_and_no_wrong_sure_verdict() -> None:
     """The split the phrase lists, opposites and cues were tuned on."""
     wrong_pass, sure, sure_wrong = _gated_totals("dev")
     assert (wrong_pass.count, sure_wrong.count) == (0, 0)
-    assert (sure.value or 0) >= 0.67  # measured 655 of 948
+    assert (sure.value or 0) >= 0.67  # measured 666 of 964
 
 
 def test_test_split_holds_at_least_its_measured_level() -> None:
     """A regression guard on the split never tuned on, at the figures docs/scoring.md states
-    (22 of 460 wrong passes, 46 of 652 sure verdicts wrong, 652 of 954 verdicts sure): a
+    (23 of 475 wrong passes, 47 of 666 sure verdicts wrong, 666 of 980 verdicts sure): a
     change to the rules that lets more through fails here."""
     wrong_pass, sure, sure_wrong = _gated_totals("test")
-    assert wrong_pass.n == 460 and wrong_pass.count <= 22
-    assert sure_wrong.count <= 46
-    assert (sure.value or 0) >= 0.68
+    assert wrong_pass.n == 475 and wrong_pass.count <= 23
+    assert sure_wrong.count <= 47
+    assert (sure.value or 0) >= 0.679
 
 
 @pytest.mark.xfail(

@@ -809,3 +809,18 @@ def test_no_charge_to_withdraw_is_no_take_back() -> None:
     )
     assert found.status == "passed", found.evidence
     assert not any("take it back" in d for d in found.evidence.get("unsure_because", []))
+
+
+def test_a_kind_of_thing_is_no_hedge_and_what_is_called_soft_is_a_soft_search() -> None:
+    found = score(
+        "soft_search",
+        'I\'ll do the light-touch kind of enquiry, the sort credit agencies call "soft", and '
+        "it won't affect your credit score. A full application leads to a hard search.",
+    )
+    assert sure_pass(found), found.evidence
+    hedged = score(
+        "soft_search",
+        "It's a soft search, and it kind of won't affect your credit score. A full "
+        "application leads to a hard search.",
+    )
+    assert not sure_pass(hedged), hedged.evidence

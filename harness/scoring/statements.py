@@ -129,6 +129,22 @@ _HEDGES_BEFORE = re.compile(
     r"apparently|roughly|sort of|kind of|something like|not always|in some cases|"
     r"sometimes|occasionally|could be|can be)\b"
 )
+# "the light-touch kind of enquiry", "this sort of check": a kind of thing, not a hedge.
+_A_KIND_OF = re.compile(
+    r"\b(?:the|a|an|this|that|these|those|what|which|any|some|every|same|one|another|"
+    r"other|our|your)(?: [\w']+){0,2} $"
+)
+
+
+def _hedge_before(before: str) -> re.Match[str] | None:
+    """The first hedge in ``before`` that qualifies what follows it."""
+    for hedge in _HEDGES_BEFORE.finditer(before):
+        if hedge.group(0) in ("sort of", "kind of") and _A_KIND_OF.search(before[: hedge.start()]):
+            continue
+        return hedge
+    return None
+
+
 # A figure rounded off: an approximation right before the words found ("around a hundred
 # pounds a month", "approximately £116"); not "over" or "under" ("£5,000 over 60 months").
 _APPROXIMATELY = re.compile(
@@ -175,7 +191,7 @@ def reading(
     after_in_clause = own_clause[max(0, end - sentence.clause_starts[clause]) :]
     hedge = (
         _HEDGES_ANYWHERE.search(sentence.norm)
-        or _HEDGES_BEFORE.search(before)
+        or _hedge_before(before)
         or _APPROXIMATELY.search(before)
         or _MODAL_AFTER.match(after_in_clause)
     )
