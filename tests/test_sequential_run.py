@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -133,7 +134,10 @@ def test_worker_processes_stop_early_too(failing: World) -> None:
     assert done.returncode == 1, done.stderr
     assert "sequential gate: decided after" in done.stdout
     manifest = json.loads((failing.root / "two" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["processes"] and len(manifest["processes"]) == 2
+    # Worker processes replayed it; on a loaded machine the second may start after the
+    # verdict, with no case of its own, and then it writes no part the manifest could list.
+    assert 1 <= len(manifest["processes"]) <= 2
+    assert all(re.fullmatch(r"p[01]-[0-9a-f]{6}", p) for p in manifest["processes"])
     assert manifest["sequential"]["decided_after"] <= CASES // 4
     statuses = _statuses(failing.root / "two")
     assert statuses["not_run"] > CASES // 2
