@@ -59,22 +59,22 @@ def test_dev_split_has_no_wrong_pass_and_no_wrong_sure_verdict() -> None:
     """The split the phrase lists, opposites and cues were tuned on."""
     wrong_pass, sure, sure_wrong = _gated_totals("dev")
     assert (wrong_pass.count, sure_wrong.count) == (0, 0)
-    assert (sure.value or 0) >= 0.67  # measured 666 of 964
+    assert (sure.value or 0) >= 0.67  # measured 676 of 987
 
 
 def test_test_split_holds_at_least_its_measured_level() -> None:
     """A regression guard on the split never tuned on, at the figures docs/scoring.md states
-    (23 of 475 wrong passes, 47 of 666 sure verdicts wrong, 666 of 980 verdicts sure): a
+    (24 of 483 wrong passes, 48 of 679 sure verdicts wrong, 679 of 999 verdicts sure): a
     change to the rules that lets more through fails here."""
     wrong_pass, sure, sure_wrong = _gated_totals("test")
-    assert wrong_pass.n == 475 and wrong_pass.count <= 23
-    assert sure_wrong.count <= 47
+    assert wrong_pass.n == 483 and wrong_pass.count <= 24
+    assert sure_wrong.count <= 48
     assert (sure.value or 0) >= 0.679
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 13's bars are not met on the test split (measured 4.8% wrong passes and "
+    reason="issue 13's bars are not met on the test split (measured 5.0% wrong passes and "
     "7.1% of sure verdicts wrong); strict, so meeting them turns this test into a failure "
     "that asks for the xfail to be removed",
 )
