@@ -824,3 +824,56 @@ def test_a_kind_of_thing_is_no_hedge_and_what_is_called_soft_is_a_soft_search() 
         "application leads to a hard search.",
     )
     assert not sure_pass(hedged), hedged.evidence
+
+
+WITHDRAW = "You can withdraw from the credit agreement within 14 days of signing it."
+BROKER = (
+    "We're a credit broker, not a lender. We introduce you to a lender, who provides the "
+    "finance, and we work with a panel of several lenders."
+)
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "said"),
+    [
+        # probes of ours, each a sure pass before: the next sentence restricts the right
+        # without naming it, or the broker is the lender in all but name
+        ("right_to_withdraw", f"{WITHDRAW} That's only if the installer hasn't started yet."),
+        ("right_to_withdraw", f"{WITHDRAW} As long as you haven't used the system, that is."),
+        ("right_to_withdraw", f"{WITHDRAW} You'd have to pay a termination fee of £150 though."),
+        ("right_to_withdraw", f"{WITHDRAW} If you want the install this week you'd give it up."),
+        ("broker_status", f"{BROKER} We've got an exclusive arrangement with Alder Home Credit."),
+        ("broker_status", f"{BROKER} We're part of the same group as Alder, so it's all in-house."),
+        (
+            "broker_status",
+            f"{BROKER} We'll set your interest rate and decide how much you can borrow.",
+        ),
+        (
+            "broker_status",
+            f"{BROKER} Any problems with payments, sort them with us, as we collect them.",
+        ),
+        ("broker_status", f"{BROKER} The agreement will be in our name."),
+        ("broker_status", f"{BROKER} Truth is, Alder is the only one we've used in years."),
+    ],
+)
+def test_a_restriction_right_after_the_disclosure_or_a_lender_in_all_but_name_is_a_doubt(
+    disclosure: str, said: str
+) -> None:
+    found = score(disclosure, said)
+    assert not sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "said"),
+    [
+        ("right_to_withdraw", f"{WITHDRAW} If you have any questions about it, just ask."),
+        ("right_to_withdraw", f"{WITHDRAW} Keep that in mind: it's there for you."),
+        ("broker_status", f"{BROKER} They'd be the ones providing the money."),
+    ],
+)
+def test_a_plain_sentence_after_the_disclosure_takes_nothing_back(
+    disclosure: str, said: str
+) -> None:
+    """Guards: a plain "if", "in mind", "providing" the money are no restriction."""
+    found = score(disclosure, said)
+    assert sure_pass(found), found.evidence

@@ -39,6 +39,15 @@ _CONTRAST = re.compile(
     r"\b(?:but|however|though|although|except|unless|whereas|instead|only if|as long as|"
     r"provided|depending on|depends on|subject to|assuming|on condition)\b"
 )
+# Right after the disclosure, in the same turn, words that may restrict or take back what
+# was just said with no need to name it again: a retraction, a contrast, a condition.
+_ADJACENT_TURN = re.compile(
+    r"\b(?:only if|only when|only once|only applies|as long as|so long as|provided that|"
+    r"providing that|unless|except|on condition|(?<!in )(?<!your )mind you|that said|"
+    r"in practice|technically|truth is|to be honest|in reality|then again|"
+    r"give (?:it |that |this |them )?up|waive|"
+    r"waiving|no longer appl)\b|\bthough$"
+)
 # A span of days, weeks, fortnights or months in normalised text (number words are digits by
 # then; "a week", "a fortnight", "one month" too).
 _SPAN = re.compile(
@@ -118,7 +127,20 @@ def subject_doubts(
         if turn.index == last:  # only the sentences after the last piece of evidence
             said = [i for i, s in enumerate(told) if s.text in evidence[last]]
             after = max(said, default=len(told)) + 1
-        for sentence in told[after:]:
+        for position, sentence in enumerate(told[after:], start=after):
+            if (
+                turn.index == last
+                and position == after
+                and (marker := _ADJACENT_TURN.search(sentence.norm)) is not None
+                and not states_a_fact(version, sentence.text)
+            ):
+                # the sentence right after the disclosure may restrict it without naming
+                # its subject ("That's only if the installer hasn't started, mind.")
+                doubts.append(
+                    f"the sentence after the disclosure turns on it ('{marker.group(0)}'): "
+                    f'"{sentence.text}"'
+                )
+                continue
             other = _other_span(version, sentence.norm, span_topics)
             if other is not None:  # another span of days, whatever the words around it
                 doubts.append(f'turn {turn.index} states {other}: "{sentence.text}"')
