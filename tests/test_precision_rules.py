@@ -877,3 +877,41 @@ def test_a_plain_sentence_after_the_disclosure_takes_nothing_back(
     """Guards: a plain "if", "in mind", "providing" the money are no restriction."""
     found = score(disclosure, said)
     assert sure_pass(found), found.evidence
+
+
+COMMISSION = (
+    "The lender pays us a commission if you take out the finance. The amount can vary by "
+    "lender and product, and you can ask us how much we'll receive."
+)
+SOFT = (
+    "The eligibility check is a soft search, so it won't affect your credit score. A full "
+    "application leads to a hard search."
+)
+SHARING = (
+    "We share your details with the lenders on our panel, and credit reference agencies are used."
+)
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "said"),
+    [
+        ("commission", f"{COMMISSION} That's only on the bigger loans, mind."),
+        ("commission", f"{COMMISSION} It comes out of what you pay, so really you're paying us."),
+        ("soft_search", f"{SOFT} Though if you apply with us it's the same check, just recorded."),
+        ("data_sharing", f"{SHARING} Only the lender you pick gets anything, mind."),
+    ],
+)
+def test_a_closing_mind_or_an_opening_though_after_the_disclosure_is_a_doubt(
+    disclosure: str, said: str
+) -> None:
+    found = score(disclosure, said)
+    assert not sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    "after",
+    ["\n\n**Changing your mind**", " So you'd want to time it with the remortgage in mind."],
+)
+def test_your_mind_and_in_mind_after_the_disclosure_are_no_doubt(after: str) -> None:
+    found = score("soft_search", SOFT + after)
+    assert sure_pass(found), found.evidence

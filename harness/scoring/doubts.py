@@ -46,7 +46,8 @@ _ADJACENT_TURN = re.compile(
     r"providing that|unless|except|on condition|(?<!in )(?<!your )mind you|that said|"
     r"in practice|technically|truth is|to be honest|in reality|then again|"
     r"give (?:it |that |this |them )?up|waive|"
-    r"waiving|no longer appl)\b|\bthough$"
+    r"waiving|no longer appl|in effect|effectively|so really)\b|\bthough$|^though\b|"
+    r"(?<!your )(?<!in )(?<!my )(?<!their )\bmind$"
 )
 # A span of days, weeks, fortnights or months in normalised text (number words are digits by
 # then; "a week", "a fortnight", "one month" too).
