@@ -70,9 +70,20 @@ def contradictions(
                 quote = normalise(match.quote)
                 if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
                     continue
-                if kind == "statement" and states_a_fact(version, match.quote, figures=True):
+                before, after = _around(quote, match.span)
+                if _ABOUT_SOMEONE_ELSE.match(after) or _names_installer(after, facts):
+                    continue  # "we don't earn anything from Peak": not from the lender
+                if kind == "statement" and _CHOICE.search(before):
+                    # "if you do want to go ahead now, ...": the customer's choice, not a push
+                    kind = "conditional"
+                if kind == "statement" and (
+                    states_a_fact(version, match.quote, figures=True)
+                    or _list_goes_on(turn.text, match.quote, match.span, version)
+                ):
                     # "once those 14 days have passed, you'd be committed": a limit set by
-                    # the fact's figure said with it, which may or may not take it back
+                    # the fact's figure said with it, which may or may not take it back;
+                    # "it stays between us, the lenders on our panel and the agencies": a
+                    # key fact said in the same sentence, which it may only qualify
                     kind = "beside_fact"
                 found.append(
                     {
@@ -88,6 +99,51 @@ def contradictions(
             if agreed is not None:
                 found.append(agreed)
     return found
+
+
+# What a denial is about when it names someone other than the lender right after it
+# ("we don't earn anything from the installer / from you").
+_ABOUT_SOMEONE_ELSE = re.compile(
+    r"^(?:from|off|out of|by) (?:the |your |our )?(?:installers?|fitters?|installation firms?|"
+    r"you|customers?|manufacturers?)\b"
+)
+# A clause that leaves it to the customer ("if you do want to go ahead now"), up to the
+# phrase with no clause break between.
+_CHOICE = re.compile(
+    r"(?:^|\b(?:and|but|so) )(?:if|when|once) you(?:'d|'re)?(?: (?!\w+n't\b)[\w']+){0,2} "
+    r"(?:want|wish|like|prefer|decide|choose|ready|happy)\b(?:(?!\b(?:then|but)\b).)*$"
+)
+
+
+def _around(quote: str, span: str) -> tuple[str, str]:
+    """The normalised sentence before and after the matched span (the first occurrence)."""
+    at = quote.find(span)
+    if at < 0:
+        return quote, ""
+    return quote[:at].strip(), quote[at + len(span) :].strip()
+
+
+def _list_goes_on(text: str, quote: str, span: str, version: DisclosureVersion) -> bool:
+    """Whether the span ends its clause and the rest of the sentence firmly states a key fact:
+    "it stays between us, the lenders on our panel and the agencies I mentioned" lists who
+    it stays between, which qualifies the claim rather than taking the disclosure back."""
+    sentence = next((s for s in sentences(text) if s.text == quote), None)
+    if sentence is None:
+        return False
+    at = sentence.norm.find(span)
+    end = at + len(span) + 1
+    if at < 0 or end not in sentence.clause_starts:
+        return False
+    return states_a_fact(version, sentence.norm[end:])
+
+
+def _names_installer(after: str, facts: Mapping[str, FactValue] | None) -> bool:
+    """Whether ``after`` starts "from <the case's installer>" ("from Peak for sending...")."""
+    installer = facts.get("installer") if facts else None
+    if not isinstance(installer, str) or not installer.strip():
+        return False
+    first = normalise(installer).split()[0]
+    return re.match(rf"(?:from|off|by) (?:the )?{re.escape(first)}\b", after) is not None
 
 
 # An agent reply that opens by agreeing with what the customer just said.

@@ -307,6 +307,7 @@ def _kind_words(kind: str) -> str:
         "quoted": "a quotation or someone else's claim",
         "hypothetical": "a hypothetical",
         "beside_fact": "a limit beside a key fact, in the same sentence",
+        "conditional": "a condition left to the customer ('if you want to ...')",
     }.get(kind, kind)
 
 

@@ -109,10 +109,22 @@ _MYTH_THAT = re.compile(_MYTH.pattern + r" that\b")
 # Words after which what a quotation, report or hypothetical said is over ("people say it
 # hurts your score, but it's not true: ours is a soft search").
 _TURN_BACK = re.compile(r"\b(?:but|however|though|although|yet|whereas|actually|in fact)\b")
+# A sentence that opens by refusing to say what follows ("what I won't do, however
+# tempting, is tell you that it's a soft search"): what follows is not the agent's claim.
+_WONT_SAY = re.compile(
+    r"^(?:and |but |so )?what (?:i|we) (?:won't|will not|can't|cannot|wouldn't|would not|"
+    r"won't ever|will never|'ll never|never|am not going to|'m not going to|i'm not going to|"
+    r"shouldn't|should not|don't|do not) (?:\w+ )?(?:do|say|promise|tell you|claim|pretend)\b"
+)
 _HYPOTHETICAL = re.compile(
     r"\b(?:if (?:we|i|it|this|that|they) (?:were|was)|were we|suppose|supposing|imagine|"
-    r"hypothetically|in theory|in principle|would have|let's say|say for example|"
-    r"in a world where|pretend|if we did|if we had|if there were)\b"
+    r"hypothetically|in theory|in principle|let's say|say for example|"
+    r"in a world where|pretend|if we did|if we had|if there were|"
+    # a past that did not happen ("if you'd taken a bank loan instead"); "would have" alone
+    # is not one: "you would have 14 days" is "you'd have 14 days" written out, and "the
+    # total you would have paid" a future
+    r"if (?:you|i|they)(?:'d| had) (?:already |instead )?(?:been|had|got|gotten|taken|gone|"
+    r"chosen|done|made|signed|\w+ed))\b"
 )
 # Hedges that cover the whole sentence, wherever they sit ("..., I think").
 _HEDGES_ANYWHERE = re.compile(
@@ -212,6 +224,8 @@ def _kind(
     if _reaches(_REPORTED, before) or _REPORTED.search(own):
         return "quoted"
     if _MYTH.search(own) or _reaches(_MYTH_THAT, before):
+        return "quoted"
+    if _WONT_SAY.match(before):
         return "quoted"
     if _reaches(_HYPOTHETICAL, before):
         return "hypothetical"

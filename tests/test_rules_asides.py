@@ -1,0 +1,152 @@
+"""Asides after a disclosure: what takes it back in passing, and what only sounds like it.
+
+From batch AM of the realistic golden set (take-backs in passing) and from meaning-keeping
+rewrites of the dev split (contractions written out): each case here is a verdict the rules
+got wrong, sure, before the change it guards.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.corpus.cases import Case, Turn
+from harness.replay.conversation import Transcript
+from harness.scoring.disclosure_rules import score_disclosure
+from tests.test_precision_rules import (
+    COMMISSION,
+    FACTS,
+    REGISTRY,
+    SHARING,
+    SOFT,
+    VERSIONS,
+    score,
+    sure_pass,
+)
+
+WITHDRAW = (
+    "If you sign the credit agreement, you have 14 days from signing to withdraw from it, "
+    "without giving a reason."
+)
+
+
+def sure_fail(found: object) -> bool:
+    return getattr(found, "status", None) == "failed" and (
+        getattr(found, "evidence", {}).get("certainty") == "sure"
+    )
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "Oh, and we don't earn anything from the installer for sending customers their way.",
+        "We don't earn anything from you, either: it's the lender who pays us.",
+        "And we don't earn anything from Halden for sending you to them.",
+    ],
+)
+def test_a_denial_about_someone_other_than_the_lender_is_no_contradiction(aside: str) -> None:
+    facts = {**FACTS, "installer": "Halden Heat Pumps"}
+    turns = (
+        Turn(role="customer", text="Can you help me with finance?"),
+        Turn(role="agent", text=f"{COMMISSION} {aside}"),
+        Turn(role="event", event="offer_presented"),
+    )
+    case = Case(case_id="p", source="tests", facts=facts, turns=turns)
+    found = score_disclosure(
+        REGISTRY.pin("commission", VERSIONS["commission"]), case, Transcript(case.turns)
+    )
+    assert found.status == "passed", found.evidence
+
+
+def test_a_denial_of_earning_anything_at_all_still_contradicts() -> None:
+    found = score("commission", f"{COMMISSION} Honestly, we don't earn anything on these.")
+    assert sure_fail(found), found.evidence
+
+
+def test_a_claim_that_lists_the_disclosed_recipients_after_it_is_a_doubt_not_a_failure() -> None:
+    said = (
+        f"{SHARING} Your credit information stays between us, the lenders on our panel and "
+        "the credit reference agencies I mentioned."
+    )
+    found = score("data_sharing", said)
+    assert found.status == "passed" and not sure_pass(found), found.evidence
+
+
+def test_the_same_claim_on_its_own_still_contradicts() -> None:
+    found = score("data_sharing", f"{SHARING} Your credit information stays between us.")
+    assert not sure_pass(found), found.evidence
+
+
+def test_going_ahead_now_left_to_the_customer_is_no_sure_pressure() -> None:
+    customer = "My wife was diagnosed with dementia last year and I'm caring for her."
+    support = (
+        "I'm really sorry to hear that. There's no rush at all, we can pause whenever you "
+        "like. MoneyHelper offers free, impartial debt advice if money is ever a worry. "
+    )
+    turns = (
+        Turn(role="customer", text=customer),
+        Turn(role="agent", text=support),
+        Turn(role="customer", text="I'd rather get it done today."),
+        Turn(role="agent", text="If you do want to go ahead now, before I submit: here it is."),
+    )
+    case = Case(case_id="p", source="tests", facts=FACTS, turns=turns)
+    pinned = REGISTRY.pin("vulnerability_support", VERSIONS["vulnerability_support"])
+    found = score_disclosure(pinned, case, Transcript(case.turns))
+    assert found.status == "passed", found.evidence
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "Once the panels are on the roof the finance side is pretty much set in stone.",
+        "So the real window for changing your minds is before install day.",
+    ],
+)
+def test_a_take_back_of_the_right_to_withdraw_in_passing_is_no_sure_pass(aside: str) -> None:
+    found = score("right_to_withdraw", f"{WITHDRAW} {aside}")
+    assert not sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "If you sign the agreement, you would have 14 days from signing to withdraw from it.",
+        "You'd have 14 days from signing the agreement to withdraw from it.",
+    ],
+)
+def test_you_would_have_14_days_is_a_statement_written_out(said: str) -> None:
+    assert sure_pass(score("right_to_withdraw", said))
+
+
+def test_a_right_that_only_a_bank_loan_would_have_given_is_still_a_hypothetical() -> None:
+    said = (
+        "If you'd taken an ordinary personal loan from your bank instead, you'd have 14 days "
+        "from signing to withdraw from it."
+    )
+    assert score("right_to_withdraw", said).status == "failed"
+
+
+def test_that_is_it_locked_in_written_out_contradicts_as_the_contraction_does() -> None:
+    said = f"{WITHDRAW} Just bear in mind once you have e-signed, that is it locked in."
+    assert sure_fail(score("right_to_withdraw", said))
+
+
+def test_do_not_written_out_inside_a_fact_is_no_negation_of_it() -> None:
+    said = (
+        "Brightwell is a credit broker rather than a lender, so we do not provide the loan "
+        "ourselves. We introduce you to a lender who provides the finance, from a panel of "
+        "several lenders we work with."
+    )
+    assert sure_pass(score("broker_status", said))
+
+
+def test_what_the_agent_refuses_to_say_is_not_said() -> None:
+    said = (
+        "What I won't do — however tempting it is, and however many sites say it — is tell you "
+        "that the eligibility check is a soft search that won't affect your credit score. A "
+        "full application leads to a hard search."
+    )
+    assert not sure_pass(score("soft_search", said))
+
+
+def test_what_the_agent_can_promise_is_said() -> None:
+    assert sure_pass(score("soft_search", f"What I can promise is this: {SOFT}"))
