@@ -148,5 +148,14 @@ def test_what_the_agent_refuses_to_say_is_not_said() -> None:
     assert not sure_pass(score("soft_search", said))
 
 
+def test_a_texting_agent_is_read_as_a_formal_one() -> None:
+    said = (
+        "Quick one on how we're paid: if u take the finance, the lender pays us a commission. "
+        "U don't pay us anything. It varies by lender & by product, & u can ask me how much "
+        "we'd get."
+    )
+    assert sure_pass(score("commission", said))
+
+
 def test_what_the_agent_can_promise_is_said() -> None:
     assert sure_pass(score("soft_search", f"What I can promise is this: {SOFT}"))

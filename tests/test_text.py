@@ -15,6 +15,18 @@ from harness.config.phrases import find_phrase, normalise
         ("9.9% APR.", "9.9% apr"),
         ("“quoted”   words\n\tand tabs", "quoted words and tabs"),
         ("'single' quotes", "single quotes"),
+        # chat shorthand written out, "&" as "and"
+        (
+            "U don't pay us anything, we work w/ a panel",
+            "you don't pay us anything we work with a panel",
+        ),
+        (
+            "varies by lender & by product thru ur lender",
+            "varies by lender and by product through your lender",
+        ),
+        ("u'll get 14 days pls", "you'll get 14 days please"),
+        # a letter inside a word or a name is no shorthand
+        ("bus route uk", "bus route uk"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:

@@ -157,8 +157,33 @@ def normalise(text: str) -> str:
     text = _THOUSANDS.sub("", text)
     for pattern, replacement in _MONEY_WORDS:
         text = pattern.sub(replacement, text)
-    text = _PUNCT.sub(" ", text)
-    return _SPACE.sub(" ", text).strip()
+    text = _PUNCT.sub(" ", text.replace("&", " and "))
+    text = _SPACE.sub(" ", text).strip()
+    if _SHORTHAND_WORD.search(text) is None:
+        return text
+    return " ".join(_SHORTHAND.get(word, word) for word in text.split(" "))
+
+
+# Chat shorthand written out ("u don't pay us anything", "w/ a panel", "thru u"), so that
+# phrases, patterns and cues read a texting assistant as they read a formal one.
+_SHORTHAND = {
+    "u": "you",
+    "ur": "your",
+    "u'll": "you'll",
+    "u'd": "you'd",
+    "u're": "you're",
+    "u've": "you've",
+    "r": "are",
+    "w": "with",
+    "thru": "through",
+    "tho": "though",
+    "pls": "please",
+    "plz": "please",
+    "b4": "before",
+    "cos": "because",
+    "coz": "because",
+}
+_SHORTHAND_WORD = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _SHORTHAND) + r")(?![\w'])")
 
 
 @dataclass(frozen=True, slots=True)
