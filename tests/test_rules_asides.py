@@ -21,6 +21,7 @@ from tests.test_precision_rules import (
     VERSIONS,
     score,
     sure_pass,
+    wording,
 )
 
 WITHDRAW = (
@@ -146,6 +147,15 @@ def test_what_the_agent_refuses_to_say_is_not_said() -> None:
         "full application leads to a hard search."
     )
     assert not sure_pass(score("soft_search", said))
+
+
+@pytest.mark.parametrize("opening", ["Yes, that's right.", "Great question! Yes, that's right."])
+def test_agreeing_with_the_customers_contrary_claim_after_a_courtesy_still_contradicts(
+    opening: str,
+) -> None:
+    customer = "right so after the check its you lot i pay back each month yeah?"
+    found = score("broker_status", f"{opening} {wording('broker_status')}", customer=customer)
+    assert sure_fail(found), found.evidence
 
 
 def test_a_texting_agent_is_read_as_a_formal_one() -> None:

@@ -153,6 +153,12 @@ _AGREES = re.compile(
     r"that is correct|bang on|100)\b"
 )
 
+# A courtesy before the answer ("Great question! Yes, that's right"), skipped to find it.
+_PLEASANTRY = re.compile(
+    r"^(?:(?:great|good|fair|excellent|brilliant|lovely) (?:question|point|shout|one)|"
+    r"(?:thanks|thank you|cheers)(?: \w+){0,3}|(?:hi|hello|hey)(?: \w+)?|ah|oh|ok|okay)$"
+)
+
 
 def _agreed(
     turn: AgentTurn,
@@ -163,7 +169,8 @@ def _agreed(
     """The customer's contrary claim, when the agent's reply opens by agreeing with it
     ("so you don't get anything out of it?" / "Exactly!"): the agent has said it too."""
     told = sentences(turn.text)
-    if not turn.customer or not told or not _AGREES.match(told[0].norm):
+    opening = next((s for s in told[:3] if not _PLEASANTRY.match(s.norm)), None)
+    if not turn.customer or opening is None or not _AGREES.match(opening.norm):
         return None
     for match in find_matches(turn.customer, phrases, patterns=patterns):
         if match.negated_by is not None or match.reading.kind in ("hypothetical", "quoted"):
@@ -174,7 +181,7 @@ def _agreed(
         return {
             "turn": turn.index,
             "phrase": match.span,
-            "quote": f'{told[0].text} (agreeing with the customer: "{match.quote}")',
+            "quote": f'{opening.text} (agreeing with the customer: "{match.quote}")',
             "kind": "agreed",
             "firm": True,
         }
