@@ -158,6 +158,30 @@ def test_agreeing_with_the_customers_contrary_claim_after_a_courtesy_still_contr
     assert sure_fail(found), found.evidence
 
 
+PROSE_EXAMPLE = (
+    "Alder would lend you £8,325, which is the price less the £950 you're putting in "
+    "yourself. You'd pay that back in 120 equal monthly instalments, ten years in all, of "
+    "£{monthly} each. The APR for this quote, the representative figure, is 11.9%. Putting "
+    "everything together, the grand total you'd have paid by the end comes to £14,879.60."
+)
+
+
+def test_a_representative_example_in_prose_names_its_figures_in_other_words() -> None:
+    """ "would lend you £X" is the amount of credit, "instalments ... of £Y each" the payment."""
+    assert sure_pass(score("representative_example", PROSE_EXAMPLE.format(monthly="116.08")))
+
+
+def test_a_wrong_payment_in_the_same_prose_is_caught() -> None:
+    found = score("representative_example", PROSE_EXAMPLE.format(monthly="118.08"))
+    assert sure_fail(found) and "monthly_payment stated 118.08" in found.evidence["reason"]
+
+
+def test_not_only_before_an_exclusive_claim_negates_it() -> None:
+    said = f"{SHARING} Your details will not only go to Alder Home Credit."
+    assert sure_pass(score("data_sharing", said))
+    assert sure_fail(score("data_sharing", f"{SHARING} Your details will only go to Alder."))
+
+
 def test_a_texting_agent_is_read_as_a_formal_one() -> None:
     said = (
         "Quick one on how we're paid: if u take the finance, the lender pays us a commission. "

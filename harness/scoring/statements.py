@@ -324,6 +324,8 @@ def is_cue(words: list[str], index: int, after: list[str] | None = None) -> bool
     word = words[index]
     if word not in NEGATION_CUES:
         return False
+    if index + 1 >= len(words) and (after or [""])[0] in ("only", "just"):
+        return True  # "your details will not only go to Harbourline": the span is negated
     following = words[index + 1] if index + 1 < len(words) else (after or [""])[0]
     return following not in _IDIOMS.get(word, ())
 
