@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -268,15 +269,20 @@ def contains_any(text: str, phrases: Iterable[str]) -> bool:
 @lru_cache(maxsize=4096)
 def required_words(pattern: str) -> tuple[str, ...] | None:
     """Words of which a match of ``pattern`` must contain one, or None when that cannot be
-    told: the alternatives of its first required element when each is a literal word of
-    three characters or more (``(?:share|pass)``), or its first run of literal characters.
+    told: those of its first required element that has some, the alternatives of a branch
+    when each starts with a literal word of two characters or more (``(?:share|pass)``), or
+    a run of three literal characters or more.
 
     A scorer checks a text for them (a plain substring search) before it runs the pattern,
     which skips most patterns on most turns.
 
     >>> required_words(r"\\b(?:share|pass)(?:es|ed)? (?:\\w+ )?details")
     ('share', 'pass')
-    >>> required_words(r"\\b(?:a|the) lender") is None
+    >>> required_words(r"\\b(?:so |very )?sorry (?:to|about)")  # the optional part stepped over
+    ('sorry ',)
+    >>> required_words(r"\\b(?:i|we) understand")
+    (' understand',)
+    >>> required_words(r"\\b(?:a|\\w+)") is None
     True
     """
     try:
@@ -287,32 +293,52 @@ def required_words(pattern: str) -> tuple[str, ...] | None:
     return _first_words(items)
 
 
-def _first_words(items: list[tuple[object, object]]) -> tuple[str, ...] | None:
-    for index, (op, value) in enumerate(items):
+def _first_words(items: list[tuple[Any, Any]]) -> tuple[str, ...] | None:
+    """The words of the first element of ``items`` that a match must hold and that gives
+    words: optional elements (``(?:so )?``), assertions, character classes and elements
+    with no words of their own (``(?:i|we)``) are stepped over, since every required element
+    after them is in a match too."""
+    index = 0
+    while index < len(items):
+        op, value = items[index]
         name = str(op)
-        if name in ("AT", "ASSERT", "ASSERT_NOT"):
-            continue
-        if name == "SUBPATTERN":
-            return _first_words(list(value[-1]))  # type: ignore[index]
-        if name == "BRANCH":
-            words = []
-            for alternative in value[1]:  # type: ignore[index]
-                run = _literal_run(list(alternative))
-                if run is None or len(run) < 2:
-                    return None
-                words.append(run.lower())
-            return tuple(words)
-        if name == "LITERAL":
+        words: tuple[str, ...] | None = None
+        step = 1
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, _high, inner = value
+            words = _first_words(list(inner)) if low >= 1 else None
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            words = _first_words(list(value[-1] if name == "SUBPATTERN" else value))
+        elif name == "BRANCH":
+            words = _branch_words(value[1])
+        elif name == "LITERAL":
             run = _literal_run(items[index:]) or ""
-            rest = items[index + len(run) :]
-            if len(run) < 3 and rest and str(rest[0][0]) == "BRANCH":
+            step = len(run)
+            rest = items[index + step :]
+            if len(run) >= 3:
+                words = (run.lower(),)
+            elif rest and str(rest[0][0]) == "BRANCH":
                 # The parser factors out a common prefix: "(?:won't|will not)" is "w" then
                 # a branch of "on't" and "ill not".
-                tails = _first_words(rest[:1])
-                return None if tails is None else tuple(run.lower() + w for w in tails)
-            return (run.lower(),) if len(run) >= 3 else None
-        return None
+                tails = _branch_words(rest[0][1][1])
+                words = None if tails is None else tuple(run.lower() + w for w in tails)
+        elif name not in ("AT", "ASSERT", "ASSERT_NOT", "IN", "ANY", "NOT_LITERAL", "CATEGORY"):
+            return None  # a group reference, a conditional: not told
+        if words is not None:
+            return words
+        index += step
     return None
+
+
+def _branch_words(alternatives: list[list[tuple[Any, Any]]]) -> tuple[str, ...] | None:
+    """One word per alternative (its leading literal run, two characters or more), or None."""
+    words = []
+    for alternative in alternatives:
+        run = _literal_run(list(alternative))
+        if run is None or len(run) < 2:
+            return None
+        words.append(run.lower())
+    return tuple(words)
 
 
 def _literal_run(items: list[tuple[object, object]]) -> str | None:

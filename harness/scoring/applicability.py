@@ -19,7 +19,12 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from harness.config.conditions import Cues, CustomerCuesCondition, condition_holds
+from harness.config.conditions import (
+    Cues,
+    CueTaxonomy,
+    CustomerCuesCondition,
+    condition_holds,
+)
 from harness.config.disclosures import PinnedDisclosure
 from harness.config.phrases import normalise, phrases_pattern, required_words
 from harness.corpus.cases import Case
@@ -51,20 +56,15 @@ def applicability(pinned: PinnedDisclosure, case: Case) -> Applicability:
     condition = pinned.current.applies_when
     if not isinstance(condition, CustomerCuesCondition):
         return Applicability(condition_holds(condition, case))
-    taxonomy = condition.customer_cues
+    taxonomy = _prepared(condition.customer_cues)
     found: list[_Cue] = []
-    set_aside: list[str] = []  # cues negated or excluded: the customer's words were weighed
-    drivers = [(driver, _search(cues), True) for driver, cues in taxonomy.drivers.items()]
-    drivers.append(("weak", _search(taxonomy.weak), False))
-    exclude = _search(taxonomy.exclude)
+    weighed = False  # a cue negated or excluded: the customer's words were weighed
     for index, turn in enumerate(case.turns):
         if turn.role != "customer":
             continue
-        text = turn.text or ""
-        norm = normalise(text)
-        said = _set_apart(sentences(text), norm, exclude)
-        for driver, search, strong in drivers:
-            found += _cues(said, norm, search, index, driver, strong, set_aside)
+        cues, set_aside = _turn_cues(turn.text or "", taxonomy)
+        found += (_Cue(index, said, driver, firm) for said, driver, firm in cues)
+        weighed = weighed or set_aside
     firm = [c for c in found if c.firm]
     if firm:
         cue = firm[0]
@@ -73,8 +73,42 @@ def applicability(pinned: PinnedDisclosure, case: Case) -> Applicability:
         cue = found[0]
         reason = f"{_why(cue)}, which may or may not be a sign of vulnerability"
         return Applicability(True, False, reason, cue.turn)
-    answered = None if set_aside else _answered_as_if(pinned, case)
+    answered = None if weighed else _answered_as_if(pinned, case)
     return answered or Applicability(False)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Taxonomy:
+    """A taxonomy's searches, prepared once (compared by identity: :func:`_prepared` makes
+    one per taxonomy, so a turn's reading is cached per taxonomy without hashing it)."""
+
+    drivers: tuple[tuple[str, _Search, bool], ...]  # each driver's cues; strong or weak
+    exclude: _Search
+
+
+def _prepared(taxonomy: CueTaxonomy) -> _Taxonomy:
+    return _prepared_from(tuple(taxonomy.drivers.items()), taxonomy.weak, taxonomy.exclude)
+
+
+@lru_cache(maxsize=64)
+def _prepared_from(drivers: tuple[tuple[str, Cues], ...], weak: Cues, exclude: Cues) -> _Taxonomy:
+    searches = [(driver, _search(cues), True) for driver, cues in drivers]
+    searches.append(("weak", _search(weak), False))
+    return _Taxonomy(tuple(searches), _search(exclude))
+
+
+@lru_cache(maxsize=8192)
+def _turn_cues(text: str, taxonomy: _Taxonomy) -> tuple[tuple[tuple[str, str, bool], ...], bool]:
+    """The cues in one customer turn, each (what was said, its driver, firm), and whether a
+    cue there was set aside (negated, or in a sentence about something else). Cached by
+    text: customers repeat short turns ("Yes please", "That's fine") across a corpus."""
+    norm = normalise(text)
+    said = _set_apart(sentences(text), norm, taxonomy.exclude)
+    set_aside: list[str] = []
+    found: list[_Cue] = []
+    for driver, search, strong in taxonomy.drivers:
+        found += _cues(said, norm, search, 0, driver, strong, set_aside)
+    return tuple((c.said, c.driver, c.firm) for c in found), bool(set_aside)
 
 
 def _answered_as_if(pinned: PinnedDisclosure, case: Case) -> Applicability | None:
