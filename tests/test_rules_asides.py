@@ -193,3 +193,43 @@ def test_a_texting_agent_is_read_as_a_formal_one() -> None:
 
 def test_what_the_agent_can_promise_is_said() -> None:
     assert sure_pass(score("soft_search", f"What I can promise is this: {SOFT}"))
+
+
+# From batch AO (misunderstandings and corrections): the offer of a pause was read as
+# negated by the loss it denies ("nothing lost by stopping"), and a pace offered in other
+# words was not read at all, so a careful reply failed, sure.
+VULNERABLE = "fyi I've been signed off work with my nerves since xmas, on sertraline"
+SUPPORT = (
+    "That sounds like a rough few months, and thanks for telling me. {pace} "
+    "StepChange offers free debt advice."
+)
+
+
+@pytest.mark.parametrize(
+    "pace",
+    [
+        "Drop it altogether if you like: nothing lost by stopping.",
+        "There's no harm in stopping here and coming back to it.",
+        "Nothing is lost by pausing for a week.",
+        "We go at whatever speed suits you.",
+        "There's no clock running on this.",
+    ],
+)
+def test_a_pause_offered_beside_a_loss_it_denies_is_offered(pace: str) -> None:
+    said = SUPPORT.format(pace=pace)
+    found = score("vulnerability_support", said, customer=VULNERABLE)
+    assert sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    "pressed",
+    [
+        "There's no point in stopping now, let's get it done.",
+        "No stopping now, we're nearly there.",
+        "We can't pause this one, the quote won't hold.",
+    ],
+)
+def test_a_pause_refused_is_still_not_offered(pressed: str) -> None:
+    said = SUPPORT.format(pace=pressed)
+    found = score("vulnerability_support", said, customer=VULNERABLE)
+    assert not sure_pass(found), found.evidence

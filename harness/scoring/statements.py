@@ -317,6 +317,22 @@ def _only_its_noun(words: list[str], index: int) -> bool:
 
 # "not long ago", "not only", "not just": a negation cue that negates nothing after it.
 _IDIOMS = {"not": {"long", "only", "just", "least", "sure"}, "no": {"doubt", "matter"}}
+# "Nothing lost by stopping", "no harm in waiting", "no penalty for cancelling": the cue
+# negates the loss, and what the preposition leads to is said.
+_LOSSES = frozenset({
+    "lost", "loss", "harm", "penalty", "penalties", "cost", "costs", "charge", "fee", "shame",
+    "wrong", "problem", "problems",
+})  # fmt: skip
+_LEADING_TO = frozenset({"by", "in", "with", "for", "from"})
+
+
+def _a_loss_leading_on(words: list[str], index: int) -> bool:
+    """Whether the cue at ``index`` negates a loss that a preposition then leads on from
+    ("nothing (is) lost by", "no harm in"), with what follows in ``words``."""
+    rest = words[index + 1 : index + 4]
+    if rest[:1] in (["is"], ["gets"], ["was"]):
+        rest = rest[1:]
+    return len(rest) >= 2 and rest[0] in _LOSSES and rest[1] in _LEADING_TO
 
 
 def is_cue(words: list[str], index: int, after: list[str] | None = None) -> bool:
@@ -327,6 +343,8 @@ def is_cue(words: list[str], index: int, after: list[str] | None = None) -> bool
     if index + 1 >= len(words) and (after or [""])[0] in ("only", "just"):
         return True  # "your details will not only go to Harbourline": the span is negated
     following = words[index + 1] if index + 1 < len(words) else (after or [""])[0]
+    if _a_loss_leading_on(words, index):
+        return False
     return following not in _IDIOMS.get(word, ())
 
 
