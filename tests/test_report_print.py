@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 import yaml
 
+import harness.run.finish as finish
 from harness.cli.main import main
 from harness.outputs.report import FailingCase, ReportData, render_report
 from harness.outputs.report.pdf import CHROMIUM, CHROMIUM_ARGS
 from harness.run.finish import RunOutcome, run_scenario
+from harness.run.finish import new_run_id as _new_run_id
 from harness.run.plan import load_plan
 from harness.run.seal import file_sha256
 from harness.store.database import RunStore
@@ -56,6 +58,16 @@ def candidate(tmp_path_factory: pytest.TempPathFactory) -> RunOutcome:
     (root / "scenarios").mkdir()
     for folder in ("disclosures", "prompts"):
         (root / "scenarios" / folder).symlink_to(ROOT / "scenarios" / folder)
+    outcome = None
+    with pytest.MonkeyPatch.context() as patch:
+        # Run ids whose random part a font would set with ligatures ("ff", "fi"): copied out
+        # of the printed evidence, a run id must come back exactly as it is.
+        patch.setattr(finish, "new_run_id", lambda name, now=None: f"{_new_run_id(name, now)}-ffi")
+        outcome = _demo_runs(root)
+    return outcome
+
+
+def _demo_runs(root: Path) -> RunOutcome:
     outcome = None
     for name in ("demo-baseline", "demo-candidate"):
         scenario = yaml.safe_load((ROOT / "scenarios" / f"{name}.yaml").read_text())
