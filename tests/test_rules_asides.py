@@ -19,6 +19,7 @@ from tests.test_precision_rules import (
     SHARING,
     SOFT,
     VERSIONS,
+    conversation,
     score,
     sure_pass,
     wording,
@@ -232,4 +233,36 @@ def test_a_pause_offered_beside_a_loss_it_denies_is_offered(pace: str) -> None:
 def test_a_pause_refused_is_still_not_offered(pressed: str) -> None:
     said = SUPPORT.format(pace=pressed)
     found = score("vulnerability_support", said, customer=VULNERABLE)
+    assert not sure_pass(found), found.evidence
+
+
+# From batch AP (structured answers and small print): a broker status told plainly stayed
+# unsure for two words that take nothing back, "our lending partners" (the panel, not our
+# own lending) and "actually" stressing a restated fact.
+@pytest.mark.parametrize(
+    "later",
+    [
+        "We'll look for finance for you through one of our lending partners.",
+        "It's that lender who actually provides the loan.",
+        "Honestly, the lender provides the finance, and we introduce you to them.",
+    ],
+)
+def test_a_restatement_stressed_or_naming_the_lending_partners_leaves_the_pass_sure(
+    later: str,
+) -> None:
+    found = conversation("broker_status", "Ok, so who lends it?", later)
+    assert sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        "Actually, we're the lender here, so it's our money.",
+        "Actually, the lender provides the loan, but we make the decision.",
+        "Our lending decisions are made in house.",
+        "Honestly, the lender doesn't provide the loan, we do.",
+    ],
+)
+def test_a_take_back_with_the_same_words_is_still_no_sure_pass(later: str) -> None:
+    found = conversation("broker_status", "Ok, so who lends it?", later)
     assert not sure_pass(found), found.evidence

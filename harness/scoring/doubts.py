@@ -156,7 +156,8 @@ def subject_doubts(
                 (w for i, w in enumerate(words) if is_cue(words, i) and not _aside(words, i)),
                 None,
             )
-            turn_word = retraction or _CONTRAST.search(sentence.norm)
+            contrast = _CONTRAST.search(sentence.norm)
+            turn_word = retraction or contrast
             if cue is None and turn_word is None:
                 absolute = None if by_figures else _absolute_claim(version, sentence, approved)
                 if absolute is not None and not _only_in_a_name(sentence.text, topic):
@@ -166,13 +167,19 @@ def subject_doubts(
                     )
                 continue
             # a restatement whose negation is only a benign one ("no reason needed"), or
-            # whose fact is the subject that came up, takes nothing back
-            if (
-                turn_word is None
-                and states_a_fact(version, sentence.text)
-                and (
-                    cue is None or _benign(words, cue) or _restates_topic(version, sentence, topic)
+            # whose fact is the subject that came up, takes nothing back; nor does one with
+            # no negation and no contrast that only stresses it ("it's the lender who
+            # actually provides the loan")
+            if states_a_fact(version, sentence.text) and (
+                (
+                    turn_word is None
+                    and (
+                        cue is None
+                        or _benign(words, cue)
+                        or _restates_topic(version, sentence, topic)
+                    )
                 )
+                or (contrast is None and cue is None)
             ):
                 continue
             what = f"'{cue}'" if turn_word is None else f"'{turn_word.group(0)}'"
