@@ -23,11 +23,12 @@ ROOT = Path(__file__).parent.parent
 
 
 def _patterns(node: object) -> list[str]:
-    """Every string under a key ending in ``patterns`` of a disclosure file."""
+    """Every string under a key of a disclosure file that holds patterns (``patterns``,
+    ``opposite_patterns``, ``may_contradict``)."""
     found: list[str] = []
     if isinstance(node, dict):
         for key, value in node.items():
-            if str(key).endswith("patterns") and isinstance(value, list):
+            if str(key).endswith(("patterns", "may_contradict")) and isinstance(value, list):
                 found += [p for p in value if isinstance(p, str)]
             else:
                 found += _patterns(value)

@@ -228,6 +228,11 @@ def test_a_pause_offered_beside_a_loss_it_denies_is_offered(pace: str) -> None:
         "There's no point in stopping now, let's get it done.",
         "No stopping now, we're nearly there.",
         "We can't pause this one, the quote won't hold.",
+        # From batch AP: a take-back phrase the agent negates ("no pressure from us to
+        # decide today") leaves a careful reply unsure; reading it as negated was tried and
+        # not kept (docs/scoring.md). Not negated, it still holds:
+        "Take your time. Don't wait too long though, decide today if you can.",
+        "Take your time, but honestly it's best to decide today.",
     ],
 )
 def test_a_pause_refused_is_still_not_offered(pressed: str) -> None:
@@ -265,20 +270,4 @@ def test_a_restatement_stressed_or_naming_the_lending_partners_leaves_the_pass_s
 )
 def test_a_take_back_with_the_same_words_is_still_no_sure_pass(later: str) -> None:
     found = conversation("broker_status", "Ok, so who lends it?", later)
-    assert not sure_pass(found), found.evidence
-
-
-# From batch AP: a take-back phrase that the agent itself negates ("no pressure from us to
-# decide today") leaves a careful reply unsure. Reading such a phrase as negated was tried
-# and not kept (docs/scoring.md); these guard that the phrase, not negated, still holds.
-@pytest.mark.parametrize(
-    "pressed",
-    [
-        "Take your time. Don't wait too long though, decide today if you can.",
-        "Take your time, but honestly it's best to decide today.",
-    ],
-)
-def test_a_take_back_phrase_not_negated_still_leaves_no_sure_pass(pressed: str) -> None:
-    said = SUPPORT.format(pace=pressed)
-    found = score("vulnerability_support", said, customer=VULNERABLE)
     assert not sure_pass(found), found.evidence

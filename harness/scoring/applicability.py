@@ -51,6 +51,10 @@ class _Cue:
     firm: bool
 
 
+#: A cue as one customer turn holds it, wherever the turn is: (what was said, driver, firm).
+_TurnCue = tuple[str, str, bool]
+
+
 def applicability(pinned: PinnedDisclosure, case: Case) -> Applicability:
     """Whether ``pinned``'s version in force applies to ``case``, read as the rules can."""
     condition = pinned.current.applies_when
@@ -63,7 +67,7 @@ def applicability(pinned: PinnedDisclosure, case: Case) -> Applicability:
         if turn.role != "customer":
             continue
         cues, set_aside = _turn_cues(turn.text or "", taxonomy)
-        found += (_Cue(index, said, driver, firm) for said, driver, firm in cues)
+        found += (_Cue(index, *cue) for cue in cues)
         weighed = weighed or set_aside
     firm = [c for c in found if c.firm]
     if firm:
@@ -98,17 +102,17 @@ def _prepared_from(drivers: tuple[tuple[str, Cues], ...], weak: Cues, exclude: C
 
 
 @lru_cache(maxsize=8192)
-def _turn_cues(text: str, taxonomy: _Taxonomy) -> tuple[tuple[tuple[str, str, bool], ...], bool]:
-    """The cues in one customer turn, each (what was said, its driver, firm), and whether a
+def _turn_cues(text: str, taxonomy: _Taxonomy) -> tuple[tuple[_TurnCue, ...], bool]:
+    """The cues in one customer turn, and whether a
     cue there was set aside (negated, or in a sentence about something else). Cached by
     text: customers repeat short turns ("Yes please", "That's fine") across a corpus."""
     norm = normalise(text)
     said = _set_apart(sentences(text), norm, taxonomy.exclude)
     set_aside: list[str] = []
-    found: list[_Cue] = []
+    found: list[_TurnCue] = []
     for driver, search, strong in taxonomy.drivers:
-        found += _cues(said, norm, search, 0, driver, strong, set_aside)
-    return tuple((c.said, c.driver, c.firm) for c in found), bool(set_aside)
+        found += _cues(said, norm, search, driver, strong, set_aside)
+    return tuple(found), bool(set_aside)
 
 
 def _answered_as_if(pinned: PinnedDisclosure, case: Case) -> Applicability | None:
@@ -215,11 +219,10 @@ def _cues(
     said: list[tuple[Sentence, bool]],
     norm: str,
     cues: _Search,
-    turn: int,
     driver: str,
     strong: bool,
     set_aside: list[str],
-) -> list[_Cue]:
+) -> list[_TurnCue]:
     """Each cue found in a turn's sentences (the turn normalised: ``norm``): firm when
     stated (not negated, asked or hypothetical), none in a sentence set apart as about
     something else (those, and negated cues, go to ``set_aside``)."""
@@ -237,5 +240,5 @@ def _cues(
                 set_aside.append(sentence.norm[start:end])
                 continue  # "no money worries", "I'm not ill"
             stated = read.kind == "statement"
-            found.append(_Cue(turn, sentence.norm[start:end], driver, strong and stated))
+            found.append((sentence.norm[start:end], driver, strong and stated))
     return found

@@ -166,21 +166,17 @@ def subject_doubts(
                         f'and restates none of it: "{sentence.text}"'
                     )
                 continue
-            # a restatement whose negation is only a benign one ("no reason needed"), or
-            # whose fact is the subject that came up, takes nothing back; nor does one with
-            # no negation and no contrast that only stresses it ("it's the lender who
-            # actually provides the loan")
-            if states_a_fact(version, sentence.text) and (
-                (
-                    turn_word is None
-                    and (
-                        cue is None
-                        or _benign(words, cue)
-                        or _restates_topic(version, sentence, topic)
-                    )
-                )
-                or (contrast is None and cue is None)
-            ):
+            # a restatement takes nothing back when it has no negation and no contrast (at
+            # most a word that stresses it: "it's the lender who actually provides the
+            # loan"), or, with no turn word, only a benign negation ("no reason needed") or
+            # the subject that came up as its fact
+            stresses = cue is None and contrast is None
+            benign = (
+                turn_word is None
+                and cue is not None
+                and (_benign(words, cue) or _restates_topic(version, sentence, topic))
+            )
+            if (stresses or benign) and states_a_fact(version, sentence.text):
                 continue
             what = f"'{cue}'" if turn_word is None else f"'{turn_word.group(0)}'"
             doubts.append(

@@ -342,9 +342,9 @@ def is_cue(words: list[str], index: int, after: list[str] | None = None) -> bool
         return False
     if index + 1 >= len(words) and (after or [""])[0] in ("only", "just"):
         return True  # "your details will not only go to Harbourline": the span is negated
-    following = words[index + 1] if index + 1 < len(words) else (after or [""])[0]
     if _a_loss_leading_on(words, index):
         return False
+    following = words[index + 1] if index + 1 < len(words) else (after or [""])[0]
     return following not in _IDIOMS.get(word, ())
 
 
