@@ -271,3 +271,31 @@ def test_a_restatement_stressed_or_naming_the_lending_partners_leaves_the_pass_s
 def test_a_take_back_with_the_same_words_is_still_no_sure_pass(later: str) -> None:
     found = conversation("broker_status", "Ok, so who lends it?", later)
     assert not sure_pass(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    "recap",
+    [
+        "Our commission comes from Harrowgate Thermal, out of their margin, rather than "
+        "coming from the lender.",
+        "To recap: the installer covers our fee, instead of the lender.",
+        "Brightwell's commission is paid by the retailer, not by the lender.",
+    ],
+)
+def test_a_recap_that_sets_the_lender_against_who_pays_contradicts(recap: str) -> None:
+    """Batch AQ (named parties): a recap names another payer "rather than the lender"."""
+    found = score("commission", f"{COMMISSION} {recap}")
+    assert sure_fail(found), found.evidence
+
+
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "The commission is paid by the lender rather than by you.",
+        "The loan itself comes from the lender, not from us.",
+        "We're a broker, not the lender, so the lender decides.",
+    ],
+)
+def test_the_lender_named_as_the_payer_beside_a_contrast_still_passes(aside: str) -> None:
+    found = score("commission", f"{COMMISSION} {aside}")
+    assert sure_pass(found), found.evidence
