@@ -71,8 +71,14 @@ def contradictions(
                 if any(next(bounded_starts(u, quote), -1) >= 0 for u in unless if u):
                     continue
                 before, after = _around(quote, match.span)
-                if _ABOUT_SOMEONE_ELSE.match(after) or _names_installer(after, facts):
-                    continue  # "we don't earn anything from Peak": not from the lender
+                if (
+                    _ABOUT_SOMEONE_ELSE.match(after)
+                    or _names_installer(after, facts)
+                    or _installer_is_subject(before, match.span, facts)
+                ):
+                    # "we don't earn anything from Peak", "Halden don't pay us anything":
+                    # not about the lender
+                    continue
                 if kind == "statement" and _CHOICE.search(before):
                     # "if you do want to go ahead now, ...": the customer's choice, not a push
                     kind = "conditional"
@@ -144,6 +150,32 @@ def _names_installer(after: str, facts: Mapping[str, FactValue] | None) -> bool:
         return False
     first = normalise(installer).split()[0]
     return re.match(rf"(?:from|off|by) (?:the )?{re.escape(first)}\b", after) is not None
+
+
+# Who a denial may be about when its first word names them, other than the lender.
+_OTHER_PARTIES = frozenset(
+    {"installer", "installers", "fitter", "fitters", "retailer", "retailers"}
+    | {"manufacturer", "manufacturers", "customers"}
+)
+
+
+def _installer_is_subject(before: str, span: str, facts: Mapping[str, FactValue] | None) -> bool:
+    """Whether the matched span opens with the installer as its subject ("installers don't
+    pay us anything"; the case's installer by name, "Halden Heat Pumps don't pay us
+    anything", the name's first words just before the span)."""
+    first = span.split(" ", 1)[0]
+    if first in _OTHER_PARTIES:
+        return True
+    installer = facts.get("installer") if facts else None
+    if not isinstance(installer, str):
+        return False
+    name = normalise(installer).split()
+    if first not in name:
+        return False
+    lead = " ".join(name[: name.index(first)])
+    if not lead:
+        return True  # the name's first word opens the span
+    return before == lead or before.endswith(f" {lead}")
 
 
 # An agent reply that opens by agreeing with what the customer just said.
